@@ -1,0 +1,112 @@
+package domain
+
+import (
+	"sort"
+	"time"
+)
+
+// LineKey identifies one goods line of one platform order.
+type LineKey struct {
+	Platform string `json:"platform"`
+	OrderID  string `json:"order_id"`
+	LineID   string `json:"line_id"`
+}
+
+// LinePayment is what a line's payment contributes: the line as paid and the
+// times attribution and GMV need.
+type LinePayment struct {
+	EventID   string    `json:"event_id"`
+	CreatedAt time.Time `json:"created_at"`
+	PaidAt    time.Time `json:"paid_at"`
+	BuyerRef  string    `json:"buyer_ref,omitempty"`
+	PaidLine
+}
+
+// LineRefund is one refund claimed against a line.
+type LineRefund struct {
+	// ID is unique per refund: the refund event's ID, or for a cancellation
+	// OrderCancelled.RefundID.
+	ID        string    `json:"id"`
+	AmountFen Fen       `json:"amount_fen"`
+	At        time.Time `json:"at"`
+}
+
+// LineState is everything known about one order line. It is built from the
+// line's events in any order and with any duplicates, and always gives the
+// same Entries: the lifecycle is a pure function of the set of events seen.
+type LineState struct {
+	Key     LineKey      `json:"key"`
+	Payment *LinePayment `json:"payment,omitempty"`
+	// Refunds are kept sorted by (At, ID), including refunds that arrived
+	// before the payment: they wait for it.
+	Refunds []LineRefund `json:"refunds,omitempty"`
+}
+
+// ApplyPayment records the line's payment; it reports false when the line was
+// already paid (a duplicate delivery: the first payment stands).
+func (s *LineState) ApplyPayment(p LinePayment) bool {
+	if s.Payment != nil {
+		return false
+	}
+	s.Payment = &p
+	return true
+}
+
+// ApplyRefund records a refund; it reports false for a refund ID already seen.
+func (s *LineState) ApplyRefund(r LineRefund) bool {
+	for _, have := range s.Refunds {
+		if have.ID == r.ID {
+			return false
+		}
+	}
+	s.Refunds = append(s.Refunds, r)
+	sort.SliceStable(s.Refunds, func(i, j int) bool {
+		a, b := s.Refunds[i], s.Refunds[j]
+		if !a.At.Equal(b.At) {
+			return a.At.Before(b.At)
+		}
+		return a.ID < b.ID
+	})
+	return true
+}
+
+// EntryKind is a sale (positive) or a refund (negative).
+type EntryKind string
+
+const (
+	EntrySale   EntryKind = "sale"
+	EntryRefund EntryKind = "refund"
+)
+
+// Entry is a line's contribution to the figures at one moment: the sale at
+// payment time, each refund at refund time.
+type Entry struct {
+	ID   string    `json:"id"`
+	Kind EntryKind `json:"kind"`
+	At   time.Time `json:"at"`
+	// AmountFen is signed: positive for a sale, negative for a refund.
+	AmountFen Fen `json:"amount_fen"`
+}
+
+// Entries derives the line's ledger entries. An unpaid line has none (an
+// order never paid never counts, and a refund waits for its payment). Refunds
+// are taken in (time, id) order and clipped so their sum never exceeds the
+// paid amount: a cancellation reported besides a refund of the same money, or
+// a refund pushed for more than was paid, is not counted twice. Fully clipped
+// refunds give no entry.
+func (s *LineState) Entries() []Entry {
+	if s.Payment == nil {
+		return nil
+	}
+	out := []Entry{{ID: s.Payment.EventID, Kind: EntrySale, At: s.Payment.PaidAt, AmountFen: s.Payment.AmountFen}}
+	left := s.Payment.AmountFen
+	for _, r := range s.Refunds {
+		amt := min(r.AmountFen, left)
+		if amt <= 0 {
+			continue
+		}
+		left -= amt
+		out = append(out, Entry{ID: r.ID, Kind: EntryRefund, At: r.At, AmountFen: -amt})
+	}
+	return out
+}

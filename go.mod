@@ -1,0 +1,3 @@
+module github.com/loquat-dev/loquat
+
+go 1.26
