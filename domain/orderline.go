@@ -37,18 +37,25 @@ type LineRefund struct {
 type LineState struct {
 	Key     LineKey      `json:"key"`
 	Payment *LinePayment `json:"payment,omitempty"`
+	// Listing is the listing that attributes the line, fixed when the payment
+	// is first applied: the version in force at the order's creation, as the
+	// registry stood then. Refunds reuse it, so a sale and its refund are
+	// always split alike. Nil means unattributed.
+	Listing *Listing `json:"listing,omitempty"`
 	// Refunds are kept sorted by (At, ID), including refunds that arrived
 	// before the payment: they wait for it.
 	Refunds []LineRefund `json:"refunds,omitempty"`
 }
 
-// ApplyPayment records the line's payment; it reports false when the line was
-// already paid (a duplicate delivery: the first payment stands).
-func (s *LineState) ApplyPayment(p LinePayment) bool {
+// ApplyPayment records the line's payment and the listing that attributes it
+// (nil: none covers the SKU); it reports false when the line was already paid
+// (a duplicate delivery: the first payment stands).
+func (s *LineState) ApplyPayment(p LinePayment, listing *Listing) bool {
 	if s.Payment != nil {
 		return false
 	}
 	s.Payment = &p
+	s.Listing = listing
 	return true
 }
 

@@ -33,7 +33,7 @@ func TestLineEntries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var s domain.LineState
 			if tt.paid {
-				s.ApplyPayment(pay)
+				s.ApplyPayment(pay, nil)
 			}
 			for _, r := range tt.refunds {
 				s.ApplyRefund(r)
@@ -65,7 +65,7 @@ func TestLineEntriesIgnoreOrderAndDuplicates(t *testing.T) {
 	}
 	apply := func(s *domain.LineState, e ev) {
 		if e.pay != nil {
-			s.ApplyPayment(*e.pay)
+			s.ApplyPayment(*e.pay, nil)
 		} else {
 			s.ApplyRefund(*e.refund)
 		}

@@ -1,0 +1,69 @@
+// Command loquat is Loquat's one binary: serve, import, load the registry,
+// rebuild the read model, and run the demo. `loquat --help` lists it all.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// globals are the flags every command takes.
+type globals struct {
+	dataDir  string
+	logLevel string
+}
+
+func (g *globals) logger() *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func newRootCommand() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "loquat",
+		Short: "Event-sourced sales tracking for farm produce sold online, attributed to households, villages and enterprises",
+		Long: `Loquat takes every order, payment and refund from Douyin, JD, Kuaishou and file exports,
+keeps each as an immutable event, attributes every fen to the households, village collectives
+and enterprises it belongs to, and serves the figures over an HTTP API.
+
+Start with:  loquat demo`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.dataDir, "data-dir", envOr("LOQUAT_DATA_DIR", "./data"), "directory of the event log and read model (env LOQUAT_DATA_DIR)")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", envOr("LOQUAT_LOG_LEVEL", "info"), "debug, info, warn or error (env LOQUAT_LOG_LEVEL)")
+	root.AddCommand(
+		newServeCommand(g),
+		newRegistryCommand(g),
+		newImportCommand(g),
+		newRebuildCommand(g),
+		newDemoCommand(g),
+	)
+	return root
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRootCommand().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "loquat:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,63 @@
+package eventlog
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/loquat-dev/loquat/domain"
+)
+
+// NewMessage encodes an event as a Watermill message whose UUID is the
+// event's deterministic ID.
+func NewMessage(e domain.Event) (*message.Message, error) {
+	payload, err := domain.MarshalEvent(e)
+	if err != nil {
+		return nil, err
+	}
+	msg := message.NewMessage(e.ID(), payload)
+	msg.Metadata.Set(MetaEventType, string(e.Type()))
+	msg.Metadata.Set(MetaEventVersion, strconv.Itoa(domain.CurrentVersion))
+	msg.Metadata.Set(MetaPartitionKey, e.PartitionKey())
+	return msg, nil
+}
+
+// EventTypeOf reads a message's event type without decoding its payload.
+func EventTypeOf(msg *message.Message) domain.EventType {
+	return domain.EventType(msg.Metadata.Get(MetaEventType))
+}
+
+// DecodeMessage decodes the event a message carries.
+func DecodeMessage(msg *message.Message) (domain.Event, error) {
+	v, err := strconv.Atoi(msg.Metadata.Get(MetaEventVersion))
+	if err != nil {
+		return nil, fmt.Errorf("message %s: bad event version %q", msg.UUID, msg.Metadata.Get(MetaEventVersion))
+	}
+	return domain.UnmarshalEvent(EventTypeOf(msg), v, msg.Payload)
+}
+
+// NewDeadLetterMessage encodes a dead letter for TopicDeadLetters.
+func NewDeadLetterMessage(dl domain.DeadLetter) (*message.Message, error) {
+	payload, err := json.Marshal(dl)
+	if err != nil {
+		return nil, fmt.Errorf("marshal dead letter: %w", err)
+	}
+	msg := message.NewMessage(dl.ID, payload)
+	msg.Metadata.Set(MetaPartitionKey, "dead_letter/"+dl.Source)
+	return msg, nil
+}
+
+// DecodeDeadLetter decodes a message of TopicDeadLetters.
+func DecodeDeadLetter(msg *message.Message) (domain.DeadLetter, error) {
+	var dl domain.DeadLetter
+	if err := json.Unmarshal(msg.Payload, &dl); err != nil {
+		return dl, fmt.Errorf("decode dead letter %s: %w", msg.UUID, err)
+	}
+	if dl.ID == "" {
+		return dl, errors.New("dead letter without id")
+	}
+	return dl, nil
+}

@@ -1,0 +1,92 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"time"
+
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+var topicPattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// validateTopic keeps topic names safe as file and table names.
+func validateTopic(topic string) error {
+	if !topicPattern.MatchString(topic) || topic == "." || topic == ".." {
+		return fmt.Errorf("topic %q: use letters, digits, '.', '_' and '-' only", topic)
+	}
+	return nil
+}
+
+// subscriber gives each subscribed topic a watermill-sql subscriber on that
+// topic's file: watermill-sql binds a subscriber to one database handle.
+type subscriber struct {
+	log         *Log
+	group       string
+	resumeAfter *int64
+
+	mu     sync.Mutex
+	closed bool
+	subs   []*wsql.Subscriber
+}
+
+var _ message.Subscriber = (*subscriber)(nil)
+
+// Subscribe starts reading topic in the subscriber's consumer group.
+func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("sqlite event log: subscriber is closed")
+	}
+	t, err := s.log.topic(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	ackDeadline := s.log.cfg.AckDeadline
+	sub, err := wsql.NewSubscriber(wsql.BeginnerFromStdSQL(t.sub), wsql.SubscriberConfig{
+		ConsumerGroup:    s.group,
+		AckDeadline:      &ackDeadline,
+		PollInterval:     s.log.cfg.PollInterval,
+		ResendInterval:   s.log.cfg.ResendInterval,
+		RetryInterval:    100 * time.Millisecond,
+		SchemaAdapter:    s.log.schema,
+		OffsetsAdapter:   offsetsAdapter{resumeAfter: s.resumeAfter},
+		InitializeSchema: false, // the tables exist: Log.topic created them
+	}, s.log.logger)
+	if err != nil {
+		return nil, fmt.Errorf("subscribe to %s: %w", topic, err)
+	}
+	ch, err := sub.Subscribe(ctx, topic)
+	if err != nil {
+		sub.Close()
+		return nil, err
+	}
+	s.subs = append(s.subs, sub)
+	return ch, nil
+}
+
+// SubscribeInitialize creates the topic's tables (message.SubscribeInitializer).
+func (s *subscriber) SubscribeInitialize(topic string) error {
+	_, err := s.log.topic(context.Background(), topic)
+	return err
+}
+
+// Close stops every subscription and waits for them. Safe to call twice.
+func (s *subscriber) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	for _, sub := range s.subs {
+		errs = append(errs, sub.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,69 @@
+package file
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/loquat-dev/loquat/domain"
+)
+
+// ordersKind: one order line paid or refunded per row.
+var ordersKind = &kind{
+	name:     KindOrders,
+	required: []string{"platform", "order_id", "line_no", "sku_id", "quantity", "amount", "event", "occurred_at"},
+	optional: []string{"room_id"},
+	build:    orderEvent,
+}
+
+func orderEvent(r record) (domain.Event, problems) {
+	var p problems
+	platform := required(r, "platform", &p)
+	orderID := required(r, "order_id", &p)
+	lineID := required(r, "line_no", &p)
+	fen, fenOK := amount(r, "amount", &p)
+	at := timestamp(r, "occurred_at", &p)
+	switch ev := r.get("event"); ev {
+	case "paid":
+		sku := required(r, "sku_id", &p)
+		qty := quantity(r, "quantity", true, &p)
+		if fenOK && fen < 0 {
+			p.addf("amount %q: a payment cannot be negative", r.get("amount"))
+		}
+		if len(p) > 0 {
+			return nil, p
+		}
+		line := domain.PaidLine{LineID: lineID, SKUID: sku, Quantity: qty, AmountFen: fen}
+		if room := r.get("room_id"); room != "" {
+			line.Livestream = &domain.LivestreamRef{RoomID: room}
+		}
+		// A file row is a paid line; the export has no separate creation time.
+		return &domain.OrderPaid{Platform: platform, OrderID: orderID, CreatedAt: at, PaidAt: at,
+			Lines: []domain.PaidLine{line}}, nil
+	case "refunded":
+		quantity(r, "quantity", false, &p) // unused by the event, but a bad value means a broken row
+		if fenOK && fen <= 0 {
+			p.addf("amount %q: a refund must be more than zero", r.get("amount"))
+		}
+		if len(p) > 0 {
+			return nil, p
+		}
+		return &domain.RefundSucceeded{Platform: platform, OrderID: orderID, LineID: lineID,
+			RefundID: refundID(lineID, at, fen), AmountFen: fen, RefundedAt: at}, nil
+	case "cancelled":
+		// A cancellation refunds the whole order, but a file row is one line:
+		// the export writes each line's refund as its own event=refunded row.
+		p.addf(`event "cancelled": not supported in files; write one event=refunded row per line refunded`)
+	case "":
+		p.addf("event: missing")
+	default:
+		p.addf("event %q: unknown (want paid or refunded)", ev)
+	}
+	return nil, p
+}
+
+// refundID identifies a refund row, which files do not number: the line, the
+// instant (normalised to China time, so "+08:00" and "Z" spellings agree) and
+// the amount. Importing the row again gives the same id and so the same event.
+func refundID(lineID string, at time.Time, fen domain.Fen) string {
+	return "file:" + lineID + ":" + at.In(domain.ChinaTime).Format(time.RFC3339Nano) + ":" + strconv.FormatInt(int64(fen), 10)
+}

@@ -1,0 +1,219 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/eventlog"
+	logsqlite "github.com/loquat-dev/loquat/eventlog/sqlite"
+	"github.com/loquat-dev/loquat/projections"
+	storesqlite "github.com/loquat-dev/loquat/projections/sqlite"
+)
+
+// RebuildStats describes a finished rebuild.
+type RebuildStats struct {
+	Events      int64
+	DeadLetters int64
+	Took        time.Duration
+}
+
+// RebuildProgress reports a rebuild's phase and how many of the log's
+// messages it has read.
+type RebuildProgress func(phase string, done, total int64)
+
+// Rebuild drops the data dir's read model and replays the whole event log
+// into a new one: first every registry event (so that every order is
+// attributed with the corrected, complete registry), then every event, then
+// the dead letters. The new model is built beside the old one and renamed
+// over it only when complete, so a failed rebuild leaves the old model. It
+// needs the data dir to itself: stop `loquat serve` first.
+func Rebuild(ctx context.Context, dataDir string, logCfg logsqlite.Config, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
+	start := time.Now()
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if progress == nil {
+		progress = func(string, int64, int64) {}
+	}
+	lock, err := lockDataDir(dataDir)
+	if err != nil {
+		return RebuildStats{}, err
+	}
+	defer lock.release()
+	log, err := OpenLog(dataDir, logCfg, logger)
+	if err != nil {
+		return RebuildStats{}, err
+	}
+	defer log.Close()
+
+	target := ReadModelPath(dataDir)
+	tmp := target + ".rebuild"
+	for _, p := range []string{tmp, tmp + "-wal", tmp + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return RebuildStats{}, err
+		}
+	}
+	store, err := storesqlite.Open(ctx, storesqlite.Config{Path: tmp})
+	if err != nil {
+		return RebuildStats{}, err
+	}
+	stats, err := replay(ctx, log, store, progress, logger)
+	if cerr := store.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return stats, fmt.Errorf("rebuild stopped, the old read model is untouched: %w", err)
+	}
+	for _, p := range []string{target + "-wal", target + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return stats, err
+		}
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		return stats, fmt.Errorf("swap in the rebuilt read model: %w", err)
+	}
+	stats.Took = time.Since(start)
+	return stats, nil
+}
+
+// replay fills an empty store from the log; it is the store-independent part
+// of a rebuild.
+func replay(ctx context.Context, log eventlog.Backend, store projections.Store, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
+	var stats RebuildStats
+	end, err := log.End(ctx, eventlog.TopicEvents)
+	if err != nil {
+		return stats, err
+	}
+	total := sum(end)
+	group := fmt.Sprintf("rebuild-%d", time.Now().UnixNano())
+
+	// Pass 1: the registry, complete.
+	var registry []domain.Event
+	err = readUntil(ctx, log, group+"-registry", eventlog.TopicEvents, end, func(msg *message.Message, pos eventlog.Position) error {
+		if eventlog.EventTypeOf(msg).IsRegistry() {
+			e, err := eventlog.DecodeMessage(msg)
+			if err != nil || e.Validate() != nil {
+				return nil // pass 2 dead-letters it
+			}
+			registry = append(registry, e)
+		}
+		progress("registry", pos.Offset, total)
+		return nil
+	})
+	if err != nil {
+		return stats, fmt.Errorf("read registry: %w", err)
+	}
+	if err := store.Commit(ctx, &projections.Batch{Consumer: group, Registry: registry}); err != nil {
+		return stats, fmt.Errorf("store registry: %w", err)
+	}
+
+	// Pass 2: every event, through the same projector as serve.
+	p, err := projections.NewProjector(ctx, store, projections.ProjectorConfig{
+		RegistryPreloaded: true,
+		OnCommit: func(s projections.CommitStats) {
+			stats.Events += int64(s.Events)
+			progress("events", sum(s.Positions), total)
+		},
+	}, logger)
+	if err != nil {
+		return stats, err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+	err = readUntil(ctx, log, group, eventlog.TopicEvents, end, func(msg *message.Message, _ eventlog.Position) error {
+		return p.Handle(msg)
+	})
+	if err == nil {
+		err = p.WaitFor(ctx, end)
+	}
+	stop()
+	if rerr := <-done; err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return stats, err
+	}
+
+	// Dead letters.
+	dlEnd, err := log.End(ctx, eventlog.TopicDeadLetters)
+	if err != nil {
+		return stats, err
+	}
+	var batch []domain.DeadLetter
+	err = readUntil(ctx, log, group+"-dead-letters", eventlog.TopicDeadLetters, dlEnd, func(msg *message.Message, _ eventlog.Position) error {
+		if dl, err := eventlog.DecodeDeadLetter(msg); err == nil {
+			batch = append(batch, dl)
+		}
+		return nil
+	})
+	if err != nil {
+		return stats, err
+	}
+	stats.DeadLetters = int64(len(batch))
+	if err := store.PutDeadLetters(ctx, batch); err != nil {
+		return stats, err
+	}
+	return stats, nil
+}
+
+// readUntil reads topic from its start until every partition reaches end,
+// calling fn for each message (and acking it).
+func readUntil(ctx context.Context, log eventlog.Backend, group, topic string, end eventlog.Positions, fn func(*message.Message, eventlog.Position) error) error {
+	if sum(end) == 0 {
+		return nil
+	}
+	sub, err := log.NewSubscriber(eventlog.SubscriberOptions{ConsumerGroup: group, ResumeAfter: eventlog.Positions{}})
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch, err := sub.Subscribe(ctx, topic)
+	if err != nil {
+		return err
+	}
+	reached := eventlog.Positions{}
+	for !reached.Covers(end) {
+		select {
+		case msg, ok := <-ch:
+			if !ok {
+				return fmt.Errorf("%s subscription closed at %v of %v", topic, reached, end)
+			}
+			pos, err := eventlog.PositionOf(msg)
+			if err != nil {
+				return err
+			}
+			if pos.Offset > end[pos.Partition] {
+				msg.Ack()
+				continue // appended after the rebuild started: serve projects it
+			}
+			if err := fn(msg, pos); err != nil {
+				msg.Nack()
+				return err
+			}
+			msg.Ack()
+			reached[pos.Partition] = pos.Offset
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func sum(p eventlog.Positions) int64 {
+	var n int64
+	for _, off := range p {
+		n += off
+	}
+	return n
+}

@@ -1,0 +1,267 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/projections"
+)
+
+// where builds the filter of a SalesQuery; party filters only where the
+// table has one row per party.
+func where(q projections.SalesQuery, withParty bool) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, v any) {
+		conds = append(conds, cond)
+		args = append(args, v)
+	}
+	if q.From != "" {
+		add("day >= ?", q.From)
+	}
+	if q.To != "" {
+		add("day <= ?", q.To)
+	}
+	if q.Platform != "" {
+		add("platform = ?", q.Platform)
+	}
+	if q.EnterpriseID != "" {
+		add("enterprise_id = ?", q.EnterpriseID)
+	}
+	if q.VillageID != "" {
+		add("village_id = ?", q.VillageID)
+	}
+	if q.LivestreamID != "" {
+		add("livestream_id = ?", q.LivestreamID)
+	}
+	if withParty && q.PartyKind != "" {
+		add("party_kind = ?", string(q.PartyKind))
+	}
+	if withParty && q.PartyID != "" {
+		add("party_id = ?", q.PartyID)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+func groupColumns(dims []projections.Dim) ([]string, error) {
+	cols := make([]string, len(dims))
+	for i, d := range dims {
+		switch d {
+		case projections.DimDay, projections.DimPlatform, projections.DimProduct, projections.DimEnterprise,
+			projections.DimVillage, projections.DimLivestream, projections.DimPartyKind, projections.DimPartyID:
+			cols[i] = string(d)
+		default:
+			return nil, fmt.Errorf("cannot group by %q", d)
+		}
+	}
+	return cols, nil
+}
+
+// dimTarget points a scanned group column at its field of a row.
+func dimTarget(d projections.Dim, day, platform, product, enterprise, village, livestream *string, kind *domain.PartyKind, party *string) any {
+	switch d {
+	case projections.DimDay:
+		return day
+	case projections.DimPlatform:
+		return platform
+	case projections.DimProduct:
+		return product
+	case projections.DimEnterprise:
+		return enterprise
+	case projections.DimVillage:
+		return village
+	case projections.DimLivestream:
+		return livestream
+	case projections.DimPartyKind:
+		return kind
+	default:
+		return party
+	}
+}
+
+// Sales sums sales_daily by the query's dimensions.
+func (s *Store) Sales(ctx context.Context, q projections.SalesQuery) ([]projections.SalesRow, error) {
+	cols, err := groupColumns(q.GroupBy)
+	if err != nil {
+		return nil, err
+	}
+	filter, args := where(q, true)
+	sel := append(append([]string{}, cols...), "COALESCE(SUM(sales_fen), 0)", "COALESCE(SUM(refunds_fen), 0)")
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM sales_daily" + filter
+	if len(cols) > 0 {
+		query += " GROUP BY " + strings.Join(cols, ", ") + " ORDER BY " + strings.Join(cols, ", ")
+	}
+	var out []projections.SalesRow
+	err = scanAll(ctx, s.read, query, func(r *sql.Rows) error {
+		var row projections.SalesRow
+		dest := make([]any, 0, len(sel))
+		for _, d := range q.GroupBy {
+			dest = append(dest, dimTarget(d, &row.Day, &row.Platform, &row.Product, &row.EnterpriseID, &row.VillageID, &row.LivestreamID, &row.PartyKind, &row.PartyID))
+		}
+		dest = append(dest, &row.SalesFen, &row.RefundsFen)
+		if err := r.Scan(dest...); err != nil {
+			return err
+		}
+		out = append(out, row)
+		return nil
+	}, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sales: %w", err)
+	}
+	return out, nil
+}
+
+// Orders counts distinct orders and buyers in the ledger by dimensions.
+func (s *Store) Orders(ctx context.Context, q projections.SalesQuery) ([]projections.OrderRow, error) {
+	for _, d := range q.GroupBy {
+		if d == projections.DimPartyKind || d == projections.DimPartyID || d == projections.DimProduct {
+			return nil, fmt.Errorf("orders cannot be grouped by %q", d)
+		}
+	}
+	cols, err := groupColumns(q.GroupBy)
+	if err != nil {
+		return nil, err
+	}
+	filter, args := where(q, false)
+	sel := append(append([]string{}, cols...),
+		`COUNT(DISTINCT CASE WHEN kind = 'sale' THEN platform || '/' || order_id END)`,
+		`COUNT(DISTINCT CASE WHEN kind = 'refund' THEN platform || '/' || order_id END)`,
+		`COUNT(DISTINCT CASE WHEN kind = 'sale' THEN platform || '/' || CASE WHEN buyer_ref <> '' THEN 'b:' || buyer_ref ELSE 'o:' || order_id END END)`)
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM ledger" + filter
+	if len(cols) > 0 {
+		query += " GROUP BY " + strings.Join(cols, ", ") + " ORDER BY " + strings.Join(cols, ", ")
+	}
+	var out []projections.OrderRow
+	err = scanAll(ctx, s.read, query, func(r *sql.Rows) error {
+		var row projections.OrderRow
+		var kind domain.PartyKind
+		var party, product string
+		dest := make([]any, 0, len(sel))
+		for _, d := range q.GroupBy {
+			dest = append(dest, dimTarget(d, &row.Day, &row.Platform, &product, &row.EnterpriseID, &row.VillageID, &row.LivestreamID, &kind, &party))
+		}
+		dest = append(dest, &row.Orders, &row.RefundedOrders, &row.Buyers)
+		if err := r.Scan(dest...); err != nil {
+			return err
+		}
+		out = append(out, row)
+		return nil
+	}, args...)
+	if err != nil {
+		return nil, fmt.Errorf("orders: %w", err)
+	}
+	return out, nil
+}
+
+// Income sums recorded income per household in the period.
+func (s *Store) Income(ctx context.Context, p projections.Period) (map[string]domain.Fen, error) {
+	filter, args := where(projections.SalesQuery{Period: p}, false)
+	out := map[string]domain.Fen{}
+	err := scanAll(ctx, s.read, `SELECT household_id, SUM(amount_fen) FROM income`+filter+` GROUP BY household_id`, func(r *sql.Rows) error {
+		var id string
+		var v domain.Fen
+		if err := r.Scan(&id, &v); err != nil {
+			return err
+		}
+		out[id] = v
+		return nil
+	}, args...)
+	if err != nil {
+		return nil, fmt.Errorf("income: %w", err)
+	}
+	return out, nil
+}
+
+// LivestreamMinutes returns a livestream's figures per China-time minute.
+func (s *Store) LivestreamMinutes(ctx context.Context, id string) ([]projections.MinuteRow, error) {
+	var out []projections.MinuteRow
+	err := scanAll(ctx, s.read, `SELECT minute,
+			COUNT(DISTINCT CASE WHEN kind = 'sale' THEN order_id END),
+			COALESCE(SUM(CASE WHEN kind = 'sale' THEN amount_fen END), 0),
+			COALESCE(-SUM(CASE WHEN kind = 'refund' THEN amount_fen END), 0)
+		FROM ledger WHERE livestream_id = ? GROUP BY minute ORDER BY minute`, func(r *sql.Rows) error {
+		var m projections.MinuteRow
+		if err := r.Scan(&m.Minute, &m.Orders, &m.SalesFen, &m.RefundsFen); err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	}, id)
+	if err != nil {
+		return nil, fmt.Errorf("livestream minutes: %w", err)
+	}
+	return out, nil
+}
+
+// Livestreams lists every livestream seen.
+func (s *Store) Livestreams(ctx context.Context) ([]projections.LivestreamInfo, error) {
+	var out []projections.LivestreamInfo
+	err := scanAll(ctx, s.read, `SELECT id, platform, room_id, anchor_name FROM livestreams ORDER BY id`, func(r *sql.Rows) error {
+		var l projections.LivestreamInfo
+		if err := r.Scan(&l.ID, &l.Platform, &l.RoomID, &l.AnchorName); err != nil {
+			return err
+		}
+		out = append(out, l)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("livestreams: %w", err)
+	}
+	return out, nil
+}
+
+// UnattributedSKUs sums unattributed ledger rows by platform SKU.
+func (s *Store) UnattributedSKUs(ctx context.Context, p projections.Period) ([]projections.UnattributedSKU, error) {
+	filter, args := where(projections.SalesQuery{Period: p, PartyKind: domain.PartyUnattributed}, true)
+	var out []projections.UnattributedSKU
+	err := scanAll(ctx, s.read, `SELECT platform, sku_id, MAX(product),
+			COUNT(DISTINCT CASE WHEN kind = 'sale' THEN platform || '/' || order_id || '/' || line_id END),
+			COALESCE(SUM(CASE WHEN kind = 'sale' THEN amount_fen END), 0),
+			COALESCE(-SUM(CASE WHEN kind = 'refund' THEN amount_fen END), 0),
+			MIN(at), MAX(at)
+		FROM ledger`+filter+` GROUP BY platform, sku_id ORDER BY platform, sku_id`, func(r *sql.Rows) error {
+		var u projections.UnattributedSKU
+		var first, last int64
+		if err := r.Scan(&u.Platform, &u.SKUID, &u.ProductName, &u.Lines, &u.SalesFen, &u.RefundsFen, &first, &last); err != nil {
+			return err
+		}
+		u.FirstAt, u.LastAt = time.Unix(first, 0).In(domain.ChinaTime), time.Unix(last, 0).In(domain.ChinaTime)
+		out = append(out, u)
+		return nil
+	}, args...)
+	if err != nil {
+		return nil, fmt.Errorf("unattributed: %w", err)
+	}
+	return out, nil
+}
+
+// DeadLetters lists dead letters, newest first, and their total.
+func (s *Store) DeadLetters(ctx context.Context, limit, offset int) ([]domain.DeadLetter, int, error) {
+	var total int
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM dead_letters`).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count dead letters: %w", err)
+	}
+	var out []domain.DeadLetter
+	err := scanAll(ctx, s.read, `SELECT id, source, reason, raw, received_at FROM dead_letters
+		ORDER BY received_at DESC, id LIMIT ? OFFSET ?`, func(r *sql.Rows) error {
+		var dl domain.DeadLetter
+		var at int64
+		if err := r.Scan(&dl.ID, &dl.Source, &dl.Reason, &dl.Raw, &at); err != nil {
+			return err
+		}
+		dl.ReceivedAt = time.Unix(0, at).In(domain.ChinaTime)
+		out = append(out, dl)
+		return nil
+	}, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("dead letters: %w", err)
+	}
+	return out, total, nil
+}

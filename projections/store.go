@@ -1,0 +1,208 @@
+// Package projections turns the event log into the read model: the Projector
+// (a Watermill handler) attributes every paid line and refund and writes
+// batches to a Store; Queries composes the API's answers from a Store's
+// aggregates. Each store (sqlite, clickhouse) lives in its own package and
+// passes the same conformance suite (storetest), so both answer alike.
+package projections
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/eventlog"
+)
+
+// ErrNotFound is returned for an unknown id.
+var ErrNotFound = errors.New("not found")
+
+// Store is a read-model store: what the projector writes and the queries read.
+type Store interface {
+	Writer
+	Reader
+	Close() error
+}
+
+// Writer is the projector's side of a store.
+type Writer interface {
+	// Checkpoint returns the consumer's positions as of its last committed
+	// batch (empty when nothing was committed).
+	Checkpoint(ctx context.Context, consumer string) (eventlog.Positions, error)
+	// LoadRegistry rebuilds the registry from the stored registry tables.
+	LoadRegistry(ctx context.Context) (*domain.Registry, error)
+	// LoadLines returns the stored state of every line of the given orders.
+	LoadLines(ctx context.Context, orders []OrderRef) ([]domain.LineState, error)
+	// KnownIncome reports which of the income event ids are already stored.
+	KnownIncome(ctx context.Context, ids []string) (map[string]bool, error)
+	// Commit writes a batch and the consumer's new positions atomically: after
+	// a crash either all of it is there or none of it.
+	Commit(ctx context.Context, b *Batch) error
+	// PutDeadLetters stores dead letters; storing one twice keeps one.
+	PutDeadLetters(ctx context.Context, dls []domain.DeadLetter) error
+}
+
+// OrderRef names one platform order.
+type OrderRef struct {
+	Platform string
+	OrderID  string
+}
+
+// Batch is what one projector step writes.
+type Batch struct {
+	Consumer  string
+	Positions eventlog.Positions
+	// Registry holds registry events to upsert, in log order.
+	Registry []domain.Event
+	Lines    []LineChange
+	Income   []IncomeRecord
+}
+
+// Empty reports whether the batch writes nothing but positions.
+func (b *Batch) Empty() bool { return len(b.Registry) == 0 && len(b.Lines) == 0 && len(b.Income) == 0 }
+
+// LineChange replaces a line's state and the ledger rows of the entries that
+// changed: Retract are rows previously written (to subtract from rollups and
+// delete), Add are rows to insert.
+type LineChange struct {
+	State   domain.LineState
+	Retract []LedgerRow
+	Add     []LedgerRow
+}
+
+// LedgerRow is one party's share of one ledger entry (a paid line or a refund).
+type LedgerRow struct {
+	EntryID  string
+	Kind     domain.EntryKind
+	At       time.Time
+	Platform string
+	OrderID  string
+	LineID   string
+	SKUID    string
+	// Product is the listing's product (e.g. "loquat"), or for an
+	// unattributed line the platform's product name.
+	Product      string
+	EnterpriseID string
+	VillageID    string
+	LivestreamID string
+	AnchorName   string
+	BuyerRef     string
+	PartyKind    domain.PartyKind
+	PartyID      string
+	// AmountFen is signed: positive for a sale share, negative for a refund share.
+	AmountFen domain.Fen
+}
+
+// IncomeRecord is a recorded-income event with its id.
+type IncomeRecord struct {
+	EventID string
+	domain.IncomeRecorded
+}
+
+// Reader is the query side of a store: aggregates the API composes.
+type Reader interface {
+	Registry(ctx context.Context) (*domain.Registry, error)
+	// Sales sums the ledger by the query's dimensions.
+	Sales(ctx context.Context, q SalesQuery) ([]SalesRow, error)
+	// Orders counts distinct orders (paid, refunded) and buyers by dimensions.
+	Orders(ctx context.Context, q SalesQuery) ([]OrderRow, error)
+	// Income sums recorded income per household in the period.
+	Income(ctx context.Context, p Period) (map[string]domain.Fen, error)
+	// LivestreamMinutes returns a livestream's figures per China-time minute.
+	LivestreamMinutes(ctx context.Context, livestreamID string) ([]MinuteRow, error)
+	// Livestreams describes every livestream seen (platform, room, anchor).
+	Livestreams(ctx context.Context) ([]LivestreamInfo, error)
+	// UnattributedSKUs sums unattributed lines by platform SKU.
+	UnattributedSKUs(ctx context.Context, p Period) ([]UnattributedSKU, error)
+	DeadLetters(ctx context.Context, limit, offset int) ([]domain.DeadLetter, int, error)
+	// Ping checks the store answers.
+	Ping(ctx context.Context) error
+}
+
+// Period is an inclusive range of China-time dates (YYYY-MM-DD); an empty
+// bound is open.
+type Period struct {
+	From string
+	To   string
+}
+
+// Dim is a dimension to filter or group sales by.
+type Dim string
+
+const (
+	DimDay        Dim = "day"
+	DimPlatform   Dim = "platform"
+	DimProduct    Dim = "product"
+	DimEnterprise Dim = "enterprise_id"
+	DimVillage    Dim = "village_id"
+	DimLivestream Dim = "livestream_id"
+	DimPartyKind  Dim = "party_kind"
+	DimPartyID    Dim = "party_id"
+)
+
+// SalesQuery filters the ledger (empty fields do not filter) and groups it.
+type SalesQuery struct {
+	Period
+	Platform     string
+	EnterpriseID string
+	VillageID    string
+	LivestreamID string
+	PartyKind    domain.PartyKind
+	PartyID      string
+	GroupBy      []Dim
+}
+
+// SalesRow is one group of a SalesQuery; dimensions not grouped are empty.
+type SalesRow struct {
+	Day          string
+	Platform     string
+	Product      string
+	EnterpriseID string
+	VillageID    string
+	LivestreamID string
+	PartyKind    domain.PartyKind
+	PartyID      string
+	SalesFen     domain.Fen // paid amounts, positive
+	RefundsFen   domain.Fen // refunded amounts, positive
+}
+
+// OrderRow counts distinct orders in one group of a SalesQuery (party
+// filters are ignored: orders are counted per line, not per share).
+type OrderRow struct {
+	Day            string
+	Platform       string
+	EnterpriseID   string
+	VillageID      string
+	LivestreamID   string
+	Orders         int64 // orders with a payment in the period
+	RefundedOrders int64 // orders with a refund in the period
+	Buyers         int64 // distinct buyers of paid orders (an order without a buyer id counts as one)
+}
+
+// MinuteRow is a livestream's figures in one China-time minute.
+type MinuteRow struct {
+	Minute     string // YYYY-MM-DDTHH:MM, China time
+	Orders     int64
+	SalesFen   domain.Fen
+	RefundsFen domain.Fen
+}
+
+// LivestreamInfo describes a livestream.
+type LivestreamInfo struct {
+	ID         string
+	Platform   string
+	RoomID     string
+	AnchorName string
+}
+
+// UnattributedSKU sums the lines of one platform SKU that no listing covered.
+type UnattributedSKU struct {
+	Platform    string
+	SKUID       string
+	ProductName string
+	Lines       int64
+	SalesFen    domain.Fen
+	RefundsFen  domain.Fen
+	FirstAt     time.Time
+	LastAt      time.Time
+}
