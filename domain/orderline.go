@@ -105,7 +105,9 @@ func (s *LineState) Entries() []Entry {
 	if s.Payment == nil {
 		return nil
 	}
-	out := []Entry{{ID: s.Payment.EventID, Kind: EntrySale, At: s.Payment.PaidAt, AmountFen: s.Payment.AmountFen}}
+	// One payment event pays every line of an order: the line id makes the
+	// sale entry's id unique.
+	out := []Entry{{ID: s.Payment.EventID + "/" + s.Key.LineID, Kind: EntrySale, At: s.Payment.PaidAt, AmountFen: s.Payment.AmountFen}}
 	left := s.Payment.AmountFen
 	for _, r := range s.Refunds {
 		amt := min(r.AmountFen, left)

@@ -105,16 +105,13 @@ type Log struct {
 
 var _ eventlog.Backend = (*Log)(nil)
 
-// topicDB is one topic's file, opened twice.
+// topicDB is one topic's messages file.
 type topicDB struct {
 	// write has one connection: in-process appends queue in Go instead of
-	// sleeping in SQLite's busy handler.
+	// sleeping in SQLite's busy handler. Its transactions are IMMEDIATE, so
+	// they wait for another process's lock instead of failing with
+	// SQLITE_BUSY_SNAPSHOT.
 	write *stdsql.DB
-	// sub begins IMMEDIATE transactions: watermill-sql's subscriber reads a
-	// batch and acks it in one transaction, and an IMMEDIATE one cannot have
-	// its ack fail with SQLITE_BUSY_SNAPSHOT because of a concurrent append
-	// (which would redeliver the batch forever under a steady stream).
-	sub *stdsql.DB
 }
 
 func dsn(path string, cfg Config, immediate bool) string {
@@ -170,26 +167,17 @@ func (l *Log) topic(ctx context.Context, topic string) (*topicDB, error) {
 		return nil, err
 	}
 	path := filepath.Join(l.cfg.Dir, topic+".db")
-	write, err := stdsql.Open("sqlite", dsn(path, l.cfg, false))
+	write, err := stdsql.Open("sqlite", dsn(path, l.cfg, true))
 	if err != nil {
 		return nil, fmt.Errorf("open event log %s: %w", path, err)
 	}
 	write.SetMaxOpenConns(1)
-	sub, err := stdsql.Open("sqlite", dsn(path, l.cfg, true))
-	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("open event log %s: %w", path, err)
-	}
 	queries, _ := l.schema.SchemaInitializingQueries(wsql.SchemaInitializingQueriesParams{Topic: topic})
-	offsets, _ := offsetsAdapter{}.SchemaInitializingQueries(wsql.OffsetsSchemaInitializingQueriesParams{Topic: topic})
-	for _, q := range append(queries, offsets...) {
-		if _, err := write.ExecContext(ctx, q.Query, q.Args...); err != nil {
-			write.Close()
-			sub.Close()
-			return nil, fmt.Errorf("create tables of topic %s in %s: %w (is the directory writable and the file not corrupt?)", topic, path, err)
-		}
+	if err := execInTx(ctx, write, queries); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("create the tables of topic %s in %s: %w (is the directory writable and the file not corrupt?)", topic, path, err)
 	}
-	t := &topicDB{write: write, sub: sub}
+	t := &topicDB{write: write}
 	l.topics[topic] = t
 	return t, nil
 }
@@ -251,7 +239,7 @@ func (l *Log) Close() error {
 	}
 	l.mu.Lock()
 	for _, t := range l.topics {
-		errs = append(errs, t.sub.Close(), t.write.Close())
+		errs = append(errs, t.write.Close())
 	}
 	l.topics = nil
 	l.mu.Unlock()

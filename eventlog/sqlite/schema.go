@@ -30,6 +30,10 @@ var _ wsql.SchemaAdapter = schemaAdapter{}
 
 func messagesTable(topic string) string { return `"watermill_` + topic + `"` }
 
+// attachedMessagesTable names the messages table from a subscriber's
+// connection, where the topic's file is attached read-only as "log".
+func attachedMessagesTable(topic string) string { return `log.` + messagesTable(topic) }
+
 func (s schemaAdapter) SchemaInitializingQueries(p wsql.SchemaInitializingQueriesParams) ([]wsql.Query, error) {
 	return []wsql.Query{{Query: `CREATE TABLE IF NOT EXISTS ` + messagesTable(p.Topic) + ` (
 		"offset" INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -67,7 +71,7 @@ func (s schemaAdapter) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error)
 		return wsql.Query{}, err
 	}
 	return wsql.Query{
-		Query: `SELECT "offset", uuid, payload, metadata FROM ` + messagesTable(p.Topic) +
+		Query: `SELECT "offset", uuid, payload, metadata FROM ` + attachedMessagesTable(p.Topic) +
 			` WHERE "offset" > (` + next.Query + `) ORDER BY "offset" LIMIT ` + strconv.Itoa(s.batchSize),
 		Args: next.Args,
 	}, nil
@@ -95,7 +99,7 @@ func (s schemaAdapter) UnmarshalMessage(p wsql.UnmarshalMessageParams) (wsql.Row
 }
 
 // SubscribeIsolationLevel is ignored by SQLite; the subscriber's connection
-// begins IMMEDIATE transactions instead (see Open).
+// begins IMMEDIATE transactions instead (see groupDB).
 func (s schemaAdapter) SubscribeIsolationLevel() stdsql.IsolationLevel { return stdsql.LevelDefault }
 
 // offsetsAdapter stores each consumer group's acked offset in a table per topic.
@@ -133,7 +137,7 @@ func (a offsetsAdapter) NextOffsetQuery(p wsql.NextOffsetQueryParams) (wsql.Quer
 }
 
 // ConsumedMessageQuery is not needed: the subscriber's IMMEDIATE transaction
-// already excludes other consumers of the group.
+// on the group's offsets file already excludes other consumers of the group.
 func (a offsetsAdapter) ConsumedMessageQuery(wsql.ConsumedMessageQueryParams) (wsql.Query, error) {
 	return wsql.Query{}, nil
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
@@ -32,6 +33,7 @@ type subscriber struct {
 	mu     sync.Mutex
 	closed bool
 	subs   []*wsql.Subscriber
+	dbs    []*sql.DB // the groups' offsets files, closed after the subscriptions
 }
 
 var _ message.Subscriber = (*subscriber)(nil)
@@ -43,12 +45,15 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	if s.closed {
 		return nil, errors.New("sqlite event log: subscriber is closed")
 	}
-	t, err := s.log.topic(ctx, topic)
+	if _, err := s.log.topic(ctx, topic); err != nil {
+		return nil, err
+	}
+	db, err := s.log.openGroupDB(ctx, topic, s.group)
 	if err != nil {
 		return nil, err
 	}
 	ackDeadline := s.log.cfg.AckDeadline
-	sub, err := wsql.NewSubscriber(wsql.BeginnerFromStdSQL(t.sub), wsql.SubscriberConfig{
+	sub, err := wsql.NewSubscriber(wsql.BeginnerFromStdSQL(db), wsql.SubscriberConfig{
 		ConsumerGroup:    s.group,
 		AckDeadline:      &ackDeadline,
 		PollInterval:     s.log.cfg.PollInterval,
@@ -59,14 +64,17 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 		InitializeSchema: false, // the tables exist: Log.topic created them
 	}, s.log.logger)
 	if err != nil {
+		db.Close()
 		return nil, fmt.Errorf("subscribe to %s: %w", topic, err)
 	}
 	ch, err := sub.Subscribe(ctx, topic)
 	if err != nil {
 		sub.Close()
+		db.Close()
 		return nil, err
 	}
 	s.subs = append(s.subs, sub)
+	s.dbs = append(s.dbs, db)
 	return ch, nil
 }
 
@@ -87,6 +95,9 @@ func (s *subscriber) Close() error {
 	var errs []error
 	for _, sub := range s.subs {
 		errs = append(errs, sub.Close())
+	}
+	for _, db := range s.dbs {
+		errs = append(errs, db.Close())
 	}
 	return errors.Join(errs...)
 }

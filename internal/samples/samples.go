@@ -102,8 +102,7 @@ func LoadRegistry(ctx context.Context, sink ingest.Sink) error {
 
 // Import imports one sample file as `loquat import` does.
 func Import(ctx context.Context, name string, sink ingest.Sink) (file.Summary, error) {
-	b := File(name)
-	return file.Import(ctx, bytes.NewReader(b), int64(len(b)), file.Options{Source: "file:" + name, Format: file.FormatFromName(name)}, sink)
+	return ImportBytes(ctx, name, File(name), sink)
 }
 
 // LoadAll loads the registry, pushes the Douyin samples through baseURL and
@@ -127,4 +126,9 @@ func LoadAll(ctx context.Context, baseURL string, sink ingest.Sink) error {
 		}
 	}
 	return nil
+}
+
+// ImportBytes imports content as if it were a file named name.
+func ImportBytes(ctx context.Context, name string, content []byte, sink ingest.Sink) (file.Summary, error) {
+	return file.Import(ctx, bytes.NewReader(content), int64(len(content)), file.Options{Source: "file:" + name, Format: file.FormatFromName(name)}, sink)
 }

@@ -247,7 +247,12 @@ func (n *Node) Run(ctx context.Context) error {
 		}()
 	}
 	run("projector", func() error { return n.projector.Run(ctx) })
-	run("log consumers", func() error { return n.router.Run(ctx) })
+	run("log consumers", func() error {
+		if err := n.router.Run(ctx); err != nil && ctx.Err() == nil {
+			return err
+		}
+		return nil // stopping: a subscription cut short by the shutdown is not a failure
+	})
 	run("http", func() error {
 		if err := n.http.Serve(n.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -260,8 +265,7 @@ func (n *Node) Run(ctx context.Context) error {
 	shutdown, stop := context.WithTimeout(context.Background(), 10*time.Second)
 	defer stop()
 	n.http.Shutdown(shutdown)
-	n.router.Close()
-	wg.Wait()
+	wg.Wait() // the router closes itself when ctx ends
 	close(errs)
 	var all []error
 	for err := range errs {

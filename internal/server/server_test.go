@@ -10,6 +10,7 @@ import (
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
 	"github.com/loquat-dev/loquat/internal/samples"
 	"github.com/loquat-dev/loquat/internal/server"
+	"github.com/loquat-dev/loquat/projections"
 )
 
 // startNode runs a node on a free port in dir with the Douyin sample
@@ -62,5 +63,22 @@ func TestSamplesThroughEndpointsAndImport(t *testing.T) {
 	samples.CheckAPI(t, node.URL())
 	for _, q := range []string{"?from=2020-04-30&to=2020-04-30", "?from=2020-05-01&to=2020-05-01", "?from=2020-05-01", "?to=2020-05-02"} {
 		samples.CheckSumIdentity(t, node.URL(), q)
+	}
+}
+
+// waitDeadLetters waits until the API lists n dead letters: they are
+// projected by their own consumer.
+func waitDeadLetters(t *testing.T, node *server.Node, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		page, err := node.Queries().DeadLetters(context.Background(), projections.Paging{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Total >= n || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -1,0 +1,204 @@
+package douyin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/loquat-dev/loquat/domain"
+)
+
+// The order.orderDetail call as the platform names it.
+const (
+	detailMethod  = "order.orderDetail"
+	detailPath    = "/order/orderDetail"
+	apiVersion    = "2"
+	apiSignMethod = "hmac-sha256"
+
+	apiCodeSuccess = 10000
+	// apiCodeUnavailable is the platform's "service unavailable" (服务不可用):
+	// the only API code besides isp.* sub-codes worth asking again.
+	apiCodeUnavailable = 20000
+
+	// maxDetailBytes bounds an answer; a real one is a few kilobytes.
+	maxDetailBytes = 4 << 20
+)
+
+// orderDetail is data.shop_order_detail of an order.orderDetail answer, with
+// the fields the events need.
+type orderDetail struct {
+	OrderID       id         `json:"order_id"`
+	CreateTime    int64      `json:"create_time"`
+	PayTime       int64      `json:"pay_time"`
+	UpdateTime    int64      `json:"update_time"`
+	DoudianOpenID string     `json:"doudian_open_id"`
+	SkuOrderList  []skuOrder `json:"sku_order_list"`
+}
+
+// skuOrder is one line (子订单) of an order. pay_amount includes the line's
+// freight, post_amount.
+type skuOrder struct {
+	OrderID     id     `json:"order_id"`
+	SkuID       id     `json:"sku_id"`
+	ProductName string `json:"product_name"`
+	ItemNum     int64  `json:"item_num"`
+	PayAmount   int64  `json:"pay_amount"`
+	PostAmount  int64  `json:"post_amount"`
+	AuthorID    id     `json:"author_id"`
+	AuthorName  string `json:"author_name"`
+	RoomID      id     `json:"room_id"`
+	RoomIDStr   string `json:"room_id_str"`
+}
+
+// goodsAmount is what the buyer paid for the line's goods, freight excluded.
+func (s skuOrder) goodsAmount() domain.Fen { return domain.Fen(s.PayAmount - s.PostAmount) }
+
+type detailAnswer struct {
+	Code    int    `json:"code"`
+	Msg     string `json:"msg"`
+	SubCode string `json:"sub_code"`
+	SubMsg  string `json:"sub_msg"`
+	LogID   string `json:"log_id"`
+	Data    struct {
+		ShopOrderDetail *orderDetail `json:"shop_order_detail"`
+	} `json:"data"`
+}
+
+// apiError is an answer whose code is not 10000.
+type apiError struct {
+	Code    int
+	Msg     string
+	SubCode string
+	SubMsg  string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("order.orderDetail answered code %d %s (sub_code %q %s)", e.Code, e.Msg, e.SubCode, e.SubMsg)
+}
+
+// temporary reports whether asking again may succeed: the platform is
+// unavailable or failed on its side (isp.*). Other codes say the request
+// itself is wrong (auth, parameters, unknown order).
+func (e *apiError) temporary() bool {
+	return e.Code == apiCodeUnavailable || strings.HasPrefix(e.SubCode, "isp.")
+}
+
+// errPermanent marks a failure that another attempt would repeat.
+type errPermanent struct{ err error }
+
+func (e errPermanent) Error() string { return e.err.Error() }
+func (e errPermanent) Unwrap() error { return e.err }
+
+// detailClient calls order.orderDetail. It is safe for concurrent use.
+type detailClient struct {
+	cfg    Config
+	logger *slog.Logger
+}
+
+// fetch returns an order's detail, retrying transient failures (network,
+// timeout, HTTP 5xx, API service errors) with exponential backoff up to
+// cfg.MaxAttempts attempts. It stops at once when ctx ends.
+func (c *detailClient) fetch(ctx context.Context, orderID string) (*orderDetail, error) {
+	backoff := c.cfg.RetryBackoff
+	var err error
+	for attempt := 1; ; attempt++ {
+		var d *orderDetail
+		d, err = c.fetchOnce(ctx, orderID)
+		if err == nil {
+			return d, nil
+		}
+		var perm errPermanent
+		if errors.As(err, &perm) || attempt >= c.cfg.MaxAttempts || ctx.Err() != nil {
+			break
+		}
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "douyin order detail failed, retrying",
+			slog.String("order_id", orderID), slog.Int("attempt", attempt), slog.Duration("backoff", backoff), slog.String("err", err.Error()))
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("order %s detail: %w (after %d attempts: %w)", orderID, ctx.Err(), attempt, err)
+		case <-t.C:
+		}
+		backoff = min(2*backoff, maxRetryBackoff)
+	}
+	return nil, fmt.Errorf("order %s detail: %w", orderID, err)
+}
+
+func (c *detailClient) fetchOnce(ctx context.Context, orderID string) (*orderDetail, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.HTTPTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.detailURL(orderID), nil)
+	if err != nil {
+		return nil, errPermanent{err}
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		// A *url.Error quotes the URL, access_token included: keep only its cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = fmt.Errorf("GET %s: %w", detailPath, ue.Err)
+		}
+		return nil, err // network or timeout: worth another attempt
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDetailBytes))
+	if err != nil {
+		return nil, fmt.Errorf("reading answer: %w", err)
+	}
+	switch {
+	case resp.StatusCode >= 500:
+		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+	case resp.StatusCode >= 400 && resp.StatusCode != http.StatusTooManyRequests:
+		return nil, errPermanent{fmt.Errorf("HTTP %d", resp.StatusCode)}
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	var ans detailAnswer
+	// Ids decode through the id type and amounts into int64 fields: nothing
+	// of the answer passes through float64.
+	if err := json.Unmarshal(body, &ans); err != nil {
+		return nil, errPermanent{fmt.Errorf("answer is not order.orderDetail JSON: %w", err)}
+	}
+	if ans.Code != apiCodeSuccess {
+		e := &apiError{Code: ans.Code, Msg: ans.Msg, SubCode: ans.SubCode, SubMsg: ans.SubMsg}
+		if e.temporary() {
+			return nil, e
+		}
+		return nil, errPermanent{e}
+	}
+	d := ans.Data.ShopOrderDetail
+	if d == nil {
+		return nil, errPermanent{errors.New("answer has no data.shop_order_detail")}
+	}
+	if string(d.OrderID) != orderID {
+		return nil, errPermanent{fmt.Errorf("answer is for order %q, not %s", d.OrderID, orderID)}
+	}
+	return d, nil
+}
+
+// detailURL builds the signed GET request for one order.
+func (c *detailClient) detailURL(orderID string) string {
+	paramJSON, _ := json.Marshal(struct {
+		ShopOrderID string `json:"shop_order_id"`
+	}{orderID}) // a struct of one string always marshals
+	timestamp := c.cfg.Now().In(domain.ChinaTime).Format(time.DateTime)
+	q := url.Values{}
+	q.Set("app_key", c.cfg.AppKey)
+	q.Set("method", detailMethod)
+	q.Set("access_token", string(c.cfg.AccessToken))
+	q.Set("param_json", string(paramJSON))
+	q.Set("timestamp", timestamp)
+	q.Set("v", apiVersion)
+	q.Set("sign_method", apiSignMethod)
+	q.Set("sign", APISign(c.cfg.AppKey, c.cfg.AppSecret, detailMethod, string(paramJSON), timestamp, apiVersion))
+	return strings.TrimRight(c.cfg.APIBaseURL, "/") + detailPath + "?" + q.Encode()
+}

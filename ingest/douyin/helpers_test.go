@@ -1,0 +1,239 @@
+package douyin_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/douyin"
+	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
+)
+
+// The samples' credentials (samples/README.md).
+const (
+	appKey    = douyinsim.SampleAppKey
+	appSecret = douyinsim.SampleAppSecret
+	token     = douyinsim.SampleAccessToken
+)
+
+// receivedAt is the handler's clock in tests.
+var receivedAt = time.Date(2020, 5, 1, 16, 0, 0, 0, domain.ChinaTime)
+
+// collectingSink records what the handler appends; it is the test's view of
+// the event log, not a stand-in for the Douyin API.
+type collectingSink struct {
+	mu        sync.Mutex
+	appends   [][]domain.Event
+	dead      []domain.DeadLetter
+	appendErr error
+}
+
+func (s *collectingSink) Append(_ context.Context, events ...domain.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.appendErr != nil {
+		return s.appendErr
+	}
+	s.appends = append(s.appends, events)
+	return nil
+}
+
+func (s *collectingSink) DeadLetter(_ context.Context, dl domain.DeadLetter) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dead = append(s.dead, dl)
+	return nil
+}
+
+func (s *collectingSink) events() []domain.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []domain.Event
+	for _, a := range s.appends {
+		out = append(out, a...)
+	}
+	return out
+}
+
+func (s *collectingSink) deadLetters() []domain.DeadLetter {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]domain.DeadLetter(nil), s.dead...)
+}
+
+func (s *collectingSink) appendCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.appends)
+}
+
+// rig is a handler wired to a simulated platform and a collecting sink.
+type rig struct {
+	sim     *douyinsim.Platform
+	sink    *collectingSink
+	handler *douyin.Handler
+}
+
+// newRig starts a douyinsim platform holding the sample order and a handler
+// calling it; adjust changes the handler's config before it is built.
+func newRig(t *testing.T, adjust func(*douyin.Config)) *rig {
+	t.Helper()
+	sim, err := douyinsim.NewPlatform(douyinsim.PlatformOptions{})
+	mustNoErr(t, err)
+	mustNoErr(t, sim.AddOrderDetailJSON(readFile(t, "order-detail.json")))
+	return rigWithServer(t, sim, sim, adjust)
+}
+
+// rigWithServer serves api (sim, or a handler around it) over real HTTP and
+// builds a handler calling it.
+func rigWithServer(t *testing.T, sim *douyinsim.Platform, api http.Handler, adjust func(*douyin.Config)) *rig {
+	t.Helper()
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	cfg := douyin.Config{
+		AppKey:       appKey,
+		AppSecret:    appSecret,
+		AccessToken:  token,
+		APIBaseURL:   srv.URL,
+		RetryBackoff: time.Millisecond,
+		Now:          func() time.Time { return receivedAt },
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	sink := &collectingSink{}
+	h, err := douyin.NewHandler(cfg, sink, nil)
+	mustNoErr(t, err)
+	return &rig{sim: sim, sink: sink, handler: h}
+}
+
+// pushAnswer is the handler's JSON answer.
+type pushAnswer struct {
+	Status int
+	Code   int    `json:"code"`
+	Msg    string `json:"msg"`
+}
+
+// post sends body to the handler with the given headers.
+func (r *rig) post(t *testing.T, body []byte, headers map[string]string) pushAnswer {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/ingest/douyin", bytes.NewReader(body))
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	r.handler.ServeHTTP(w, req)
+	var a pushAnswer
+	if err := json.Unmarshal(w.Body.Bytes(), &a); err != nil {
+		t.Fatalf("answer %q is not {code, msg}: %v", w.Body.String(), err)
+	}
+	a.Status = w.Code
+	return a
+}
+
+// push sends body signed the documented way (MD5).
+func (r *rig) push(t *testing.T, body []byte) pushAnswer {
+	t.Helper()
+	return r.post(t, body, map[string]string{"event-sign": douyinsim.PushSignature(appKey, appSecret, body, douyinsim.SignMD5)})
+}
+
+// body encodes push messages with data given as Go values or raw JSON strings.
+func body(t *testing.T, msgs ...douyinsim.Message) []byte {
+	t.Helper()
+	b, err := douyinsim.EncodeBatch(msgs)
+	mustNoErr(t, err)
+	return b
+}
+
+func msg(tag, msgID, data string) douyinsim.Message {
+	return douyinsim.Message{Tag: tag, MsgID: msgID, Data: data}
+}
+
+func readFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	mustNoErr(t, err)
+	return b
+}
+
+func mustNoErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantAnswer(t *testing.T, got pushAnswer, status, code int, msgHas ...string) {
+	t.Helper()
+	if got.Status != status || got.Code != code {
+		t.Fatalf("answer: want HTTP %d code %d, got HTTP %d code %d (%s)", status, code, got.Status, got.Code, got.Msg)
+	}
+	for _, s := range msgHas {
+		if !strings.Contains(got.Msg, s) {
+			t.Errorf("answer msg %q does not name %q", got.Msg, s)
+		}
+	}
+}
+
+// eventsJSON renders events for comparison and golden files.
+func eventsJSON(t *testing.T, events []domain.Event) []byte {
+	t.Helper()
+	type row struct {
+		Type         domain.EventType `json:"type"`
+		ID           string           `json:"id"`
+		PartitionKey string           `json:"partition_key"`
+		Event        domain.Event     `json:"event"`
+	}
+	rows := make([]row, len(events))
+	for i, e := range events {
+		rows[i] = row{e.Type(), e.ID(), e.PartitionKey(), e}
+	}
+	b, err := json.MarshalIndent(rows, "", "  ")
+	mustNoErr(t, err)
+	return append(b, '\n')
+}
+
+func find[E domain.Event](events []domain.Event) []E {
+	var out []E
+	for _, e := range events {
+		if x, ok := e.(E); ok {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+var errSinkDown = errors.New("event log unavailable")
+
+// slowHandler delays the first n requests to h by d.
+func slowHandler(h http.Handler, n int, d time.Duration) http.Handler {
+	var mu sync.Mutex
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		slow := n > 0
+		n--
+		mu.Unlock()
+		if slow {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func signMD5(key, secret string, b []byte) string {
+	return douyinsim.PushSignature(key, secret, b, douyinsim.SignMD5)
+}

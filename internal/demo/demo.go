@@ -1,0 +1,185 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/loquat-dev/loquat/ingest/douyin"
+	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
+	"github.com/loquat-dev/loquat/ingest/registry"
+	"github.com/loquat-dev/loquat/internal/server"
+	"github.com/loquat-dev/loquat/projections"
+)
+
+// Options configures a demo run.
+type Options struct {
+	// DataDir keeps the demo's data; default a new temporary directory,
+	// removed when the demo ends.
+	DataDir string
+	// Addr is the API's listen address. Default 127.0.0.1:8080.
+	Addr string
+	// Day is the China-time date of the livestream. Default 2020-04-30.
+	Day string
+	// Orders is how many orders the livestream sells. Default 1600.
+	Orders int
+	// Seed makes the day. Default 1.
+	Seed uint64
+	// Out receives what the demo did; Progress receives the push progress bar.
+	Out, Progress io.Writer
+	Logger        *slog.Logger
+}
+
+func (o *Options) setDefaults() {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:8080"
+	}
+	if o.Day == "" {
+		o.Day = "2020-04-30"
+	}
+	if o.Orders == 0 {
+		o.Orders = 1600
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Demo app credentials of the simulated shop.
+const (
+	appKey    = "7100000000000000001"
+	appSecret = "loquat-demo-secret"
+	token     = "loquat-demo-token"
+)
+
+// Run loads the demo district, pushes a simulated livestream day through the
+// node's signed Douyin endpoint, prints what it did and where to look, and
+// keeps serving until ctx ends.
+func Run(ctx context.Context, o Options) error {
+	o.setDefaults()
+	if o.DataDir == "" {
+		dir, err := os.MkdirTemp("", "loquat-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		o.DataDir = dir
+	}
+
+	// The simulated 抖店 open platform, serving order details.
+	platform, err := douyinsim.NewPlatform(douyinsim.PlatformOptions{AppKey: appKey, AppSecret: appSecret, AccessToken: token, Seed: int64(o.Seed)})
+	if err != nil {
+		return err
+	}
+	simListener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("start simulated Douyin API: %w", err)
+	}
+	sim := &http.Server{Handler: platform, ReadHeaderTimeout: 5 * time.Second}
+	go sim.Serve(simListener)
+	defer sim.Close()
+
+	node, err := server.Open(ctx, server.Config{
+		DataDir: o.DataDir,
+		Addr:    o.Addr,
+		Logger:  o.Logger,
+		Douyin: douyin.Config{AppKey: appKey, AppSecret: appSecret, AccessToken: token,
+			APIBaseURL: "http://" + simListener.Addr().String()},
+	})
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- node.Run(runCtx) }()
+	fail := func(err error) error {
+		stop()
+		return errors.Join(err, <-done)
+	}
+
+	reg, err := Registry(o.Day)
+	if err != nil {
+		return fail(err)
+	}
+	sum, err := registry.Append(ctx, reg, node.Writer())
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(o.Out, "Loaded the demo district %s: %d towns, %d villages, %d households, %d enterprises, %d listings.\n",
+		reg.District.Name, len(towns), sum.Villages, sum.Households, sum.Enterprises, sum.Listings)
+
+	day, err := douyinsim.GenerateLiveDay(douyinsim.DayOptions{
+		Date: o.Day, Catalogue: Catalogue(), RoomID: 6823941120781224715, AnchorID: 71286300123,
+		AnchorName: "青溪助农直播间", ShopID: 7654321, ShopName: "青溪助农优选", Orders: o.Orders, Seed: o.Seed,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if err := platform.AddOrders(day.Orders...); err != nil {
+		return fail(err)
+	}
+	bar := progressbar.NewOptions(len(day.Messages),
+		progressbar.OptionSetDescription("pushing the livestream day"),
+		progressbar.OptionSetWriter(o.Progress), progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+	pusher, err := douyinsim.NewPusher(douyinsim.PusherOptions{
+		URL: node.URL() + "/ingest/douyin", AppKey: appKey, AppSecret: appSecret, BatchSize: 50, ShuffleWindow: 40, Seed: o.Seed,
+		OnProgress: func(p douyinsim.Progress) { bar.Set(p.MessagesDone) },
+	})
+	if err != nil {
+		return fail(err)
+	}
+	start := time.Now()
+	if err := pusher.Push(ctx, day.Messages); err != nil {
+		return fail(err)
+	}
+	bar.Finish()
+	waitCtx, cancelWait := context.WithTimeout(ctx, time.Minute)
+	err = node.CaughtUp(waitCtx)
+	cancelWait()
+	if err != nil {
+		return fail(err)
+	}
+	ov, err := node.Queries().Overview(ctx, projections.Period{})
+	if err != nil {
+		return fail(err)
+	}
+	l := day.Ledger
+	fmt.Fprintf(o.Out, "Pushed a simulated Douyin livestream day (%s): %d messages (%d orders created, %d paid, %d with refunds, some pushed twice, some refunds before their payment) in %s.\n",
+		o.Day, len(day.Messages), l.OrdersCreated, l.OrdersPaid, l.OrdersRefunded, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(o.Out, "Simulated platform's own ledger: GMV %s, refunds %s, net %s yuan.\n", l.GMVFen, l.RefundsFen, l.NetFen)
+	fmt.Fprintf(o.Out, "Loquat's overview:               GMV %s, refunds %s, net %s yuan; %d orders; %d households reached; %s yuan unattributed (an unlisted SKU).\n",
+		ov.GMVFen, ov.RefundsFen, ov.NetFen, ov.Orders, ov.HouseholdsReached, ov.UnattributedFen)
+	base := node.URL()
+	fmt.Fprintf(o.Out, `
+Loquat is serving at %[1]s (data in %[2]s). Try:
+  API:          %[1]s/api/v1/overview
+  Households:   %[1]s/api/v1/households?sort=-income_gain_fen&limit=10
+  Below line:   %[1]s/api/v1/households?below_line=true
+  Enterprise:   %[1]s/api/v1/enterprises/E-QINGXI
+  Village:      %[1]s/api/v1/villages/V-0102
+  Livestream:   %[1]s/api/v1/livestreams/douyin:6823941120781224715
+  Unattributed: %[1]s/api/v1/unattributed
+  Metrics:      %[1]s/metrics
+Ctrl-C stops the demo.
+`, base, o.DataDir)
+	return <-done
+}
