@@ -51,8 +51,16 @@ func GetJSON(t testing.TB, baseURL, path string, out any) {
 // collectives + enterprises + unattributed add up to net.
 func CheckAPI(t testing.TB, baseURL string) {
 	t.Helper()
+	CheckAPIPeriod(t, baseURL, "")
+}
+
+// CheckAPIPeriod is CheckAPI with a period query such as
+// "?from=2020-01-01&to=2020-12-31" on every request, for a read model that
+// also holds other data outside that period.
+func CheckAPIPeriod(t testing.TB, baseURL, query string) {
+	t.Helper()
 	var ov projections.Overview
-	GetJSON(t, baseURL, "/api/v1/overview", &ov)
+	GetJSON(t, baseURL, "/api/v1/overview"+query, &ov)
 	if ov.GMVFen != WantGMV || ov.RefundsFen != WantRefunds || ov.NetFen != WantNet {
 		t.Errorf("overview GMV/refunds/net = %d/%d/%d fen, want %d/%d/%d", ov.GMVFen, ov.RefundsFen, ov.NetFen, WantGMV, WantRefunds, WantNet)
 	}
@@ -80,7 +88,7 @@ func CheckAPI(t testing.TB, baseURL string) {
 	var sum domain.Fen
 	for id, want := range WantHouseholds {
 		var h projections.HouseholdSummary
-		GetJSON(t, baseURL, "/api/v1/households/"+id, &h)
+		GetJSON(t, baseURL, "/api/v1/households/"+id+query, &h)
 		if h.AttributedSalesFen != want {
 			t.Errorf("household %s attributed sales = %d fen, want %d", id, h.AttributedSalesFen, want)
 		}
@@ -94,7 +102,7 @@ func CheckAPI(t testing.TB, baseURL string) {
 	}
 	for id, want := range WantCollectives {
 		var v projections.VillageSummary
-		GetJSON(t, baseURL, "/api/v1/villages/"+id, &v)
+		GetJSON(t, baseURL, "/api/v1/villages/"+id+query, &v)
 		if v.CollectiveIncomeFen != want {
 			t.Errorf("village %s collective income = %d fen, want %d", id, v.CollectiveIncomeFen, want)
 		}
@@ -102,7 +110,7 @@ func CheckAPI(t testing.TB, baseURL string) {
 	}
 	for id, want := range WantEnterprises {
 		var e projections.EnterpriseSummary
-		GetJSON(t, baseURL, "/api/v1/enterprises/"+id, &e)
+		GetJSON(t, baseURL, "/api/v1/enterprises/"+id+query, &e)
 		if e.EnterpriseShareFen != want {
 			t.Errorf("enterprise %s share = %d fen, want %d", id, e.EnterpriseShareFen, want)
 		}
@@ -111,7 +119,7 @@ func CheckAPI(t testing.TB, baseURL string) {
 	if sum+ov.UnattributedFen != ov.NetFen {
 		t.Errorf("households + collectives + enterprises + unattributed = %d fen, net = %d", sum+ov.UnattributedFen, ov.NetFen)
 	}
-	CheckSumIdentity(t, baseURL, "")
+	CheckSumIdentity(t, baseURL, query)
 }
 
 // CheckSumIdentity asserts, through the list endpoints, that for the period

@@ -20,12 +20,6 @@ type rollupKey struct {
 
 type rollupDelta struct{ sales, refunds domain.Fen }
 
-// ledgerInsertRows is how many ledger rows one INSERT carries (17 values each).
-const ledgerInsertRows = 50
-
-const ledgerColumns = `entry_id, party_kind, party_id, kind, at, day, minute, platform, order_id, line_id, sku_id,
-	product, enterprise_id, village_id, livestream_id, buyer_ref, amount_fen`
-
 // Commit writes the batch and the consumer's positions in one transaction.
 func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -39,7 +33,8 @@ func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 			return err
 		}
 	}
-	if err := writeLines(ctx, tx, b.Lines); err != nil {
+	snapshots, err := s.writeLines(ctx, tx, b.Lines)
+	if err != nil {
 		return err
 	}
 	for _, in := range b.Income {
@@ -58,6 +53,7 @@ func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.snapshots.markStored(snapshots)
 	return nil
 }
 
@@ -93,49 +89,91 @@ func putRegistry(ctx context.Context, tx *sql.Tx, e domain.Event) error {
 	return nil
 }
 
-func writeLines(ctx context.Context, tx *sql.Tx, changes []projections.LineChange) error {
+// writeLines stores the changed lines, retracts and adds their ledger
+// entries and shares, and moves the rollups by the difference. It returns
+// the listing snapshots the lines refer to.
+func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projections.LineChange) ([]string, error) {
 	if len(changes) == 0 {
-		return nil
+		return nil, nil
 	}
-	putState, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO lines (platform, order_id, line_id, state) VALUES (?, ?, ?, ?)`)
+	putState, err := tx.PrepareContext(ctx, `INSERT INTO lines (platform, order_id, line_id, state) VALUES (?, ?, ?, ?)
+		ON CONFLICT (platform, order_id, line_id) DO UPDATE SET state = excluded.state`)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer putState.Close()
-	del, err := tx.PrepareContext(ctx, `DELETE FROM ledger WHERE entry_id = ? AND party_kind = ? AND party_id = ?`)
+	w, err := newEntryWriter(ctx, tx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer del.Close()
+	defer w.close()
 
 	rollup := map[rollupKey]*rollupDelta{}
 	livestreams := map[string]projections.LedgerRow{}
-	var add []projections.LedgerRow
+	var hashes []string
 	for _, c := range changes {
-		raw, err := json.Marshal(c.State)
+		raw, hash, err := s.snapshots.encode(ctx, tx, &c.State)
 		if err != nil {
-			return err
+			return nil, err
+		}
+		if hash != "" {
+			hashes = append(hashes, hash)
 		}
 		if _, err := putState.ExecContext(ctx, c.State.Key.Platform, c.State.Key.OrderID, c.State.Key.LineID, raw); err != nil {
-			return fmt.Errorf("store line %v: %w", c.State.Key, err)
+			return nil, fmt.Errorf("store line %v: %w", c.State.Key, err)
 		}
-		for _, r := range c.Retract {
-			if _, err := del.ExecContext(ctx, r.EntryID, string(r.PartyKind), r.PartyID); err != nil {
-				return fmt.Errorf("retract ledger entry %s: %w", r.EntryID, err)
+		for _, group := range byEntry(c.Retract) {
+			if err := w.retract(ctx, group[0]); err != nil {
+				return nil, err
 			}
-			addRollup(rollup, r, -1)
+			for _, r := range group {
+				addRollup(rollup, r, -1)
+			}
 		}
-		for _, r := range c.Add {
-			addRollup(rollup, r, 1)
-			if r.LivestreamID != "" {
+		for _, group := range byEntry(c.Add) {
+			if err := w.add(ctx, group); err != nil {
+				return nil, err
+			}
+			for _, r := range group {
+				addRollup(rollup, r, 1)
+			}
+			if r := group[0]; r.LivestreamID != "" {
 				livestreams[r.LivestreamID] = r
 			}
 		}
-		add = append(add, c.Add...)
 	}
-	if err := insertLedger(ctx, tx, add); err != nil {
-		return err
+	if err := w.flush(ctx); err != nil {
+		return nil, err
 	}
+	if err := upsertRollup(ctx, tx, rollup); err != nil {
+		return nil, err
+	}
+	for id, r := range livestreams {
+		room := strings.TrimPrefix(id, r.Platform+":")
+		if _, err := tx.ExecContext(ctx, `INSERT INTO livestreams (id, platform, room_id, anchor_name) VALUES (?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET anchor_name = CASE WHEN excluded.anchor_name <> '' THEN excluded.anchor_name ELSE anchor_name END`,
+			id, r.Platform, room, r.AnchorName); err != nil {
+			return nil, fmt.Errorf("store livestream %s: %w", id, err)
+		}
+	}
+	return hashes, nil
+}
+
+// byEntry splits a line's ledger rows into the groups of one entry each, in order.
+func byEntry(rows []projections.LedgerRow) [][]projections.LedgerRow {
+	var out [][]projections.LedgerRow
+	for i := 0; i < len(rows); {
+		j := i + 1
+		for j < len(rows) && rows[j].EntryID == rows[i].EntryID {
+			j++
+		}
+		out = append(out, rows[i:j])
+		i = j
+	}
+	return out
+}
+
+func upsertRollup(ctx context.Context, tx *sql.Tx, rollup map[rollupKey]*rollupDelta) error {
 	up, err := tx.PrepareContext(ctx, `INSERT INTO sales_daily
 		(day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id, sales_fen, refunds_fen)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -153,14 +191,6 @@ func writeLines(ctx context.Context, tx *sql.Tx, changes []projections.LineChang
 			return fmt.Errorf("update daily rollup: %w", err)
 		}
 	}
-	for id, r := range livestreams {
-		room := strings.TrimPrefix(id, r.Platform+":")
-		if _, err := tx.ExecContext(ctx, `INSERT INTO livestreams (id, platform, room_id, anchor_name) VALUES (?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET anchor_name = CASE WHEN excluded.anchor_name <> '' THEN excluded.anchor_name ELSE anchor_name END`,
-			id, r.Platform, room, r.AnchorName); err != nil {
-			return fmt.Errorf("store livestream %s: %w", id, err)
-		}
-	}
 	return nil
 }
 
@@ -176,37 +206,4 @@ func addRollup(m map[rollupKey]*rollupDelta, r projections.LedgerRow, sign domai
 	} else {
 		d.refunds -= sign * r.AmountFen
 	}
-}
-
-func insertLedger(ctx context.Context, tx *sql.Tx, rows []projections.LedgerRow) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	placeholders := "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-	full, err := tx.PrepareContext(ctx, `INSERT INTO ledger (`+ledgerColumns+`) VALUES `+
-		strings.TrimSuffix(strings.Repeat(placeholders+",", ledgerInsertRows), ","))
-	if err != nil {
-		return err
-	}
-	defer full.Close()
-	args := make([]any, 0, 17*ledgerInsertRows)
-	for start := 0; start < len(rows); start += ledgerInsertRows {
-		chunk := rows[start:min(start+ledgerInsertRows, len(rows))]
-		args = args[:0]
-		for _, r := range chunk {
-			args = append(args, r.EntryID, string(r.PartyKind), r.PartyID, string(r.Kind), r.At.Unix(), domain.Day(r.At), domain.Minute(r.At),
-				r.Platform, r.OrderID, r.LineID, r.SKUID, r.Product, r.EnterpriseID, r.VillageID, r.LivestreamID, r.BuyerRef, int64(r.AmountFen))
-		}
-		var err error
-		if len(chunk) == ledgerInsertRows {
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, `INSERT INTO ledger (`+ledgerColumns+`) VALUES `+
-				strings.TrimSuffix(strings.Repeat(placeholders+",", len(chunk)), ","), args...)
-		}
-		if err != nil {
-			return fmt.Errorf("insert %d ledger rows: %w", len(chunk), err)
-		}
-	}
-	return nil
 }

@@ -118,7 +118,7 @@ func (s *Store) Sales(ctx context.Context, q projections.SalesQuery) ([]projecti
 	return out, nil
 }
 
-// Orders counts distinct orders and buyers in the ledger by dimensions.
+// Orders counts distinct orders and buyers in the ledger entries by dimensions.
 func (s *Store) Orders(ctx context.Context, q projections.SalesQuery) ([]projections.OrderRow, error) {
 	for _, d := range q.GroupBy {
 		if d == projections.DimPartyKind || d == projections.DimPartyID || d == projections.DimProduct {
@@ -134,7 +134,7 @@ func (s *Store) Orders(ctx context.Context, q projections.SalesQuery) ([]project
 		`COUNT(DISTINCT CASE WHEN kind = 'sale' THEN platform || '/' || order_id END)`,
 		`COUNT(DISTINCT CASE WHEN kind = 'refund' THEN platform || '/' || order_id END)`,
 		`COUNT(DISTINCT CASE WHEN kind = 'sale' THEN platform || '/' || CASE WHEN buyer_ref <> '' THEN 'b:' || buyer_ref ELSE 'o:' || order_id END END)`)
-	query := "SELECT " + strings.Join(sel, ", ") + " FROM ledger" + filter
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM entries" + filter
 	if len(cols) > 0 {
 		query += " GROUP BY " + strings.Join(cols, ", ") + " ORDER BY " + strings.Join(cols, ", ")
 	}
@@ -186,7 +186,7 @@ func (s *Store) LivestreamMinutes(ctx context.Context, id string) ([]projections
 			COUNT(DISTINCT CASE WHEN kind = 'sale' THEN order_id END),
 			COALESCE(SUM(CASE WHEN kind = 'sale' THEN amount_fen END), 0),
 			COALESCE(-SUM(CASE WHEN kind = 'refund' THEN amount_fen END), 0)
-		FROM ledger WHERE livestream_id = ? GROUP BY minute ORDER BY minute`, func(r *sql.Rows) error {
+		FROM entries WHERE livestream_id = ? GROUP BY minute ORDER BY minute`, func(r *sql.Rows) error {
 		var m projections.MinuteRow
 		if err := r.Scan(&m.Minute, &m.Orders, &m.SalesFen, &m.RefundsFen); err != nil {
 			return err
@@ -219,14 +219,19 @@ func (s *Store) Livestreams(ctx context.Context) ([]projections.LivestreamInfo, 
 
 // UnattributedSKUs sums unattributed ledger rows by platform SKU.
 func (s *Store) UnattributedSKUs(ctx context.Context, p projections.Period) ([]projections.UnattributedSKU, error) {
-	filter, args := where(projections.SalesQuery{Period: p, PartyKind: domain.PartyUnattributed}, true)
+	filter, args := where(projections.SalesQuery{Period: p}, false)
+	if filter == "" {
+		filter = " WHERE attributed = 0"
+	} else {
+		filter += " AND attributed = 0"
+	}
 	var out []projections.UnattributedSKU
 	err := scanAll(ctx, s.read, `SELECT platform, sku_id, MAX(product),
 			COUNT(DISTINCT CASE WHEN kind = 'sale' THEN platform || '/' || order_id || '/' || line_id END),
 			COALESCE(SUM(CASE WHEN kind = 'sale' THEN amount_fen END), 0),
 			COALESCE(-SUM(CASE WHEN kind = 'refund' THEN amount_fen END), 0),
 			MIN(at), MAX(at)
-		FROM ledger`+filter+` GROUP BY platform, sku_id ORDER BY platform, sku_id`, func(r *sql.Rows) error {
+		FROM entries`+filter+` GROUP BY platform, sku_id ORDER BY platform, sku_id`, func(r *sql.Rows) error {
 		var u projections.UnattributedSKU
 		var first, last int64
 		if err := r.Scan(&u.Platform, &u.SKUID, &u.ProductName, &u.Lines, &u.SalesFen, &u.RefundsFen, &first, &last); err != nil {

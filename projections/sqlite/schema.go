@@ -48,39 +48,60 @@ CREATE TABLE listings (
 ) WITHOUT ROWID;
 
 -- One row per order line: its payment, refunds and fixed listing (JSON of
--- domain.LineState). The projector reloads it when the line changes.
+-- domain.LineState, the listing as a reference into listing_snapshots). The
+-- projector reloads it when the line changes. Platform order ids grow with
+-- time, so rows are appended near the end of the index, not all over it.
 CREATE TABLE lines (
 	platform TEXT NOT NULL,
 	order_id TEXT NOT NULL,
 	line_id TEXT NOT NULL,
-	state TEXT NOT NULL,
-	PRIMARY KEY (platform, order_id, line_id)
+	state BLOB NOT NULL
+);
+CREATE UNIQUE INDEX lines_key ON lines (platform, order_id, line_id);
+
+-- Listings as they attributed lines, by content hash: many lines share one.
+CREATE TABLE listing_snapshots (
+	hash TEXT PRIMARY KEY,
+	listing TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- The attributed ledger: one row per party per paid line or refund.
-CREATE TABLE ledger (
+-- Ledger entries: one row per paid line or (clipped) refund, with the
+-- attributes every share of it has in common. Orders, buyers, minutes and
+-- unattributed sales are counted here.
+CREATE TABLE entries (
+	id INTEGER PRIMARY KEY,
+	platform TEXT NOT NULL,
+	order_id TEXT NOT NULL,
+	line_id TEXT NOT NULL,
 	entry_id TEXT NOT NULL,
-	party_kind TEXT NOT NULL,
-	party_id TEXT NOT NULL,
 	kind TEXT NOT NULL,            -- sale | refund
 	at INTEGER NOT NULL,           -- Unix seconds
 	day TEXT NOT NULL,             -- China time
 	minute TEXT NOT NULL,          -- China time
-	platform TEXT NOT NULL,
-	order_id TEXT NOT NULL,
-	line_id TEXT NOT NULL,
 	sku_id TEXT NOT NULL,
 	product TEXT NOT NULL,
 	enterprise_id TEXT NOT NULL,
 	village_id TEXT NOT NULL,
 	livestream_id TEXT NOT NULL,
 	buyer_ref TEXT NOT NULL,
+	attributed INTEGER NOT NULL,   -- 0: no listing covered the line
+	amount_fen INTEGER NOT NULL    -- signed
+);
+-- Platform order ids grow with time, so this index is appended to near its end.
+CREATE UNIQUE INDEX entries_key ON entries (platform, order_id, line_id, entry_id);
+CREATE INDEX entries_day ON entries (day);
+CREATE INDEX entries_livestream ON entries (livestream_id, minute) WHERE livestream_id <> '';
+CREATE INDEX entries_unattributed ON entries (platform, sku_id) WHERE attributed = 0;
+
+-- The attributed ledger: one row per party per entry, clustered by entry
+-- (ids only grow, so rows are appended).
+CREATE TABLE ledger (
+	entry INTEGER NOT NULL,        -- entries.id
+	party_kind TEXT NOT NULL,      -- household | collective | enterprise | unattributed
+	party_id TEXT NOT NULL,
 	amount_fen INTEGER NOT NULL,   -- signed
-	PRIMARY KEY (entry_id, party_kind, party_id)
+	PRIMARY KEY (entry, party_kind, party_id)
 ) WITHOUT ROWID;
-CREATE INDEX ledger_day ON ledger (day);
-CREATE INDEX ledger_livestream ON ledger (livestream_id, minute) WHERE livestream_id <> '';
-CREATE INDEX ledger_unattributed ON ledger (platform, sku_id) WHERE party_kind = 'unattributed';
 
 -- Money by China-time day and every dimension the API groups by.
 CREATE TABLE sales_daily (

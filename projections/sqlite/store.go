@@ -54,8 +54,9 @@ func (c Config) Validate() error {
 // Store is the SQLite read model. It is safe for concurrent use: writes go
 // through one connection, queries through a pool reading WAL snapshots.
 type Store struct {
-	write *sql.DB
-	read  *sql.DB
+	write     *sql.DB
+	read      *sql.DB
+	snapshots *snapshots
 }
 
 var _ projections.Store = (*Store)(nil)
@@ -67,6 +68,10 @@ func dsn(cfg Config, readOnly bool) string {
 	// NORMAL is enough: in WAL mode a crash loses at most the last commits,
 	// each whole with its checkpoint, and the projector replays them from the log.
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Statement journals and sorts in memory: on disk they cost a write
+	// syscall per page of every multi-row statement.
+	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Add("_pragma", "cache_size(-65536)") // 64 MiB of page cache per connection
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
@@ -96,7 +101,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open read model %s: %w", cfg.Path, err)
 	}
 	read.SetMaxOpenConns(cfg.ReadConns)
-	return &Store{write: write, read: read}, nil
+	return &Store{write: write, read: read, snapshots: newSnapshots()}, nil
 }
 
 // Close closes the file. Safe to call twice.
@@ -217,30 +222,40 @@ const loadChunk = 400
 
 // LoadLines returns the stored states of every line of the given orders.
 func (s *Store) LoadLines(ctx context.Context, orders []projections.OrderRef) ([]domain.LineState, error) {
-	var out []domain.LineState
+	type row struct {
+		key domain.LineKey
+		raw []byte
+	}
+	var rows []row
 	for start := 0; start < len(orders); start += loadChunk {
 		chunk := orders[start:min(start+loadChunk, len(orders))]
 		args := make([]any, 0, 2*len(chunk))
 		for _, o := range chunk {
 			args = append(args, o.Platform, o.OrderID)
 		}
-		q := `SELECT state FROM lines WHERE (platform, order_id) IN (VALUES ` +
+		q := `SELECT platform, order_id, line_id, state FROM lines WHERE (platform, order_id) IN (VALUES ` +
 			strings.TrimSuffix(strings.Repeat("(?,?),", len(chunk)), ",") + `)`
 		err := scanAll(ctx, s.write, q, func(r *sql.Rows) error {
-			var raw []byte
-			if err := r.Scan(&raw); err != nil {
+			var x row
+			if err := r.Scan(&x.key.Platform, &x.key.OrderID, &x.key.LineID, &x.raw); err != nil {
 				return err
 			}
-			var st domain.LineState
-			if err := json.Unmarshal(raw, &st); err != nil {
-				return fmt.Errorf("line state: %w", err)
-			}
-			out = append(out, st)
+			rows = append(rows, x)
 			return nil
 		}, args...)
 		if err != nil {
 			return nil, fmt.Errorf("load lines: %w", err)
 		}
+	}
+	// Decoded after the rows are closed: resolving a listing snapshot needs
+	// the write handle's one connection.
+	out := make([]domain.LineState, 0, len(rows))
+	for _, x := range rows {
+		st, err := s.snapshots.decode(ctx, s.write, x.key, x.raw)
+		if err != nil {
+			return nil, fmt.Errorf("load lines: %w", err)
+		}
+		out = append(out, st)
 	}
 	return out, nil
 }
