@@ -11,7 +11,7 @@ import (
 // TestDemoAnswersOverview runs `loquat demo` as a user would and checks the
 // API answers with non-zero figures that add up for every period.
 func TestDemoAnswersOverview(t *testing.T) {
-	p := start(t, nil, "demo", "--addr", "127.0.0.1:0")
+	p := start(t, nil, "demo", "--addr", "127.0.0.1:0", "--day", "2020-04-30")
 	url := p.waitURL(t, 2*time.Minute)
 
 	var ov projections.Overview

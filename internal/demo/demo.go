@@ -13,6 +13,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
 	"github.com/loquat-dev/loquat/ingest/registry"
@@ -27,7 +28,8 @@ type Options struct {
 	DataDir string
 	// Addr is the API's listen address. Default 127.0.0.1:8080.
 	Addr string
-	// Day is the China-time date of the livestream. Default 2020-04-30.
+	// Day is the China-time date of the livestream. Default yesterday, so
+	// that the households' trailing-year income includes it.
 	Day string
 	// Orders is how many orders the livestream sells. Default 1600.
 	Orders int
@@ -43,7 +45,7 @@ func (o *Options) setDefaults() {
 		o.Addr = "127.0.0.1:8080"
 	}
 	if o.Day == "" {
-		o.Day = "2020-04-30"
+		o.Day = domain.Day(time.Now().AddDate(0, 0, -1))
 	}
 	if o.Orders == 0 {
 		o.Orders = 1600
