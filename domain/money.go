@@ -39,18 +39,18 @@ func ParseYuan(s string) (Fen, error) {
 	if hasDot && fracPart == "" {
 		return 0, fmt.Errorf("%w: %q ends with a decimal point", ErrBadAmount, orig)
 	}
-	if len(fracPart) > 2 {
-		return 0, fmt.Errorf("%w: %q has more than two decimals (fen is the smallest unit)", ErrBadAmount, orig)
-	}
-	if intPart == "" {
-		intPart = "0"
-	}
 	for _, part := range []string{intPart, fracPart} {
 		for i := 0; i < len(part); i++ {
 			if part[i] < '0' || part[i] > '9' {
 				return 0, fmt.Errorf("%w: %q is not a decimal number", ErrBadAmount, orig)
 			}
 		}
+	}
+	if len(fracPart) > 2 {
+		return 0, fmt.Errorf("%w: %q has more than two decimals (fen is the smallest unit)", ErrBadAmount, orig)
+	}
+	if intPart == "" {
+		intPart = "0"
 	}
 	yuan, err := strconv.ParseInt(intPart, 10, 64)
 	if err != nil || yuan > math.MaxInt64/100-1 {

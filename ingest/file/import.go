@@ -64,6 +64,8 @@ type importer struct {
 	sum      Summary
 	batch    []domain.Event
 	lastLine int // line of the last event in batch, for errors
+	// csvHeader is the CSV header line, newline-terminated; nil for JSONL.
+	csvHeader []byte
 }
 
 func (im *importer) run(ctx context.Context, lines *lineReader) error {
@@ -116,6 +118,9 @@ func (im *importer) start(first []byte, tooLong bool) (decoder, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A CSV row's columns are in the header's order: a dead letter keeps the
+	// header with the row, so it can be fixed and imported as a file of its own.
+	im.csvHeader = append(bytes.TrimRight(append([]byte(nil), first...), "\r"), '\n')
 	im.sum.Kind = d.kind().name
 	return d, nil
 }
@@ -158,7 +163,11 @@ func decodeEvent(dec decoder, line []byte) (domain.Event, problems) {
 
 func (im *importer) reject(ctx context.Context, num int, line []byte, p problems) error {
 	reason := fmt.Sprintf("line %d: %s", num, strings.Join(p, "; "))
-	dl := domain.NewDeadLetter(im.opts.Source+":"+strconv.Itoa(num), reason, line, im.opts.Now())
+	raw := line
+	if im.csvHeader != nil {
+		raw = append(append([]byte(nil), im.csvHeader...), line...)
+	}
+	dl := domain.NewDeadLetter(im.opts.Source+":"+strconv.Itoa(num), reason, raw, im.opts.Now())
 	if err := im.sink.DeadLetter(ctx, dl); err != nil {
 		return fmt.Errorf("file: dead-letter line %d: %w", num, err)
 	}
