@@ -14,8 +14,13 @@ import (
 
 // Topics of the log.
 const (
-	// TopicEvents carries every domain event: registry, orders, income.
+	// TopicEvents carries the events of orders and income.
 	TopicEvents = "loquat.events"
+	// TopicRegistry carries registry events (villages, households,
+	// enterprises, listings). It is a topic of its own, with one partition, so
+	// a projector can read it to its end before it attributes any order,
+	// whatever the partitioning of TopicEvents.
+	TopicRegistry = "loquat.registry"
 	// TopicDeadLetters carries inputs that could not be decoded or validated.
 	TopicDeadLetters = "loquat.dead_letters"
 )
@@ -34,8 +39,10 @@ const (
 )
 
 // Positions maps a partition to the offset of the last message a consumer has
-// durably applied. Offsets are positive; a partition missing from the map has
-// had nothing applied.
+// durably applied. Offsets count from 1 (a backend whose native offsets count
+// from 0, like Kafka, adds one), so a partition missing from the map, or 0,
+// has had nothing applied, and the offset of a partition's last message is
+// the number of messages it holds.
 type Positions map[int32]int64
 
 // Clone returns a copy of p.
@@ -98,7 +105,8 @@ type SubscriberOptions struct {
 type Backend interface {
 	Publisher() message.Publisher
 	NewSubscriber(opts SubscriberOptions) (message.Subscriber, error)
-	// End returns the offset of the last message now in each partition of topic.
+	// End returns the offset of the last message now in each partition of
+	// topic (partitions without messages may be left out or be 0).
 	End(ctx context.Context, topic string) (Positions, error)
 	// Close closes the publisher and the subscribers; it is safe to call twice.
 	Close() error

@@ -24,13 +24,15 @@ type Writer struct {
 // NewWriter returns a Writer publishing to pub.
 func NewWriter(pub message.Publisher) *Writer { return &Writer{pub: pub} }
 
-// Append validates and publishes events to TopicEvents in one Publish call:
-// when it returns nil, they are durably in the log.
+// Append validates and publishes events: registry events to TopicRegistry,
+// the others to TopicEvents, each topic's in one Publish call. When it
+// returns nil, they are durably in the log.
 func (w *Writer) Append(ctx context.Context, events ...domain.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
 	msgs := make([]*message.Message, 0, len(events))
+	var registry []*message.Message
 	var invalid []error
 	for _, e := range events {
 		if err := e.Validate(); err != nil {
@@ -42,13 +44,25 @@ func (w *Writer) Append(ctx context.Context, events ...domain.Event) error {
 			return err
 		}
 		msg.SetContext(ctx)
-		msgs = append(msgs, msg)
+		if e.Type().IsRegistry() {
+			registry = append(registry, msg)
+		} else {
+			msgs = append(msgs, msg)
+		}
 	}
 	if len(invalid) > 0 {
 		return fmt.Errorf("refusing to append invalid events: %w", errors.Join(invalid...))
 	}
-	if err := w.pub.Publish(TopicEvents, msgs...); err != nil {
-		return fmt.Errorf("append %d events to the event log: %w", len(msgs), err)
+	// The registry first: an order appended with it must find it in place.
+	if len(registry) > 0 {
+		if err := w.pub.Publish(TopicRegistry, registry...); err != nil {
+			return fmt.Errorf("append %d registry events to the event log: %w", len(registry), err)
+		}
+	}
+	if len(msgs) > 0 {
+		if err := w.pub.Publish(TopicEvents, msgs...); err != nil {
+			return fmt.Errorf("append %d events to the event log: %w", len(msgs), err)
+		}
 	}
 	if w.OnAppend != nil {
 		w.OnAppend(events)
