@@ -23,9 +23,14 @@ type ProjectorConfig struct {
 	// QueueSize is how many acked events may wait for a batch; a full queue
 	// holds the subscriber back (back-pressure). Default 2*MaxBatch.
 	QueueSize int
-	// RegistryPreloaded skips registry events: a rebuild loads the whole
-	// registry first, so every order is attributed with the corrected history.
-	RegistryPreloaded bool
+	// RegistryQueueSize is the same for registry events. Default 1000.
+	RegistryQueueSize int
+	// RegistryEnd returns the end of eventlog.TopicRegistry. Before the
+	// projector attributes a batch it applies the registry up to that end, so
+	// an order is never attributed with less of the registry than was in the
+	// log when it was projected, however the log is partitioned. Nil: the
+	// registry messages already queued are applied, without waiting for more.
+	RegistryEnd func(ctx context.Context) (eventlog.Positions, error)
 	// RetryBackoff is the first wait after a failed commit; it doubles up to
 	// a minute. The batch is kept and retried until it commits. Default 100ms.
 	RetryBackoff time.Duration
@@ -42,6 +47,9 @@ func (c *ProjectorConfig) setDefaults() {
 	}
 	if c.QueueSize == 0 {
 		c.QueueSize = 2 * c.MaxBatch
+	}
+	if c.RegistryQueueSize == 0 {
+		c.RegistryQueueSize = 1000
 	}
 	if c.RetryBackoff == 0 {
 		c.RetryBackoff = 100 * time.Millisecond
@@ -66,10 +74,11 @@ type CommitStats struct {
 	Took      time.Duration
 }
 
-// Projector maintains the read model from the event log. Its Handle is a
-// Watermill handler that only queues a message; Run takes what is queued in
-// batches, attributes them and commits each batch together with the log
-// positions it covers. Acking before the commit is safe because the store's
+// Projector maintains the read model from the event log. Its Handle (for
+// eventlog.TopicEvents) and HandleRegistry (for eventlog.TopicRegistry) are
+// Watermill handlers that only queue a message; Run takes what is queued in
+// batches, applies the registry to its end, attributes the events and commits
+// each batch together with the log positions it covers. Acking before the commit is safe because the store's
 // checkpoint, not the log's consumer offset, is the position of record: on
 // start the subscriber is moved to ResumeAfter, and redelivered messages at
 // or before the checkpoint are skipped. Duplicate events (the same platform
@@ -79,13 +88,20 @@ type Projector struct {
 	store  Writer
 	logger *slog.Logger
 	queue  chan *message.Message
+	// registryQueue carries eventlog.TopicRegistry, read from its start on
+	// every run: registry events are idempotent upserts, so replaying them
+	// ends in the registry's final state.
+	registryQueue chan *message.Message
 
-	registry *domain.Registry // owned by Run
+	registry        *domain.Registry   // owned by Run
+	registryApplied eventlog.Positions // how far registryQueue was applied; owned by Run
+	pendingRegistry []*message.Message // taken from registryQueue, not yet applied; owned by Run
 
-	mu        sync.Mutex
-	committed eventlog.Positions
-	advanced  chan struct{} // closed and replaced on every commit
-	healthy   error
+	mu                sync.Mutex
+	committed         eventlog.Positions
+	registryCommitted eventlog.Positions
+	advanced          chan struct{} // closed and replaced on every commit
+	healthy           error
 }
 
 // NewProjector loads the store's registry and checkpoint.
@@ -106,13 +122,16 @@ func NewProjector(ctx context.Context, store Writer, cfg ProjectorConfig, logger
 		return nil, fmt.Errorf("projector: load checkpoint: %w", err)
 	}
 	return &Projector{
-		cfg:       cfg,
-		store:     store,
-		logger:    logger.With("consumer", cfg.Consumer),
-		queue:     make(chan *message.Message, cfg.QueueSize),
-		registry:  reg,
-		committed: cp,
-		advanced:  make(chan struct{}),
+		cfg:               cfg,
+		store:             store,
+		logger:            logger.With("consumer", cfg.Consumer),
+		queue:             make(chan *message.Message, cfg.QueueSize),
+		registryQueue:     make(chan *message.Message, cfg.RegistryQueueSize),
+		registry:          reg,
+		registryApplied:   eventlog.Positions{},
+		registryCommitted: eventlog.Positions{},
+		committed:         cp,
+		advanced:          make(chan struct{}),
 	}, nil
 }
 
@@ -143,6 +162,35 @@ func (p *Projector) Handle(msg *message.Message) error {
 	}
 }
 
+// HandleRegistry queues a registry message (a Watermill NoPublishHandlerFunc
+// for a subscription to eventlog.TopicRegistry from its start).
+func (p *Projector) HandleRegistry(msg *message.Message) error {
+	select {
+	case p.registryQueue <- msg:
+		return nil
+	case <-msg.Context().Done():
+		return msg.Context().Err()
+	}
+}
+
+// WaitForRegistry blocks until the registry is applied and committed up to target.
+func (p *Projector) WaitForRegistry(ctx context.Context, target eventlog.Positions) error {
+	for {
+		p.mu.Lock()
+		done := p.registryCommitted.Covers(target)
+		ch := p.advanced
+		p.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("registry waiting for %v: %w", target, ctx.Err())
+		}
+	}
+}
+
 // WaitFor blocks until the committed positions cover target.
 func (p *Projector) WaitFor(ctx context.Context, target eventlog.Positions) error {
 	for {
@@ -165,13 +213,17 @@ func (p *Projector) WaitFor(ctx context.Context, target eventlog.Positions) erro
 // is retried with backoff and never dropped.
 func (p *Projector) Run(ctx context.Context) error {
 	for {
-		var first *message.Message
+		var msgs []*message.Message
 		select {
-		case first = <-p.queue:
+		case first := <-p.queue:
+			msgs = append(msgs, first)
+		case reg := <-p.registryQueue:
+			// A registry load while no orders flow is applied at once, so
+			// the API shows it; put it back for the catch-up to take.
+			p.pendingRegistry = append(p.pendingRegistry, reg)
 		case <-ctx.Done():
 			return nil
 		}
-		msgs := []*message.Message{first}
 	drain:
 		for len(msgs) < p.cfg.MaxBatch {
 			select {
@@ -251,20 +303,53 @@ func (p *Projector) projectOnce(ctx context.Context, msgs []*message.Message) (C
 		}
 		events = append(events, decoded{pos: pos, event: e})
 	}
+	// The registry first, to its end: every order of the batch is
+	// attributed with all of the registry that was in the log by now.
+	if err := p.takeRegistry(ctx); err != nil {
+		return stats, err
+	}
+	reg := p.registry
+	registryApplied := p.registryApplied.Clone()
+	b := &Batch{Consumer: p.cfg.Consumer, Positions: positions}
+	if len(p.pendingRegistry) > 0 {
+		// Work on a copy, so a failed commit is retried from the same start.
+		reg = cloneRegistry(reg)
+		for _, msg := range p.pendingRegistry {
+			pos, err := eventlog.PositionOf(msg)
+			if err != nil {
+				return stats, err
+			}
+			registryApplied[pos.Partition] = max(registryApplied[pos.Partition], pos.Offset)
+			e, err := eventlog.DecodeMessage(msg)
+			if err == nil {
+				err = e.Validate()
+			}
+			if err == nil && !e.Type().IsRegistry() {
+				err = fmt.Errorf("%s is not a registry event", e.Type())
+			}
+			if err != nil {
+				bad = append(bad, domain.NewDeadLetter("projector", fmt.Sprintf("registry %d/%d event %s: %v", pos.Partition, pos.Offset, msg.UUID, err), msg.Payload, time.Now()))
+				continue
+			}
+			reg.Apply(e)
+			b.Registry = append(b.Registry, e)
+		}
+	}
 	if len(bad) > 0 {
 		if err := p.store.PutDeadLetters(ctx, bad); err != nil {
 			return stats, fmt.Errorf("store undecodable events as dead letters: %w", err)
 		}
 	}
-	if len(positions) == len(committed) && positions.Covers(committed) && committed.Covers(positions) {
+	if len(b.Registry) == 0 && len(positions) == len(committed) && positions.Covers(committed) && committed.Covers(positions) {
+		p.registryApplied, p.pendingRegistry = registryApplied, nil
+		p.mu.Lock()
+		p.registryCommitted = registryApplied.Clone()
+		close(p.advanced)
+		p.advanced = make(chan struct{})
+		p.mu.Unlock()
 		return stats, nil // nothing new
 	}
-
-	// The registry is applied as events go; work on a copy so a failed commit
-	// can be retried from the same starting point.
-	reg := p.registry
-	registryChanged := false
-	b := &Batch{Consumer: p.cfg.Consumer, Positions: positions}
+	registryChanged := reg != p.registry
 
 	lines, err := p.loadLines(ctx, events)
 	if err != nil {
@@ -320,9 +405,7 @@ func (p *Projector) projectOnce(ctx context.Context, msgs []*message.Message) (C
 			// Lifecycle facts without money: kept in the log, no figure changes.
 		default:
 			if d.event.Type().IsRegistry() {
-				if p.cfg.RegistryPreloaded {
-					continue
-				}
+				// Written to the events topic by an older version.
 				if !registryChanged {
 					reg = cloneRegistry(reg)
 					registryChanged = true
@@ -345,12 +428,68 @@ func (p *Projector) projectOnce(ctx context.Context, msgs []*message.Message) (C
 		return stats, fmt.Errorf("commit batch of %d events up to %v: %w", len(events), positions, err)
 	}
 	p.registry = reg
+	p.registryApplied, p.pendingRegistry = registryApplied, nil
 	p.mu.Lock()
+	p.registryCommitted = registryApplied.Clone()
 	p.committed = positions
 	close(p.advanced)
 	p.advanced = make(chan struct{})
 	p.mu.Unlock()
 	return stats, nil
+}
+
+// takeRegistry moves registry messages from the queue to pendingRegistry
+// until, with those already applied, they reach the registry topic's end.
+func (p *Projector) takeRegistry(ctx context.Context) error {
+	var end eventlog.Positions
+	if p.cfg.RegistryEnd != nil {
+		var err error
+		if end, err = p.cfg.RegistryEnd(ctx); err != nil {
+			return fmt.Errorf("read the end of the registry: %w", err)
+		}
+	}
+	reached := p.registryApplied.Clone()
+	take := func(msg *message.Message) error {
+		pos, err := eventlog.PositionOf(msg)
+		if err != nil {
+			return err
+		}
+		reached[pos.Partition] = max(reached[pos.Partition], pos.Offset)
+		p.pendingRegistry = append(p.pendingRegistry, msg)
+		return nil
+	}
+	for _, msg := range p.pendingRegistry {
+		pos, err := eventlog.PositionOf(msg)
+		if err != nil {
+			return err
+		}
+		reached[pos.Partition] = max(reached[pos.Partition], pos.Offset)
+	}
+	warn := time.NewTimer(10 * time.Second)
+	defer warn.Stop()
+	for {
+		select {
+		case msg := <-p.registryQueue:
+			if err := take(msg); err != nil {
+				return err
+			}
+			continue
+		default:
+		}
+		if end == nil || reached.Covers(end) {
+			return nil
+		}
+		select {
+		case msg := <-p.registryQueue:
+			if err := take(msg); err != nil {
+				return err
+			}
+		case <-warn.C:
+			p.logger.Warn("still reading the registry before projecting", "reached", reached, "end", end)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // lineWork is a line's state being changed by a batch, and its rows before.

@@ -111,6 +111,11 @@ func LoadAll(ctx context.Context, baseURL string, sink ingest.Sink) error {
 	if err := LoadRegistry(ctx, sink); err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}
+	return LoadAllButRegistry(ctx, baseURL, sink)
+}
+
+// LoadAllButRegistry pushes the Douyin samples through baseURL and imports the files.
+func LoadAllButRegistry(ctx context.Context, baseURL string, sink ingest.Sink) error {
 	for i, name := range DouyinPushes {
 		status, answer, err := PushDouyin(ctx, baseURL, File(name), i%2 == 1)
 		if err != nil {

@@ -84,39 +84,23 @@ func Rebuild(ctx context.Context, dataDir string, logCfg logsqlite.Config, progr
 }
 
 // replay fills an empty store from the log; it is the store-independent part
-// of a rebuild.
+// of a rebuild. The projector reads the whole registry topic before its first
+// batch of events, so every order is attributed with the complete registry.
 func replay(ctx context.Context, log eventlog.Backend, store projections.Store, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
 	var stats RebuildStats
 	end, err := log.End(ctx, eventlog.TopicEvents)
 	if err != nil {
 		return stats, err
 	}
+	registryEnd, err := log.End(ctx, eventlog.TopicRegistry)
+	if err != nil {
+		return stats, err
+	}
 	total := sum(end)
 	group := fmt.Sprintf("rebuild-%d", time.Now().UnixNano())
 
-	// Pass 1: the registry, complete.
-	var registry []domain.Event
-	err = readUntil(ctx, log, group+"-registry", eventlog.TopicEvents, end, func(msg *message.Message, pos eventlog.Position) error {
-		if eventlog.EventTypeOf(msg).IsRegistry() {
-			e, err := eventlog.DecodeMessage(msg)
-			if err != nil || e.Validate() != nil {
-				return nil // pass 2 dead-letters it
-			}
-			registry = append(registry, e)
-		}
-		progress("registry", pos.Offset, total)
-		return nil
-	})
-	if err != nil {
-		return stats, fmt.Errorf("read registry: %w", err)
-	}
-	if err := store.Commit(ctx, &projections.Batch{Consumer: group, Registry: registry}); err != nil {
-		return stats, fmt.Errorf("store registry: %w", err)
-	}
-
-	// Pass 2: every event, through the same projector as serve.
 	p, err := projections.NewProjector(ctx, store, projections.ProjectorConfig{
-		RegistryPreloaded: true,
+		RegistryEnd: func(context.Context) (eventlog.Positions, error) { return registryEnd, nil },
 		OnCommit: func(s projections.CommitStats) {
 			stats.Events += int64(s.Events)
 			progress("events", sum(s.Positions), total)
@@ -129,11 +113,24 @@ func replay(ctx context.Context, log eventlog.Backend, store projections.Store, 
 	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- p.Run(runCtx) }()
+	registryDone := make(chan error, 1)
+	go func() {
+		registryDone <- readUntil(runCtx, log, group+"-registry", eventlog.TopicRegistry, registryEnd, func(msg *message.Message, _ eventlog.Position) error {
+			return p.HandleRegistry(msg)
+		})
+	}()
 	err = readUntil(ctx, log, group, eventlog.TopicEvents, end, func(msg *message.Message, _ eventlog.Position) error {
 		return p.Handle(msg)
 	})
 	if err == nil {
+		err = <-registryDone
+	}
+	if err == nil {
 		err = p.WaitFor(ctx, end)
+	}
+	if err == nil && sum(end) == 0 {
+		// No events: the registry still has to be stored.
+		err = p.WaitForRegistry(ctx, registryEnd)
 	}
 	stop()
 	if rerr := <-done; err == nil {

@@ -120,6 +120,11 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.writer.OnDeadLetter = n.metrics.onDeadLetter
 
 	pcfg := cfg.Projector
+	if pcfg.RegistryEnd == nil {
+		pcfg.RegistryEnd = func(ctx context.Context) (eventlog.Positions, error) {
+			return n.log.End(ctx, eventlog.TopicRegistry)
+		}
+	}
 	onCommit := pcfg.OnCommit
 	pcfg.OnCommit = func(s projections.CommitStats) {
 		n.metrics.onCommit(s)
@@ -157,6 +162,12 @@ func (n *Node) newRouter() (*message.Router, error) {
 		return nil, err
 	}
 	router.AddConsumerHandler("projector", eventlog.TopicEvents, sub, n.projector.Handle)
+	// The registry is read from its start on every run (see Projector).
+	regSub, err := n.log.NewSubscriber(eventlog.SubscriberOptions{ConsumerGroup: n.projectorGroup() + "-registry", ResumeAfter: eventlog.Positions{}})
+	if err != nil {
+		return nil, err
+	}
+	router.AddConsumerHandler("projector_registry", eventlog.TopicRegistry, regSub, n.projector.HandleRegistry)
 	dlSub, err := n.log.NewSubscriber(eventlog.SubscriberOptions{ConsumerGroup: "dead_letters"})
 	if err != nil {
 		return nil, err
@@ -223,6 +234,13 @@ func (n *Node) ready(ctx context.Context) error {
 
 // CaughtUp waits until everything appended to the log so far is in the read model.
 func (n *Node) CaughtUp(ctx context.Context) error {
+	registry, err := n.log.End(ctx, eventlog.TopicRegistry)
+	if err != nil {
+		return err
+	}
+	if err := n.projector.WaitForRegistry(ctx, registry); err != nil {
+		return err
+	}
 	end, err := n.log.End(ctx, eventlog.TopicEvents)
 	if err != nil {
 		return err

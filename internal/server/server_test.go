@@ -3,9 +3,11 @@ package server_test
 import (
 	"context"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
+	logsqlite "github.com/loquat-dev/loquat/eventlog/sqlite"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
 	"github.com/loquat-dev/loquat/internal/samples"
@@ -16,6 +18,17 @@ import (
 // startNode runs a node on a free port in dir with the Douyin sample
 // credentials and a simulated 抖店 API, until the test ends.
 func startNode(t *testing.T, dir string) *server.Node {
+	t.Helper()
+	node, stop := startStoppableNode(t, dir)
+	t.Cleanup(stop)
+	return node
+}
+
+func logConfig() logsqlite.Config { return logsqlite.Config{} }
+
+// startStoppableNode is startNode with a stop function to call before the
+// test ends (to reopen the data dir).
+func startStoppableNode(t *testing.T, dir string) (*server.Node, func()) {
 	t.Helper()
 	platform, err := samples.NewDouyinPlatform()
 	if err != nil {
@@ -36,13 +49,15 @@ func startNode(t *testing.T, dir string) *server.Node {
 	}
 	done := make(chan error, 1)
 	go func() { done <- node.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("node stopped with: %v", err)
-		}
-	})
-	return node
+	var once sync.Once
+	return node, func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("node stopped with: %v", err)
+			}
+		})
+	}
 }
 
 func caughtUp(t *testing.T, node *server.Node) {
