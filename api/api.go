@@ -22,7 +22,8 @@ import (
 
 // Options configures the router.
 type Options struct {
-	// Queries answers the API. Required.
+	// Queries answers the API; nil serves only /healthz, /readyz and
+	// /metrics (a node without the API role).
 	Queries *projections.Queries
 	// Ready reports whether the node can serve fresh answers (nil: always ready).
 	Ready func(ctx context.Context) error
@@ -41,9 +42,6 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 
 // NewRouter returns the Gin engine with every route of the API.
 func NewRouter(opts Options) (*gin.Engine, error) {
-	if opts.Queries == nil {
-		return nil, errors.New("api: Queries is nil")
-	}
 	if opts.Gatherer == nil {
 		opts.Gatherer = prometheus.DefaultGatherer
 	}
@@ -53,7 +51,18 @@ func NewRouter(opts Options) (*gin.Engine, error) {
 	h := &handlers{q: opts.Queries, log: opts.Logger}
 	r := gin.New()
 	r.Use(gin.Recovery())
+	if opts.Queries != nil {
+		mountQueries(r, h)
+	}
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	readyAndMetrics(r, opts)
+	r.NoRoute(func(c *gin.Context) {
+		c.JSON(http.StatusNotFound, gin.H{"error": fmt.Sprintf("no route %s %s", c.Request.Method, c.Request.URL.Path)})
+	})
+	return r, nil
+}
 
+func mountQueries(r *gin.Engine, h *handlers) {
 	v1 := r.Group("/api/v1")
 	v1.GET("/overview", h.overview)
 	v1.GET("/households", h.households)
@@ -66,8 +75,9 @@ func NewRouter(opts Options) (*gin.Engine, error) {
 	v1.GET("/livestreams/:id", h.livestream)
 	v1.GET("/unattributed", h.unattributed)
 	v1.GET("/dead-letters", h.deadLetters)
+}
 
-	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+func readyAndMetrics(r *gin.Engine, opts Options) {
 	r.GET("/readyz", func(c *gin.Context) {
 		if opts.Ready != nil {
 			if err := opts.Ready(c.Request.Context()); err != nil {
@@ -78,10 +88,6 @@ func NewRouter(opts Options) (*gin.Engine, error) {
 		c.JSON(http.StatusOK, gin.H{"status": "ready"})
 	})
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{})))
-	r.NoRoute(func(c *gin.Context) {
-		c.JSON(http.StatusNotFound, gin.H{"error": fmt.Sprintf("no route %s %s", c.Request.Method, c.Request.URL.Path)})
-	})
-	return r, nil
 }
 
 type handlers struct {

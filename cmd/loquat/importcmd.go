@@ -9,18 +9,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/loquat-dev/loquat/eventlog"
-	logsqlite "github.com/loquat-dev/loquat/eventlog/sqlite"
 	"github.com/loquat-dev/loquat/ingest/file"
 	"github.com/loquat-dev/loquat/internal/server"
 )
 
-func eventLogConfig() logsqlite.Config {
-	return logsqlite.Config{Synchronous: envOr("LOQUAT_EVENTLOG_SYNC", "FULL")}
-}
-
 func newImportCommand(g *globals) *cobra.Command {
 	var format string
 	var batch int
+	var lf logFlags
 	cmd := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Import a CSV or JSONL file of orders, refunds or income records",
@@ -40,7 +36,7 @@ was interrupted can simply be run again.`,
 			if err != nil {
 				return err
 			}
-			log, err := server.OpenLog(g.dataDir, eventLogConfig(), g.logger())
+			log, err := server.OpenLog(g.dataDir, lf.config(), g.logger())
 			if err != nil {
 				return err
 			}
@@ -76,5 +72,6 @@ was interrupted can simply be run again.`,
 	}
 	cmd.Flags().StringVar(&format, "format", "", "csv or jsonl (default: from the file name, else detected)")
 	cmd.Flags().IntVar(&batch, "batch", 1000, "events per append")
+	lf.register(cmd.Flags())
 	return cmd
 }

@@ -45,6 +45,9 @@ Start with:  loquat demo`,
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", envOr("LOQUAT_LOG_LEVEL", "info"), "debug, info, warn or error (env LOQUAT_LOG_LEVEL)")
 	root.AddCommand(
 		newServeCommand(g),
+		newIngestCommand(g),
+		newProjectCommand(g),
+		newAPICommand(g),
 		newRegistryCommand(g),
 		newImportCommand(g),
 		newRebuildCommand(g),

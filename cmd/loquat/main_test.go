@@ -46,7 +46,7 @@ type proc struct {
 	exited chan error
 }
 
-var servingURL = regexp.MustCompile(`(?:serving on|serving at) (http://[0-9.:]+)`)
+var servingURL = regexp.MustCompile(`(?:serving on|serving at) (http://[0-9.]+:[0-9]+)`)
 
 // start runs loquat with args; output is kept and scanned for the serving URL.
 func start(t *testing.T, env []string, args ...string) *proc {

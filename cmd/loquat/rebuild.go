@@ -11,7 +11,8 @@ import (
 )
 
 func newRebuildCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var lf logFlags
+	cmd := &cobra.Command{
 		Use:   "rebuild",
 		Short: "Drop the read model and replay the whole event log into a new one",
 		Long: `Replays the event log from the start: the complete registry first, so every order is attributed
@@ -37,7 +38,7 @@ The new read model replaces the old one only when it is complete. Stop 'loquat s
 				}
 				bar.Set64(done)
 			}
-			stats, err := server.Rebuild(cmd.Context(), g.dataDir, eventLogConfig(), progress, g.logger())
+			stats, err := server.Rebuild(cmd.Context(), g.dataDir, lf.config(), progress, g.logger())
 			if bar != nil {
 				bar.Finish()
 			}
@@ -49,4 +50,6 @@ The new read model replaces the old one only when it is complete. Stop 'loquat s
 			return nil
 		},
 	}
+	lf.register(cmd.Flags())
+	return cmd
 }

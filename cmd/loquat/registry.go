@@ -12,7 +12,8 @@ import (
 
 func newRegistryCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "registry", Short: "Manage the registry of villages, households, enterprises and listings"}
-	cmd.AddCommand(&cobra.Command{
+	var lf logFlags
+	load := &cobra.Command{
 		Use:   "load FILE",
 		Short: "Validate a registry file and append it to the event log",
 		Long: `Validates the whole file (every problem is listed at once) and appends it to the event log.
@@ -20,7 +21,7 @@ Loading the same file again changes nothing. A running 'loquat serve' on the sam
 picks the changes up; a listing change applies to orders projected after it, or to all after 'loquat rebuild'.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			log, err := server.OpenLog(g.dataDir, eventLogConfig(), g.logger())
+			log, err := server.OpenLog(g.dataDir, lf.config(), g.logger())
 			if err != nil {
 				return err
 			}
@@ -33,6 +34,8 @@ picks the changes up; a listing change applies to orders projected after it, or 
 				args[0], s.Villages, s.Households, s.Enterprises, s.Listings)
 			return nil
 		},
-	})
+	}
+	lf.register(load.Flags())
+	cmd.AddCommand(load)
 	return cmd
 }

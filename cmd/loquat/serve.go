@@ -10,26 +10,32 @@ import (
 	"github.com/loquat-dev/loquat/internal/server"
 )
 
-// serveFlags configure a node from the command line.
-type serveFlags struct {
-	addr           string
-	douyinKey      string
-	douyinSecret   string
-	douyinToken    string
-	douyinAPI      string
-	logSynchronous string
+// nodeFlags configure a node from the command line.
+type nodeFlags struct {
+	log          logFlags
+	addr         string
+	store        string
+	douyinKey    string
+	douyinSecret string
+	douyinToken  string
+	douyinAPI    string
 }
 
-func (f *serveFlags) register(cmd *cobra.Command) {
+func (f *nodeFlags) register(cmd *cobra.Command, roles server.Roles) {
+	f.log.register(cmd.Flags())
 	cmd.Flags().StringVar(&f.addr, "addr", envOr("LOQUAT_ADDR", "127.0.0.1:8080"), "HTTP listen address (env LOQUAT_ADDR)")
-	cmd.Flags().StringVar(&f.douyinKey, "douyin-app-key", envOr("LOQUAT_DOUYIN_APP_KEY", ""), "抖店 app key; enables POST /ingest/douyin (env LOQUAT_DOUYIN_APP_KEY)")
-	cmd.Flags().StringVar(&f.douyinSecret, "douyin-app-secret", "", "抖店 app secret (prefer env LOQUAT_DOUYIN_APP_SECRET: flags show in ps)")
-	cmd.Flags().StringVar(&f.douyinToken, "douyin-access-token", "", "抖店 shop access token (prefer env LOQUAT_DOUYIN_ACCESS_TOKEN)")
-	cmd.Flags().StringVar(&f.douyinAPI, "douyin-api-url", envOr("LOQUAT_DOUYIN_API_URL", douyin.DefaultAPIBaseURL), "抖店 open API base URL for order details (env LOQUAT_DOUYIN_API_URL)")
-	cmd.Flags().StringVar(&f.logSynchronous, "eventlog-sync", envOr("LOQUAT_EVENTLOG_SYNC", "FULL"), "FULL: every append is fsynced before it is acknowledged; NORMAL: faster, survives a crash but not a power loss (env LOQUAT_EVENTLOG_SYNC)")
+	if roles.Project || roles.API {
+		cmd.Flags().StringVar(&f.store, "store", envOr("LOQUAT_STORE", "sqlite"), "read model: sqlite (in --data-dir) (env LOQUAT_STORE)")
+	}
+	if roles.Ingest {
+		cmd.Flags().StringVar(&f.douyinKey, "douyin-app-key", envOr("LOQUAT_DOUYIN_APP_KEY", ""), "抖店 app key; enables POST /ingest/douyin (env LOQUAT_DOUYIN_APP_KEY)")
+		cmd.Flags().StringVar(&f.douyinSecret, "douyin-app-secret", "", "抖店 app secret (prefer env LOQUAT_DOUYIN_APP_SECRET: flags show in ps)")
+		cmd.Flags().StringVar(&f.douyinToken, "douyin-access-token", "", "抖店 shop access token (prefer env LOQUAT_DOUYIN_ACCESS_TOKEN)")
+		cmd.Flags().StringVar(&f.douyinAPI, "douyin-api-url", envOr("LOQUAT_DOUYIN_API_URL", douyin.DefaultAPIBaseURL), "抖店 open API base URL for order details (env LOQUAT_DOUYIN_API_URL)")
+	}
 }
 
-func (f *serveFlags) config(g *globals) server.Config {
+func (f *nodeFlags) config(g *globals, roles server.Roles) server.Config {
 	secret := f.douyinSecret
 	if secret == "" {
 		secret = envOr("LOQUAT_DOUYIN_APP_SECRET", "")
@@ -38,10 +44,13 @@ func (f *serveFlags) config(g *globals) server.Config {
 	if token == "" {
 		token = envOr("LOQUAT_DOUYIN_ACCESS_TOKEN", "")
 	}
-	cfg := server.Config{
-		DataDir: g.dataDir,
-		Addr:    f.addr,
-		Logger:  g.logger(),
+	return server.Config{
+		DataDir:  g.dataDir,
+		Addr:     f.addr,
+		Roles:    roles,
+		Logger:   g.logger(),
+		EventLog: f.log.config(),
+		Store:    server.StoreConfig{Backend: f.store},
 		Douyin: douyin.Config{
 			AppKey:      f.douyinKey,
 			AppSecret:   douyin.Secret(secret),
@@ -49,30 +58,57 @@ func (f *serveFlags) config(g *globals) server.Config {
 			APIBaseURL:  f.douyinAPI,
 		},
 	}
-	cfg.EventLog.Synchronous = f.logSynchronous
-	return cfg
 }
 
-func newServeCommand(g *globals) *cobra.Command {
-	f := &serveFlags{}
+// newNodeCommand builds serve, ingest, project and api: one node, some roles.
+func newNodeCommand(g *globals, use, short, long string, roles server.Roles) *cobra.Command {
+	f := &nodeFlags{}
 	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Run ingest, projector and API in one process (the single-machine deployment)",
+		Use:   use,
+		Short: short,
+		Long:  long,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg := f.config(g)
+			cfg := f.config(g, roles)
 			node, err := server.Open(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
-			cfg.Logger.Info("loquat serving", "url", node.URL(), "data_dir", cfg.DataDir, "douyin_ingest", cfg.Douyin.AppKey != "")
-			fmt.Fprintf(cmd.OutOrStdout(), "Loquat is serving on %s (data in %s). Ctrl-C stops it.\n", node.URL(), cfg.DataDir)
+			cfg.Logger.Info("loquat serving", "roles", roles.String(), "url", node.URL(), "data_dir", cfg.DataDir,
+				"eventlog", cfg.EventLog.Backend, "douyin_ingest", roles.Ingest && cfg.Douyin.AppKey != "")
+			fmt.Fprintf(cmd.OutOrStdout(), "Loquat (%s) is serving on %s. Ctrl-C stops it.\n", roles, node.URL())
 			start := time.Now()
 			err = node.Run(cmd.Context())
 			cfg.Logger.Info("loquat stopped", "uptime", time.Since(start).Round(time.Second))
 			return err
 		},
 	}
-	f.register(cmd)
+	f.register(cmd, roles)
 	return cmd
+}
+
+func newServeCommand(g *globals) *cobra.Command {
+	return newNodeCommand(g, "serve", "Run ingest, projector and API in one process (the single-machine deployment)",
+		`Runs every role in one process: the platforms' webhooks, the projector and the API.
+The event log is embedded (SQLite in --data-dir) unless --eventlog kafka is given.`, server.AllRoles)
+}
+
+func newIngestCommand(g *globals) *cobra.Command {
+	return newNodeCommand(g, "ingest", "Run the ingest role: platform webhooks → event log",
+		`Serves the platforms' webhooks (POST /ingest/douyin) and appends what they receive to the
+event log, normally Kafka (--eventlog kafka). Scale it out freely: it keeps no state.
+File imports run as 'loquat import --eventlog kafka FILE'.`, server.Roles{Ingest: true})
+}
+
+func newProjectCommand(g *globals) *cobra.Command {
+	return newNodeCommand(g, "project", "Run the projector role: event log → read model",
+		`Consumes the event log into the read model, committing each batch together with the log
+positions it covers, so a crash or a rebalance never counts anything twice. Serves /healthz,
+/readyz and /metrics on --addr.`, server.Roles{Project: true})
+}
+
+func newAPICommand(g *globals) *cobra.Command {
+	return newNodeCommand(g, "api", "Run the API role: read model → HTTP",
+		`Serves the read model over HTTP (the /api/v1 endpoints, /healthz, /readyz, /metrics).
+It only reads: run as many as needed beside one projector.`, server.Roles{API: true})
 }

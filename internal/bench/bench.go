@@ -140,7 +140,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			mu.Unlock()
 		}},
 	}
-	cfg.EventLog.Synchronous = o.Sync
+	cfg.EventLog.SQLite.Synchronous = o.Sync
 	node, err := server.Open(ctx, cfg)
 	if err != nil {
 		return res, err

@@ -12,7 +12,6 @@ import (
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/eventlog"
-	logsqlite "github.com/loquat-dev/loquat/eventlog/sqlite"
 	"github.com/loquat-dev/loquat/projections"
 	storesqlite "github.com/loquat-dev/loquat/projections/sqlite"
 )
@@ -34,7 +33,7 @@ type RebuildProgress func(phase string, done, total int64)
 // the dead letters. The new model is built beside the old one and renamed
 // over it only when complete, so a failed rebuild leaves the old model. It
 // needs the data dir to itself: stop `loquat serve` first.
-func Rebuild(ctx context.Context, dataDir string, logCfg logsqlite.Config, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
+func Rebuild(ctx context.Context, dataDir string, logCfg LogConfig, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
 	start := time.Now()
 	if logger == nil {
 		logger = slog.Default()

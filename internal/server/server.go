@@ -1,6 +1,7 @@
-// Package server wires one Loquat node: the event log, the projector, the
-// read model, the ingest endpoints and the API. The embedded deployment runs
-// everything in one process (`loquat serve`).
+// Package server wires a Loquat node: the event log, the projector, the read
+// model, the ingest endpoints and the API. `loquat serve` runs every role in
+// one process; `loquat ingest`, `loquat project` and `loquat api` run one role
+// each against a shared event log (Kafka) and read model.
 package server
 
 import (
@@ -11,34 +12,63 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/gin-gonic/gin"
 
 	"github.com/loquat-dev/loquat/api"
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/eventlog"
-	logsqlite "github.com/loquat-dev/loquat/eventlog/sqlite"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/projections"
-	storesqlite "github.com/loquat-dev/loquat/projections/sqlite"
 )
+
+// Roles are what a node does.
+type Roles struct {
+	// Ingest serves the platforms' webhooks and appends to the event log.
+	Ingest bool
+	// Project consumes the event log into the read model.
+	Project bool
+	// API serves the read model.
+	API bool
+}
+
+// AllRoles is the single-machine deployment: everything in one process.
+var AllRoles = Roles{Ingest: true, Project: true, API: true}
+
+func (r Roles) String() string {
+	s := ""
+	for _, x := range []struct {
+		on   bool
+		name string
+	}{{r.Ingest, "ingest"}, {r.Project, "project"}, {r.API, "api"}} {
+		if x.on {
+			if s != "" {
+				s += "+"
+			}
+			s += x.name
+		}
+	}
+	return s
+}
 
 // Config configures a node.
 type Config struct {
-	// DataDir holds the event log and the read model. Default "./data".
+	// DataDir holds the embedded event log and the SQLite read model. Default "./data".
 	DataDir string
 	// Addr is the HTTP listen address. Default "127.0.0.1:8080"; ":0" picks a free port.
 	Addr string
+	// Roles default to AllRoles.
+	Roles Roles
+	// EventLog selects the event log (embedded SQLite by default, or Kafka).
+	EventLog LogConfig
+	// Store selects the read model (SQLite by default).
+	Store StoreConfig
 	// Douyin configures POST /ingest/douyin; without an AppKey the endpoint
 	// answers 503 saying it is not configured.
 	Douyin douyin.Config
-	// EventLog tunes the embedded log; Dir is set from DataDir.
-	EventLog logsqlite.Config
 	// Projector tunes the projector.
 	Projector projections.ProjectorConfig
 	// Now is the clock for "today" in queries. Default time.Now.
@@ -54,47 +84,30 @@ func (c *Config) setDefaults() {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:8080"
 	}
+	if c.Roles == (Roles{}) {
+		c.Roles = AllRoles
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	c.EventLog.Dir = EventLogDir(c.DataDir)
-}
-
-// EventLogDir is where a data dir keeps its event log.
-func EventLogDir(dataDir string) string { return filepath.Join(dataDir, "eventlog") }
-
-// ReadModelPath is where a data dir keeps its SQLite read model.
-func ReadModelPath(dataDir string) string { return filepath.Join(dataDir, "readmodel.db") }
-
-// OpenLog opens a data dir's event log, for commands that only append
-// (import, registry load); it is safe beside a running node.
-func OpenLog(dataDir string, cfg logsqlite.Config, logger *slog.Logger) (*logsqlite.Log, error) {
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
-	}
-	cfg.Dir = EventLogDir(dataDir)
-	if logger == nil {
-		logger = slog.Default()
-	}
-	return logsqlite.Open(cfg, watermill.NewSlogLoggerWithLevelMapping(logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}))
 }
 
 // Node is one running Loquat process.
 type Node struct {
 	cfg       Config
 	lock      *dataDirLock
-	log       *logsqlite.Log
-	store     *storesqlite.Store
-	writer    *eventlog.Writer
-	projector *projections.Projector
-	router    *message.Router
+	log       eventlog.Backend       // nil without Ingest and Project
+	store     projections.Store      // nil without Project and API
+	writer    *eventlog.Writer       // Ingest
+	projector *projections.Projector // Project
+	router    *message.Router        // Project
+	queries   *projections.Queries   // API
 	metrics   *metrics
 	listener  net.Listener
 	http      *http.Server
-	queries   *projections.Queries
 }
 
-// Open opens the data dir and prepares every component; Run starts them.
+// Open opens what the node's roles need and prepares them; Run starts them.
 func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	cfg.setDefaults()
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
@@ -106,20 +119,54 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			n.close()
 		}
 	}()
-	if n.lock, err = lockDataDir(cfg.DataDir); err != nil {
+	roles := cfg.Roles
+	if roles.Project && (cfg.Store.Backend == "" || cfg.Store.Backend == "sqlite") {
+		// One projector per SQLite read model (an API may read beside it).
+		if n.lock, err = lockDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	if roles.Ingest || roles.Project {
+		if n.log, err = OpenLog(cfg.DataDir, cfg.EventLog, cfg.Logger); err != nil {
+			return nil, err
+		}
+	}
+	if roles.Project || roles.API {
+		if n.store, err = OpenStore(ctx, cfg.DataDir, cfg.Store); err != nil {
+			return nil, err
+		}
+	}
+	if roles.Ingest {
+		n.writer = eventlog.NewWriter(n.log.Publisher())
+		n.writer.OnAppend = n.metrics.onAppend
+		n.writer.OnDeadLetter = n.metrics.onDeadLetter
+	}
+	if roles.Project {
+		if err := n.openProjector(ctx); err != nil {
+			return nil, err
+		}
+	}
+	opts := api.Options{Ready: n.ready, Gatherer: n.metrics.registry, Logger: cfg.Logger}
+	if roles.API {
+		n.queries = &projections.Queries{Store: n.store, Now: cfg.Now}
+		opts.Queries = n.queries
+	}
+	engine, err := api.NewRouter(opts)
+	if err != nil {
 		return nil, err
 	}
-	if n.log, err = OpenLog(cfg.DataDir, cfg.EventLog, cfg.Logger); err != nil {
-		return nil, err
+	if roles.Ingest {
+		n.mountIngest(engine)
 	}
-	if n.store, err = storesqlite.Open(ctx, storesqlite.Config{Path: ReadModelPath(cfg.DataDir)}); err != nil {
-		return nil, err
+	if n.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another server using the port? set --addr)", cfg.Addr, err)
 	}
-	n.writer = eventlog.NewWriter(n.log.Publisher())
-	n.writer.OnAppend = n.metrics.onAppend
-	n.writer.OnDeadLetter = n.metrics.onDeadLetter
+	n.http = &http.Server{Handler: engine, ReadHeaderTimeout: 10 * time.Second}
+	return n, nil
+}
 
-	pcfg := cfg.Projector
+func (n *Node) openProjector(ctx context.Context) error {
+	pcfg := n.cfg.Projector
 	if pcfg.RegistryEnd == nil {
 		pcfg.RegistryEnd = func(ctx context.Context) (eventlog.Positions, error) {
 			return n.log.End(ctx, eventlog.TopicRegistry)
@@ -132,43 +179,32 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			onCommit(s)
 		}
 	}
-	if n.projector, err = projections.NewProjector(ctx, n.store, pcfg, cfg.Logger); err != nil {
-		return nil, err
+	var err error
+	if n.projector, err = projections.NewProjector(ctx, n.store, pcfg, n.cfg.Logger); err != nil {
+		return err
 	}
-	if n.router, err = n.newRouter(); err != nil {
-		return nil, err
-	}
-	n.queries = &projections.Queries{Store: n.store, Now: cfg.Now}
-	engine, err := api.NewRouter(api.Options{Queries: n.queries, Ready: n.ready, Gatherer: n.metrics.registry, Logger: cfg.Logger})
-	if err != nil {
-		return nil, err
-	}
-	n.mountIngest(engine)
-	if n.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w (is another server using the port? set --addr)", cfg.Addr, err)
-	}
-	n.http = &http.Server{Handler: engine, ReadHeaderTimeout: 10 * time.Second}
-	return n, nil
+	n.router, err = n.newRouter()
+	return err
 }
 
 func (n *Node) newRouter() (*message.Router, error) {
-	wlog := watermill.NewSlogLoggerWithLevelMapping(n.cfg.Logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, wlog)
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, watermillLogger(n.cfg.Logger))
 	if err != nil {
 		return nil, err
 	}
-	sub, err := n.log.NewSubscriber(eventlog.SubscriberOptions{ConsumerGroup: n.projectorGroup(), ResumeAfter: n.projector.ResumeAfter()})
+	group := n.projectorGroup()
+	sub, err := n.log.NewSubscriber(eventlog.SubscriberOptions{ConsumerGroup: group, ResumeAfter: n.projector.ResumeAfter()})
 	if err != nil {
 		return nil, err
 	}
 	router.AddConsumerHandler("projector", eventlog.TopicEvents, sub, n.projector.Handle)
 	// The registry is read from its start on every run (see Projector).
-	regSub, err := n.log.NewSubscriber(eventlog.SubscriberOptions{ConsumerGroup: n.projectorGroup() + "-registry", ResumeAfter: eventlog.Positions{}})
+	regSub, err := n.log.NewSubscriber(eventlog.SubscriberOptions{ConsumerGroup: group + "-registry", ResumeAfter: eventlog.Positions{}})
 	if err != nil {
 		return nil, err
 	}
 	router.AddConsumerHandler("projector_registry", eventlog.TopicRegistry, regSub, n.projector.HandleRegistry)
-	dlSub, err := n.log.NewSubscriber(eventlog.SubscriberOptions{ConsumerGroup: "dead_letters"})
+	dlSub, err := n.log.NewSubscriber(eventlog.SubscriberOptions{ConsumerGroup: group + "-dead-letters"})
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +229,7 @@ func (n *Node) projectorGroup() string {
 func (n *Node) mountIngest(engine *gin.Engine) {
 	if n.cfg.Douyin.AppKey == "" {
 		engine.POST("/ingest/douyin", func(c *gin.Context) {
-			c.JSON(http.StatusServiceUnavailable, gin.H{"code": 50300, "msg": "douyin ingest is not configured: start with --douyin-app-key and --douyin-app-secret"})
+			c.JSON(http.StatusServiceUnavailable, gin.H{"code": 50300, "msg": "douyin ingest is not configured: start with --douyin-app-key and LOQUAT_DOUYIN_APP_SECRET"})
 		})
 		return
 	}
@@ -210,30 +246,39 @@ func (n *Node) mountIngest(engine *gin.Engine) {
 // URL is the node's base URL, e.g. http://127.0.0.1:8080.
 func (n *Node) URL() string { return "http://" + n.listener.Addr().String() }
 
-// Writer appends to the node's event log (ingest.Sink).
+// Writer appends to the node's event log (ingest.Sink); nil without the Ingest role.
 func (n *Node) Writer() *eventlog.Writer { return n.writer }
 
-// Projector is the node's projector.
+// Projector is the node's projector; nil without the Project role.
 func (n *Node) Projector() *projections.Projector { return n.projector }
 
-// Log is the node's event log.
+// Log is the node's event log; nil without the Ingest and Project roles.
 func (n *Node) Log() eventlog.Backend { return n.log }
 
-// Queries answers API queries directly.
+// Queries answers API queries directly; nil without the API role.
 func (n *Node) Queries() *projections.Queries { return n.queries }
 
 func (n *Node) ready(ctx context.Context) error {
-	if !n.router.IsRunning() {
+	if n.router != nil && !n.router.IsRunning() {
 		return errors.New("event log consumers are not running")
 	}
-	if err := n.projector.Healthy(); err != nil {
-		return fmt.Errorf("projector: %w", err)
+	if n.projector != nil {
+		if err := n.projector.Healthy(); err != nil {
+			return fmt.Errorf("projector: %w", err)
+		}
 	}
-	return n.store.Ping(ctx)
+	if n.store != nil {
+		return n.store.Ping(ctx)
+	}
+	return nil
 }
 
-// CaughtUp waits until everything appended to the log so far is in the read model.
+// CaughtUp waits until everything appended to the log so far is in the
+// read model. It needs the Project role.
 func (n *Node) CaughtUp(ctx context.Context) error {
+	if n.projector == nil {
+		return errors.New("this node does not project")
+	}
 	registry, err := n.log.End(ctx, eventlog.TopicRegistry)
 	if err != nil {
 		return err
@@ -264,20 +309,22 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	run("projector", func() error { return n.projector.Run(ctx) })
-	run("log consumers", func() error {
-		if err := n.router.Run(ctx); err != nil && ctx.Err() == nil {
-			return err
-		}
-		return nil // stopping: a subscription cut short by the shutdown is not a failure
-	})
+	if n.projector != nil {
+		run("projector", func() error { return n.projector.Run(ctx) })
+		run("log consumers", func() error {
+			if err := n.router.Run(ctx); err != nil && ctx.Err() == nil {
+				return err
+			}
+			return nil // stopping: a subscription cut short by the shutdown is not a failure
+		})
+		run("lag", func() error { n.trackLag(ctx); return nil })
+	}
 	run("http", func() error {
 		if err := n.http.Serve(n.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
 		return nil
 	})
-	run("lag", func() error { n.trackLag(ctx); return nil })
 
 	<-ctx.Done()
 	shutdown, stop := context.WithTimeout(context.Background(), 10*time.Second)

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	logsqlite "github.com/loquat-dev/loquat/eventlog/sqlite"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
 	"github.com/loquat-dev/loquat/internal/samples"
@@ -24,7 +23,7 @@ func startNode(t *testing.T, dir string) *server.Node {
 	return node
 }
 
-func logConfig() logsqlite.Config { return logsqlite.Config{} }
+func logConfig() server.LogConfig { return server.LogConfig{} }
 
 // startStoppableNode is startNode with a stop function to call before the
 // test ends (to reopen the data dir).
