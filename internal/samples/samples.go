@@ -15,8 +15,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"sync"
 
+	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest"
+	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
 	"github.com/loquat-dev/loquat/ingest/file"
 	"github.com/loquat-dev/loquat/ingest/registry"
@@ -136,4 +140,67 @@ func LoadAllButRegistry(ctx context.Context, baseURL string, sink ingest.Sink) e
 // ImportBytes imports content as if it were a file named name.
 func ImportBytes(ctx context.Context, name string, content []byte, sink ingest.Sink) (file.Summary, error) {
 	return file.Import(ctx, bytes.NewReader(content), int64(len(content)), file.Options{Source: "file:" + name, Format: file.FormatFromName(name)}, sink)
+}
+
+// collector is an ingest.Sink keeping what it is given.
+type collector struct {
+	mu     sync.Mutex
+	events []domain.Event
+	dead   []domain.DeadLetter
+}
+
+func (c *collector) Append(_ context.Context, events ...domain.Event) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.events = append(c.events, events...)
+	return nil
+}
+
+func (c *collector) DeadLetter(_ context.Context, dl domain.DeadLetter) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dead = append(c.dead, dl)
+	return nil
+}
+
+// Events runs every sample through the real adapters — the Douyin push
+// handler (with the simulated platform serving order details over HTTP),
+// the file importer, the registry loader — and returns the events they
+// produce: the registry's, and the others in sample order.
+func Events(ctx context.Context) (registryEvents, events []domain.Event, err error) {
+	reg := &collector{}
+	if err := LoadRegistry(ctx, reg); err != nil {
+		return nil, nil, err
+	}
+	platform, err := NewDouyinPlatform()
+	if err != nil {
+		return nil, nil, err
+	}
+	api := httptest.NewServer(platform)
+	defer api.Close()
+	sink := &collector{}
+	h, err := douyin.NewHandler(douyin.Config{AppKey: DouyinAppKey, AppSecret: DouyinAppSecret,
+		AccessToken: douyinsim.SampleAccessToken, APIBaseURL: api.URL}, sink, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, name := range DouyinPushes {
+		body := File(name)
+		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/ingest/douyin", bytes.NewReader(body))
+		req.Header.Set("event-sign", SignMD5(body))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			return nil, nil, fmt.Errorf("push %s: HTTP %d %s", name, rec.Code, rec.Body)
+		}
+	}
+	for _, name := range ImportFiles {
+		if _, err := Import(ctx, name, sink); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(sink.dead) > 0 {
+		return nil, nil, fmt.Errorf("samples rejected: %v", sink.dead[0].Reason)
+	}
+	return reg.events, sink.events, nil
 }

@@ -1,0 +1,203 @@
+// Package storetest is the conformance suite every read-model store (SQLite,
+// ClickHouse) must pass: the same events through the real Projector must give
+// the same figures through Queries — the samples' figures, and a generated
+// data set's figures computed independently — however they are delivered.
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/internal/samples"
+	"github.com/loquat-dev/loquat/projections"
+)
+
+// Opener returns a new, empty store; the suite closes it.
+type Opener func(t *testing.T) projections.Store
+
+// Run runs the whole suite against the store.
+func Run(t *testing.T, open Opener) {
+	t.Run("Samples", func(t *testing.T) { testSamples(t, open) })
+	t.Run("GeneratedDataSet", func(t *testing.T) { testGenerated(t, open, 1, 3000, 0) })
+	t.Run("GeneratedDataSetInSmallBatches", func(t *testing.T) { testGenerated(t, open, 2, 1000, 7) })
+	t.Run("RedeliveryAndRestart", func(t *testing.T) { testRedelivery(t, open) })
+}
+
+func queries(store projections.Store) *projections.Queries { return &projections.Queries{Store: store} }
+
+func testSamples(t *testing.T, open Opener) {
+	store := open(t)
+	defer store.Close()
+	reg, events, err := samples.Events(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	Feed{Registry: reg, Events: events}.Project(t, store, 0)
+	q := queries(store)
+	ctx := context.Background()
+	ov, err := q.Overview(ctx, projections.Period{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ov.GMVFen != samples.WantGMV || ov.RefundsFen != samples.WantRefunds || ov.NetFen != samples.WantNet || ov.HouseholdsReached != samples.WantReached {
+		t.Errorf("samples overview: %s, %d reached; want GMV %d refunds %d net %d, %d reached",
+			samples.Describe(ov), ov.HouseholdsReached, samples.WantGMV, samples.WantRefunds, samples.WantNet, samples.WantReached)
+	}
+	for _, d := range ov.ByDay {
+		if want, ok := samples.WantByDay[d.Date]; !ok || want != d.Money {
+			t.Errorf("samples day %s: %+v, want %+v", d.Date, d.Money, want)
+		}
+	}
+	for id, want := range samples.WantHouseholds {
+		h, err := q.Household(ctx, id, projections.Period{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.AttributedSalesFen != want || h.RecordedIncomeFen != samples.WantRecordedIncome[id] {
+			t.Errorf("household %s: sales %d income %d fen, want %d and %d", id, h.AttributedSalesFen, h.RecordedIncomeFen, want, samples.WantRecordedIncome[id])
+		}
+	}
+	for id, want := range samples.WantCollectives {
+		v, err := q.Village(ctx, id, projections.Period{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.CollectiveIncomeFen != want {
+			t.Errorf("village %s collective: %d fen, want %d", id, v.CollectiveIncomeFen, want)
+		}
+	}
+	for id, want := range samples.WantEnterprises {
+		e, err := q.Enterprise(ctx, id, projections.Period{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.EnterpriseShareFen != want {
+			t.Errorf("enterprise %s share: %d fen, want %d", id, e.EnterpriseShareFen, want)
+		}
+	}
+}
+
+func testGenerated(t *testing.T, open Opener, seed uint64, orders, maxBatch int) {
+	store := open(t)
+	defer store.Close()
+	ds := Generate(seed, orders)
+	ds.Project(t, store, maxBatch)
+	CheckReference(t, queries(store), ds.Want)
+}
+
+// testRedelivery projects half the events, then everything again with a new
+// projector (a restart: the first half comes again and must be skipped),
+// then everything a third time.
+func testRedelivery(t *testing.T, open Opener) {
+	store := open(t)
+	defer store.Close()
+	ds := Generate(3, 1500)
+	half := ds.Feed
+	half.Events = half.Events[:len(half.Events)/2]
+	half.Project(t, store, 100)
+	ds.Project(t, store, 250)
+	ds.Project(t, store, 0)
+	CheckReference(t, queries(store), ds.Want)
+}
+
+// CheckReference compares a store's answers with a dataset's reference.
+func CheckReference(t *testing.T, q *projections.Queries, want Reference) {
+	t.Helper()
+	ctx := context.Background()
+	ov, err := q.Overview(ctx, projections.Period{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ov.GMVFen != want.GMV || ov.RefundsFen != want.Refunds || ov.UnattributedFen != want.Unattributed ||
+		ov.Orders != want.Orders || ov.RefundedOrders != want.RefundedOrders {
+		t.Errorf("overview: GMV %d refunds %d unattributed %d fen, %d orders, %d refunded; want %d %d %d, %d, %d",
+			ov.GMVFen, ov.RefundsFen, ov.UnattributedFen, ov.Orders, ov.RefundedOrders,
+			want.GMV, want.Refunds, want.Unattributed, want.Orders, want.RefundedOrders)
+	}
+	days := map[string][2]domain.Fen{}
+	for _, d := range ov.ByDay {
+		days[d.Date] = [2]domain.Fen{d.GMVFen, d.RefundsFen}
+	}
+	for day, w := range want.ByDay {
+		if days[day] != w {
+			t.Errorf("day %s: GMV, refunds %v fen, want %v", day, days[day], w)
+		}
+	}
+	hh, err := q.Households(ctx, projections.HouseholdQuery{Paging: projections.Paging{Limit: 10000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reached := int64(0)
+	for _, h := range hh.Items {
+		if h.AttributedSalesFen != want.Households[h.HouseholdID] || h.RecordedIncomeFen != want.Income[h.HouseholdID] {
+			t.Errorf("household %s: sales %d income %d fen, want %d and %d", h.HouseholdID, h.AttributedSalesFen, h.RecordedIncomeFen,
+				want.Households[h.HouseholdID], want.Income[h.HouseholdID])
+		}
+		if want.Households[h.HouseholdID] > 0 {
+			reached++
+		}
+	}
+	if ov.HouseholdsReached != reached {
+		t.Errorf("households reached %d, want %d", ov.HouseholdsReached, reached)
+	}
+	vv, err := q.Villages(ctx, projections.Period{}, projections.Paging{Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vv.Items {
+		if v.CollectiveIncomeFen != want.Collectives[v.VillageID] {
+			t.Errorf("village %s collective %d fen, want %d", v.VillageID, v.CollectiveIncomeFen, want.Collectives[v.VillageID])
+		}
+	}
+	ee, err := q.Enterprises(ctx, projections.Period{}, projections.Paging{Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ee.Items {
+		if e.EnterpriseShareFen != want.EnterpriseShares[e.EnterpriseID] || e.NetFen != want.EnterpriseGMV[e.EnterpriseID] {
+			t.Errorf("enterprise %s share %d net %d fen, want %d and %d", e.EnterpriseID, e.EnterpriseShareFen, e.NetFen,
+				want.EnterpriseShares[e.EnterpriseID], want.EnterpriseGMV[e.EnterpriseID])
+		}
+	}
+	for _, p := range []projections.Period{{}, {From: "2021-01-03", To: "2021-01-03"}, {From: "2021-01-05", To: "2021-01-08"}, {To: "2021-01-02"}, {From: "2021-01-09"}} {
+		CheckSumIdentity(t, q, p)
+	}
+}
+
+// CheckSumIdentity asserts Σ households + Σ collectives + Σ enterprise shares
+// + unattributed = net for the period.
+func CheckSumIdentity(t *testing.T, q *projections.Queries, p projections.Period) {
+	t.Helper()
+	ctx := context.Background()
+	ov, err := q.Overview(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := projections.Paging{Limit: 10000}
+	hh, err := q.Households(ctx, projections.HouseholdQuery{Period: p, Paging: all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vv, err := q.Villages(ctx, p, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ee, err := q.Enterprises(ctx, p, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := ov.UnattributedFen
+	for _, h := range hh.Items {
+		sum += h.AttributedSalesFen
+	}
+	for _, v := range vv.Items {
+		sum += v.CollectiveIncomeFen
+	}
+	for _, e := range ee.Items {
+		sum += e.EnterpriseShareFen
+	}
+	if sum != ov.NetFen {
+		t.Errorf("period %+v: households + collectives + enterprises + unattributed = %d fen, net %d", p, sum, ov.NetFen)
+	}
+}
