@@ -19,3 +19,23 @@ type Sink interface {
 	// DeadLetter keeps an input that could not be decoded or validated.
 	DeadLetter(ctx context.Context, dl domain.DeadLetter) error
 }
+
+// CursorStore keeps a poller's position (its time window, the platform's
+// cursor) durably between runs. A poller saves its cursor only after the
+// events of what it covers were appended to the sink: a crash in between
+// makes it poll that stretch again, which appends events with the same ids,
+// counted once downstream. Implementations are safe for concurrent use.
+type CursorStore interface {
+	// Load returns the cursor saved under name, and false if none was.
+	Load(ctx context.Context, name string) (cursor string, ok bool, err error)
+	// Save replaces the cursor saved under name.
+	Save(ctx context.Context, name, cursor string) error
+}
+
+// Poller is a source that asks a platform for what changed, again and
+// again, until its context ends.
+type Poller interface {
+	// Run polls until ctx ends; it returns nil then, or an error that
+	// retrying cannot fix (a bad configuration).
+	Run(ctx context.Context) error
+}
