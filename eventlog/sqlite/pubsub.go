@@ -143,7 +143,7 @@ func Open(cfg Config, logger watermill.LoggerAdapter) (*Log, error) {
 		schema: schemaAdapter{batchSize: cfg.SubscribeBatchSize},
 		topics: map[string]*topicDB{},
 	}
-	for _, topic := range []string{eventlog.TopicEvents, eventlog.TopicRegistry, eventlog.TopicDeadLetters} {
+	for _, topic := range []string{eventlog.TopicEvents, eventlog.TopicRegistry, eventlog.TopicDeadLetters, eventlog.TopicCursors} {
 		if _, err := l.topic(context.Background(), topic); err != nil {
 			l.Close()
 			return nil, err

@@ -1,0 +1,115 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// TopicCursors carries pollers' cursors: each message is one cursor value,
+// the last one per name wins. One partition keeps them in order.
+const TopicCursors = "loquat.cursors"
+
+const metaCursorName = "loquat_cursor_name"
+
+// CursorStore keeps pollers' cursors in the event log itself (ingest.CursorStore),
+// so a poller resumes where it left off on whichever machine it runs, with
+// the embedded log or with Kafka alike. Load reads the topic to its end once;
+// later Loads answer from memory, kept up to date by this store's Saves. Only
+// one poller should own a name at a time.
+type CursorStore struct {
+	log Backend
+
+	mu     sync.Mutex
+	loaded bool
+	values map[string]string
+}
+
+// NewCursorStore returns a cursor store over the log.
+func NewCursorStore(log Backend) *CursorStore {
+	return &CursorStore{log: log, values: map[string]string{}}
+}
+
+// Load returns the last cursor saved under name.
+func (s *CursorStore) Load(ctx context.Context, name string) (string, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.loaded {
+		if err := s.readAll(ctx); err != nil {
+			return "", false, err
+		}
+		s.loaded = true
+	}
+	v, ok := s.values[name]
+	return v, ok, nil
+}
+
+// Save appends a cursor; it is durable when Save returns.
+func (s *CursorStore) Save(ctx context.Context, name, cursor string) error {
+	msg := message.NewMessage(watermill.NewUUID(), []byte(cursor))
+	msg.Metadata.Set(metaCursorName, name)
+	msg.Metadata.Set(MetaPartitionKey, "cursor/"+name)
+	msg.SetContext(ctx)
+	if err := s.log.Publisher().Publish(TopicCursors, msg); err != nil {
+		return fmt.Errorf("save cursor %s: %w", name, err)
+	}
+	s.mu.Lock()
+	s.values[name] = cursor
+	s.mu.Unlock()
+	return nil
+}
+
+// readAll reads TopicCursors from its start to its current end.
+func (s *CursorStore) readAll(ctx context.Context) error {
+	end, err := s.log.End(ctx, TopicCursors)
+	if err != nil {
+		return fmt.Errorf("read cursors: %w", err)
+	}
+	var total int64
+	for _, off := range end {
+		total += off
+	}
+	if total == 0 {
+		return nil
+	}
+	sub, err := s.log.NewSubscriber(SubscriberOptions{
+		ConsumerGroup: fmt.Sprintf("cursors-%d", time.Now().UnixNano()),
+		ResumeAfter:   Positions{},
+	})
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	ch, err := sub.Subscribe(ctx, TopicCursors)
+	if err != nil {
+		return err
+	}
+	reached := Positions{}
+	for !reached.Covers(end) {
+		select {
+		case msg, ok := <-ch:
+			if !ok {
+				return errors.New("read cursors: subscription closed")
+			}
+			msg.Ack()
+			pos, err := PositionOf(msg)
+			if err != nil {
+				return err
+			}
+			reached[pos.Partition] = pos.Offset
+			if pos.Offset <= end[pos.Partition] {
+				s.values[msg.Metadata.Get(metaCursorName)] = string(msg.Payload)
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("read cursors: reached %v of %v: %w", reached, end, ctx.Err())
+		}
+	}
+	return nil
+}
