@@ -84,7 +84,12 @@ func (c *Config) setDefaults() {
 		c.Now = time.Now
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: c.HTTPTimeout}
+		// Keep enough idle connections for every concurrent fetch of
+		// several pushes at once: the default keeps two per host, and
+		// reconnecting for each fetch costs more than the fetch.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		c.HTTPClient = &http.Client{Timeout: c.HTTPTimeout, Transport: t}
 	}
 }
 

@@ -39,8 +39,10 @@ type Options struct {
 	Pushers int
 	// BatchSize is messages per push. Default 100.
 	BatchSize int
-	// Sync is the event log's synchronous setting, FULL (default) or NORMAL.
+	// Sync is the embedded event log's synchronous setting, FULL (default) or NORMAL.
 	Sync string
+	// EventLog selects another event log (Kafka); default the embedded one.
+	EventLog server.LogConfig
 	// PacedRate is the push rate, in messages per second, of the second
 	// phase, which measures freshness at a steady load below saturation.
 	// Default 5000.
@@ -140,6 +142,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			mu.Unlock()
 		}},
 	}
+	cfg.EventLog = o.EventLog
 	cfg.EventLog.SQLite.Synchronous = o.Sync
 	node, err := server.Open(ctx, cfg)
 	if err != nil {
