@@ -305,7 +305,6 @@ func (q *Queries) Households(ctx context.Context, hq HouseholdQuery) (Page[House
 
 // enterpriseFigures computes the figures of every enterprise (or one) in the period.
 func (q *Queries) enterpriseFigures(ctx context.Context, reg *domain.Registry, only string, p Period) ([]EnterpriseSummary, error) {
-	filter := SalesQuery{Period: p, EnterpriseID: only}
 	rows, err := q.Store.Sales(ctx, SalesQuery{Period: p, EnterpriseID: only, GroupBy: []Dim{DimEnterprise, DimPartyKind, DimPartyID}})
 	if err != nil {
 		return nil, err
@@ -314,7 +313,6 @@ func (q *Queries) enterpriseFigures(ctx context.Context, reg *domain.Registry, o
 	if err != nil {
 		return nil, err
 	}
-	_ = filter
 	byID := map[string]*EnterpriseSummary{}
 	for id, e := range reg.Enterprises {
 		if only != "" && id != only {
