@@ -148,13 +148,8 @@ func paging(c *gin.Context) (projections.Paging, error) {
 	return pg, nil
 }
 
-func (h *handlers) overview(c *gin.Context) {
-	p, err := period(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	out, err := h.q.Overview(c.Request.Context(), p)
+// respond answers with out, or with the error's status.
+func (h *handlers) respond(c *gin.Context, out any, err error) {
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -162,18 +157,14 @@ func (h *handlers) overview(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (h *handlers) household(c *gin.Context) {
+func (h *handlers) overview(c *gin.Context) {
 	p, err := period(c)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	out, err := h.q.Household(c.Request.Context(), c.Param("id"), p)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	out, err := h.q.Overview(c.Request.Context(), p)
+	h.respond(c, out, err)
 }
 
 func (h *handlers) households(c *gin.Context) {
@@ -197,11 +188,7 @@ func (h *handlers) households(c *gin.Context) {
 		hq.BelowLine = &b
 	}
 	out, err := h.q.Households(c.Request.Context(), hq)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	h.respond(c, out, err)
 }
 
 // byID serves a summary of one entity over a period.
@@ -213,11 +200,7 @@ func byID[T any](h *handlers, get func(context.Context, string, projections.Peri
 			return
 		}
 		out, err := get(c.Request.Context(), c.Param("id"), p)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, out)
+		h.respond(c, out, err)
 	}
 }
 
@@ -235,14 +218,11 @@ func list[T any](h *handlers, get func(context.Context, projections.Period, proj
 			return
 		}
 		out, err := get(c.Request.Context(), p, pg)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, out)
+		h.respond(c, out, err)
 	}
 }
 
+func (h *handlers) household(c *gin.Context)    { byID(h, h.q.Household)(c) }
 func (h *handlers) enterprise(c *gin.Context)   { byID(h, h.q.Enterprise)(c) }
 func (h *handlers) enterprises(c *gin.Context)  { list(h, h.q.Enterprises)(c) }
 func (h *handlers) village(c *gin.Context)      { byID(h, h.q.Village)(c) }
@@ -252,11 +232,7 @@ func (h *handlers) unattributed(c *gin.Context) { list(h, h.q.Unattributed)(c) }
 
 func (h *handlers) livestream(c *gin.Context) {
 	out, err := h.q.Livestream(c.Request.Context(), c.Param("id"))
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	h.respond(c, out, err)
 }
 
 func (h *handlers) deadLetters(c *gin.Context) {
@@ -266,9 +242,5 @@ func (h *handlers) deadLetters(c *gin.Context) {
 		return
 	}
 	out, err := h.q.DeadLetters(c.Request.Context(), pg)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	h.respond(c, out, err)
 }

@@ -175,36 +175,29 @@ func (p *Projector) HandleRegistry(msg *message.Message) error {
 
 // WaitForRegistry blocks until the registry is applied and committed up to target.
 func (p *Projector) WaitForRegistry(ctx context.Context, target eventlog.Positions) error {
-	for {
-		p.mu.Lock()
-		done := p.registryCommitted.Covers(target)
-		ch := p.advanced
-		p.mu.Unlock()
-		if done {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return fmt.Errorf("registry waiting for %v: %w", target, ctx.Err())
-		}
-	}
+	return p.waitUntil(ctx, "registry", func() eventlog.Positions { return p.registryCommitted }, target)
 }
 
 // WaitFor blocks until the committed positions cover target.
 func (p *Projector) WaitFor(ctx context.Context, target eventlog.Positions) error {
+	return p.waitUntil(ctx, "events", func() eventlog.Positions { return p.committed }, target)
+}
+
+// waitUntil waits for a commit after which reached() covers target; reached
+// is called with p.mu held.
+func (p *Projector) waitUntil(ctx context.Context, what string, reached func() eventlog.Positions, target eventlog.Positions) error {
 	for {
 		p.mu.Lock()
-		done := p.committed.Covers(target)
+		at := reached().Clone()
 		ch := p.advanced
 		p.mu.Unlock()
-		if done {
+		if at.Covers(target) {
 			return nil
 		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return fmt.Errorf("projector at %v, waiting for %v: %w", p.Committed(), target, ctx.Err())
+			return fmt.Errorf("projector %s at %v, waiting for %v: %w", what, at, target, ctx.Err())
 		}
 	}
 }
