@@ -1,14 +1,13 @@
 package server
 
 import (
-	"errors"
-
 	"github.com/ThreeDotsLabs/watermill"
 
 	"github.com/loquat-dev/loquat/eventlog"
+	"github.com/loquat-dev/loquat/eventlog/kafka"
 )
 
-// KafkaConfig configures the Kafka event log.
+// KafkaConfig configures the Kafka event log; see kafka.Config for the rest.
 type KafkaConfig struct {
 	// Brokers are the bootstrap brokers, host:port.
 	Brokers []string
@@ -19,5 +18,9 @@ type KafkaConfig struct {
 }
 
 func openKafka(_ string, cfg LogConfig, logger watermill.LoggerAdapter) (eventlog.Backend, error) {
-	return nil, errors.New("the Kafka event log is not built in yet")
+	return kafka.Open(kafka.Config{
+		Brokers:           cfg.Kafka.Brokers,
+		Partitions:        cfg.Kafka.Partitions,
+		ReplicationFactor: cfg.Kafka.ReplicationFactor,
+	}, logger)
 }
