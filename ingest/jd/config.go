@@ -1,0 +1,232 @@
+package jd
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Secret is a credential. It prints, marshals and logs as "[redacted]" so a
+// Config can be logged or dumped without leaking the app secret or token;
+// read the value with string(s) only where it is used.
+type Secret string
+
+const redacted = "[redacted]"
+
+func (Secret) String() string               { return redacted }
+func (Secret) GoString() string             { return redacted }
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+func (Secret) LogValue() slog.Value         { return slog.StringValue(redacted) }
+
+// Defaults of Config's optional fields.
+const (
+	DefaultAPIBaseURL      = "https://api.jd.com/routerjson"
+	DefaultName            = "jd"
+	DefaultPageSize        = 100
+	DefaultWindow          = 30 * time.Minute
+	DefaultOverlap         = 5 * time.Minute
+	DefaultInterval        = 30 * time.Second
+	DefaultSafetyLag       = time.Minute
+	DefaultStartBack       = 24 * time.Hour
+	DefaultHTTPTimeout     = 10 * time.Second
+	DefaultMaxAttempts     = 5
+	DefaultRetryBackoff    = time.Second
+	DefaultMaxRetryBackoff = 30 * time.Second
+	DefaultStateMemory     = 100_000
+	DefaultMaxWindowPasses = 4
+
+	// MaxPageSize is the largest page_size JD accepts.
+	MaxPageSize = 100
+)
+
+// DefaultOrderStates are every orderState the adapter maps (see README.md):
+// paid and held, shipped, completed and cancelled orders.
+var DefaultOrderStates = []string{
+	StateWaitSellerStockOut, StateWaitSellerDelivery, StatePause, StatePopOrderPause, StateLocked,
+	StateWaitGoodsReceiveConfirm, StateFinished, StateCanceled,
+}
+
+// Config configures a Poller. New fills the defaults, then validates.
+type Config struct {
+	// AppKey is the JD open-platform (京东宙斯) app key. Required.
+	AppKey string
+	// AppSecret signs every request. Required.
+	AppSecret Secret
+	// AccessToken is the shop's authorisation. Required.
+	AccessToken Secret
+	// APIBaseURL is the router endpoint the requests are posted to.
+	// Default DefaultAPIBaseURL.
+	APIBaseURL string
+	// Name is the cursor's name in the CursorStore. Default "jd".
+	Name string
+	// PageSize is page_size, 1 to 100. Default 100.
+	PageSize int
+	// Window is how far past the last window's end one window reaches.
+	// Default 30m.
+	Window time.Duration
+	// Overlap is how long before the last window's end the next window
+	// starts: JD's `modified` index lags, so an order modified just before
+	// a window's end may only be found by the next one. Default 5m.
+	Overlap time.Duration
+	// Interval is the pause between polls once caught up. Default 30s.
+	Interval time.Duration
+	// SafetyLag keeps windows this far behind the clock: the last moments
+	// are still being indexed. Default 1m.
+	SafetyLag time.Duration
+	// Start is where the first window starts when no cursor is saved.
+	// Default Now() − 24h.
+	Start time.Time
+	// OrderStates is order_state, the states asked for. Default
+	// DefaultOrderStates.
+	OrderStates []string
+	// HTTPTimeout bounds each request. Default 10s.
+	HTTPTimeout time.Duration
+	// MaxAttempts bounds the attempts at one page (the first included) on
+	// network errors, HTTP 5xx/429, rate limits and "system busy". Default 5.
+	MaxAttempts int
+	// RetryBackoff is the wait before the second attempt, doubled for each
+	// next one up to MaxRetryBackoff. Defaults 1s and 30s.
+	RetryBackoff    time.Duration
+	MaxRetryBackoff time.Duration
+	// MaxWindowPasses bounds the passes over one window whose pages moved
+	// while it was read (see README.md, "Paging"). Default 4.
+	MaxWindowPasses int
+	// StateMemory bounds how many orders' last state are remembered to
+	// ignore a state that moves backwards. Default 100000.
+	StateMemory int
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// HTTPClient makes the requests. Default: a client whose Timeout is
+	// HTTPTimeout. HTTPTimeout applies to each request either way.
+	HTTPClient *http.Client
+}
+
+func (c *Config) setDefaults() {
+	if c.APIBaseURL == "" {
+		c.APIBaseURL = DefaultAPIBaseURL
+	}
+	if c.Name == "" {
+		c.Name = DefaultName
+	}
+	if c.PageSize == 0 {
+		c.PageSize = DefaultPageSize
+	}
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	if c.Overlap == 0 {
+		c.Overlap = DefaultOverlap
+	}
+	if c.Interval == 0 {
+		c.Interval = DefaultInterval
+	}
+	if c.SafetyLag == 0 {
+		c.SafetyLag = DefaultSafetyLag
+	}
+	if c.OrderStates == nil {
+		c.OrderStates = append([]string(nil), DefaultOrderStates...)
+	}
+	if c.HTTPTimeout == 0 {
+		c.HTTPTimeout = DefaultHTTPTimeout
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.RetryBackoff == 0 {
+		c.RetryBackoff = DefaultRetryBackoff
+	}
+	if c.MaxRetryBackoff == 0 {
+		c.MaxRetryBackoff = DefaultMaxRetryBackoff
+	}
+	if c.MaxWindowPasses == 0 {
+		c.MaxWindowPasses = DefaultMaxWindowPasses
+	}
+	if c.StateMemory == 0 {
+		c.StateMemory = DefaultStateMemory
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Start.IsZero() {
+		c.Start = c.Now().Add(-DefaultStartBack)
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: c.HTTPTimeout}
+	}
+}
+
+// Validate reports every problem of the configuration at once. Run it after
+// the defaults are set (New does both): a zero optional field is only valid
+// once defaulted.
+func (c Config) Validate() error {
+	var errs []error
+	if c.AppKey == "" {
+		errs = append(errs, errors.New("jd: app_key is empty"))
+	}
+	if c.AppSecret == "" {
+		errs = append(errs, errors.New("jd: app_secret is empty"))
+	}
+	if c.AccessToken == "" {
+		errs = append(errs, errors.New("jd: access_token is empty"))
+	}
+	if u, err := url.Parse(c.APIBaseURL); err != nil {
+		errs = append(errs, fmt.Errorf("jd: api_base_url: %w", err))
+	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("jd: api_base_url %q is not an http(s) URL", c.APIBaseURL))
+	}
+	if c.Name == "" {
+		errs = append(errs, errors.New("jd: name is empty"))
+	}
+	if c.PageSize < 1 || c.PageSize > MaxPageSize {
+		errs = append(errs, fmt.Errorf("jd: page_size is %d, must be 1 to %d", c.PageSize, MaxPageSize))
+	}
+	if c.Window < time.Second {
+		errs = append(errs, fmt.Errorf("jd: window is %s, must be at least 1s", c.Window))
+	}
+	if c.Overlap < 0 {
+		errs = append(errs, fmt.Errorf("jd: overlap is %s, must not be negative", c.Overlap))
+	}
+	if c.Interval <= 0 {
+		errs = append(errs, fmt.Errorf("jd: interval is %s, must be positive", c.Interval))
+	}
+	if c.SafetyLag < 0 {
+		errs = append(errs, fmt.Errorf("jd: safety_lag is %s, must not be negative", c.SafetyLag))
+	}
+	if len(c.OrderStates) == 0 {
+		errs = append(errs, errors.New("jd: order_states is empty"))
+	}
+	for _, s := range c.OrderStates {
+		if _, ok := stateRanks[s]; !ok {
+			errs = append(errs, fmt.Errorf("jd: order state %q is not one the adapter maps", s))
+		}
+	}
+	if c.HTTPTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("jd: http_timeout is %s, must be positive", c.HTTPTimeout))
+	}
+	if c.MaxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("jd: max_attempts is %d, must be at least 1", c.MaxAttempts))
+	}
+	if c.RetryBackoff <= 0 || c.MaxRetryBackoff < c.RetryBackoff {
+		errs = append(errs, fmt.Errorf("jd: retry_backoff %s and max_retry_backoff %s must be positive, the first not above the second", c.RetryBackoff, c.MaxRetryBackoff))
+	}
+	if c.MaxWindowPasses < 1 {
+		errs = append(errs, fmt.Errorf("jd: max_window_passes is %d, must be at least 1", c.MaxWindowPasses))
+	}
+	if c.StateMemory < 1 {
+		errs = append(errs, fmt.Errorf("jd: state_memory is %d, must be at least 1", c.StateMemory))
+	}
+	if c.Now == nil {
+		errs = append(errs, errors.New("jd: now is nil"))
+	}
+	if c.Start.IsZero() {
+		errs = append(errs, errors.New("jd: start is zero"))
+	}
+	if c.HTTPClient == nil {
+		errs = append(errs, errors.New("jd: http_client is nil"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,307 @@
+package jd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest"
+)
+
+// ErrRunning is returned by Run and RunOnce while another Run or RunOnce of
+// the same Poller is under way.
+var ErrRunning = errors.New("jd: the poller is already running")
+
+// maxBadPagesInRow ends a pass over a window after that many undecodable
+// pages in a row: the platform is answering garbage, and every one of them
+// was kept as a dead letter.
+const maxBadPagesInRow = 3
+
+// maxPages bounds the pages of one pass, against an answer whose orderTotal
+// never stops growing.
+const maxPages = 100_000
+
+// Poller polls jingdong.pop.order.search window by window of `modified`
+// time. Run and RunOnce may be called one at a time; the Poller is
+// otherwise safe for concurrent use.
+type Poller struct {
+	cfg     Config
+	sink    ingest.Sink
+	cursors ingest.CursorStore
+	logger  *slog.Logger
+	client  *client
+
+	running sync.Mutex   // held by Run and RunOnce
+	states  *stateMemory // guarded by running
+}
+
+var _ ingest.Poller = (*Poller)(nil)
+
+// New sets cfg's defaults, validates it and builds a poller. It does not
+// touch the network or the cursor store. A nil logger discards logs.
+func New(cfg Config, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.Logger) (*Poller, error) {
+	cfg.setDefaults()
+	err := cfg.Validate()
+	if sink == nil {
+		err = errors.Join(err, errors.New("jd: sink is nil"))
+	}
+	if cursors == nil {
+		err = errors.Join(err, errors.New("jd: cursor store is nil"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With(slog.String("platform", Platform), slog.String("poller", cfg.Name))
+	return &Poller{
+		cfg:     cfg,
+		sink:    sink,
+		cursors: cursors,
+		logger:  logger,
+		client:  &client{cfg: cfg, logger: logger},
+		states:  newStateMemory(cfg.StateMemory),
+	}, nil
+}
+
+// Run polls until ctx ends, then returns nil. Failures that retrying may
+// cure (network, rate limits, the sink) are logged and the window is polled
+// again after Interval; it returns an error only for what retrying cannot
+// fix: a rejected signature, app key, token or parameter, or a cursor it
+// cannot read.
+func (p *Poller) Run(ctx context.Context) error {
+	if !p.running.TryLock() {
+		return ErrRunning
+	}
+	defer p.running.Unlock()
+	for {
+		caughtUp, err := p.step(ctx, p.target())
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			var perm errPermanent
+			if errors.As(err, &perm) {
+				p.logger.LogAttrs(ctx, slog.LevelError, "jd poller stopped", slog.String("err", err.Error()))
+				return fmt.Errorf("jd: %w", err)
+			}
+			p.logger.LogAttrs(ctx, slog.LevelWarn, "jd poll failed, will retry", slog.String("err", err.Error()), slog.Duration("retry_in", p.cfg.Interval))
+		}
+		if err != nil || caughtUp {
+			t := time.NewTimer(p.cfg.Interval)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+	}
+}
+
+// RunOnce polls window after window until the cursor reaches the clock less
+// SafetyLag, as it stood when RunOnce began, and returns. Any failure ends
+// it with an error (ctx's among them); the cursor then stays after the last
+// window completed.
+func (p *Poller) RunOnce(ctx context.Context) error {
+	if !p.running.TryLock() {
+		return ErrRunning
+	}
+	defer p.running.Unlock()
+	target := p.target()
+	for {
+		caughtUp, err := p.step(ctx, target)
+		if err != nil {
+			return fmt.Errorf("jd: %w", err)
+		}
+		if caughtUp {
+			return nil
+		}
+	}
+}
+
+// target is where polling catches up to: now less the safety lag.
+func (p *Poller) target() time.Time {
+	return p.cfg.Now().Add(-p.cfg.SafetyLag).Truncate(time.Second)
+}
+
+// step polls the next window due before target, if any.
+func (p *Poller) step(ctx context.Context, target time.Time) (caughtUp bool, err error) {
+	w, due, err := p.next(ctx, target)
+	if err != nil || !due {
+		return !due, err
+	}
+	return false, p.pollWindow(ctx, w)
+}
+
+// next reads the cursor (the end of the last window completed) and returns
+// the window after it: from Overlap before that end (from Start on the
+// first run) to Window after it, at most to target.
+func (p *Poller) next(ctx context.Context, target time.Time) (w window, due bool, err error) {
+	saved, ok, err := p.cursors.Load(ctx, p.cfg.Name)
+	if err != nil {
+		return window{}, false, fmt.Errorf("loading cursor %q: %w", p.cfg.Name, err)
+	}
+	covered := p.cfg.Start.Truncate(time.Second)
+	from := covered
+	if ok {
+		if covered, err = time.Parse(time.RFC3339, saved); err != nil {
+			return window{}, false, errPermanent{fmt.Errorf("cursor %q holds %q, not an RFC 3339 time: %w", p.cfg.Name, saved, err)}
+		}
+		from = covered.Add(-p.cfg.Overlap)
+	}
+	to := covered.Add(p.cfg.Window)
+	if to.After(target) {
+		to = target
+	}
+	if !to.After(covered) {
+		return window{}, false, nil
+	}
+	return window{from: from, to: to}, true, nil
+}
+
+// pollWindow reads a window's pages, appending each page's events, until a
+// pass finds the window stable, then saves the window's end as the cursor.
+func (p *Poller) pollWindow(ctx context.Context, w window) error {
+	for pass := 1; ; pass++ {
+		res, err := p.passWindow(ctx, w)
+		if err != nil {
+			return err
+		}
+		if !res.moved || pass >= p.cfg.MaxWindowPasses {
+			if res.moved {
+				p.logger.LogAttrs(ctx, slog.LevelError, "jd window kept moving while read; accepted as read, an order may have been missed",
+					slog.String("window", w.String()), slog.Int("passes", pass), slog.String("why", res.why))
+			}
+			p.logger.LogAttrs(ctx, slog.LevelDebug, "jd window polled",
+				slog.String("window", w.String()), slog.Int("order_total", res.total), slog.Int("pages", res.pages), slog.Int("passes", pass))
+			cursor := w.to.In(domain.ChinaTime).Format(time.RFC3339)
+			if err := p.cursors.Save(ctx, p.cfg.Name, cursor); err != nil {
+				return fmt.Errorf("saving cursor %q: %w", p.cfg.Name, err)
+			}
+			return nil
+		}
+		p.logger.LogAttrs(ctx, slog.LevelInfo, "jd window moved while read; reading it again",
+			slog.String("window", w.String()), slog.Int("pass", pass), slog.String("why", res.why))
+	}
+}
+
+// passResult is what one pass over a window found.
+type passResult struct {
+	total, pages int
+	// moved: the window's orders changed while it was read (orderTotal
+	// changed between pages, or an order came twice, so another may have
+	// slid past a page boundary unread).
+	moved bool
+	why   string
+}
+
+// passWindow reads every page of a window once.
+func (p *Poller) passWindow(ctx context.Context, w window) (passResult, error) {
+	var res passResult
+	firstTotal := -1
+	seen := map[string]bool{}
+	badInRow := 0
+	undecodable := false
+	for n := 1; n <= maxPages; n++ {
+		if firstTotal >= 0 && (n-1)*p.cfg.PageSize >= res.total {
+			break
+		}
+		pg, err := p.client.fetch(ctx, w, n)
+		var bad *errBadPage
+		if errors.As(err, &bad) && ctx.Err() == nil {
+			reason := fmt.Sprintf("jd order search window %s page %d: %s", w, n, bad.err)
+			if err := p.deadLetter(ctx, reason, bad.raw); err != nil {
+				return res, err
+			}
+			p.logger.LogAttrs(ctx, slog.LevelError, "jd page undecodable, kept as a dead letter",
+				slog.String("window", w.String()), slog.Int("page", n), slog.String("err", bad.err.Error()))
+			undecodable = true
+			if badInRow++; badInRow >= maxBadPagesInRow {
+				break
+			}
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
+		badInRow = 0
+		res.pages++
+		if firstTotal < 0 {
+			firstTotal = pg.total
+		} else if pg.total != firstTotal && !res.moved {
+			res.moved, res.why = true, fmt.Sprintf("orderTotal went from %d to %d", firstTotal, pg.total)
+		}
+		res.total = pg.total
+		if len(pg.orders) == 0 {
+			break
+		}
+		ids, err := p.ingestPage(ctx, w, n, pg)
+		if err != nil {
+			return res, err
+		}
+		for _, id := range ids {
+			if seen[id] && !res.moved {
+				res.moved, res.why = true, "order "+id+" came twice"
+			}
+			seen[id] = true
+		}
+	}
+	if !undecodable && !res.moved && len(seen) != res.total {
+		res.moved, res.why = true, fmt.Sprintf("read %d orders of an orderTotal of %d", len(seen), res.total)
+	}
+	return res, nil
+}
+
+// ingestPage maps a page's orders, dead-letters those that cannot be used,
+// drops states that moved backwards, and appends the rest in one call. It
+// returns the page's order ids (a position for an order without one).
+func (p *Poller) ingestPage(ctx context.Context, w window, n int, pg *page) ([]string, error) {
+	ids := make([]string, 0, len(pg.orders))
+	var events []domain.Event
+	for i, raw := range pg.orders {
+		d, err := decodeOrder(raw)
+		if err != nil {
+			var oe *orderError
+			id := fmt.Sprintf("(page %d, position %d)", n, i+1)
+			if errors.As(err, &oe) && oe.id != "" {
+				id = oe.id
+			}
+			ids = append(ids, id)
+			// The reason names the order and the problem only, so the same
+			// bad order read again (an overlap, another pass) is the same
+			// dead letter.
+			if err := p.deadLetter(ctx, err.Error(), raw); err != nil {
+				return nil, err
+			}
+			p.logger.LogAttrs(ctx, slog.LevelWarn, "jd order rejected, kept as a dead letter",
+				slog.String("order_id", id), slog.String("window", w.String()), slog.Int("page", n), slog.String("err", err.Error()))
+			continue
+		}
+		ids = append(ids, d.id)
+		if earlier, backwards := p.states.observe(d.id, d.state, d.rank); backwards {
+			p.logger.LogAttrs(ctx, slog.LevelWarn, "jd order state moved backwards; ignored",
+				slog.String("order_id", d.id), slog.String("state", d.state), slog.String("earlier_state", earlier))
+			continue
+		}
+		events = append(events, d.events...)
+	}
+	if len(events) > 0 {
+		if err := p.sink.Append(ctx, events...); err != nil {
+			return nil, fmt.Errorf("appending %d events of window %s page %d: %w", len(events), w, n, err)
+		}
+	}
+	return ids, nil
+}
+
+func (p *Poller) deadLetter(ctx context.Context, reason string, raw []byte) error {
+	if err := p.sink.DeadLetter(ctx, domain.NewDeadLetter(Platform, reason, raw, p.cfg.Now())); err != nil {
+		return fmt.Errorf("keeping a dead letter: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,224 @@
+package kuaishou
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Secret is a credential. It prints, marshals and logs as "[redacted]" so a
+// Config can be logged or dumped without leaking the sign secret or token;
+// read the value with string(s) only where it is used.
+type Secret string
+
+const redacted = "[redacted]"
+
+func (Secret) String() string               { return redacted }
+func (Secret) GoString() string             { return redacted }
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+func (Secret) LogValue() slog.Value         { return slog.StringValue(redacted) }
+
+// Sign methods the platform accepts.
+const (
+	SignHMACSHA256 = "HMAC_SHA256"
+	SignMD5        = "MD5"
+)
+
+// Defaults of Config's optional fields.
+const (
+	DefaultAPIBaseURL      = "https://openapi.kwaixiaodian.com"
+	DefaultName            = "kuaishou"
+	DefaultPageSize        = 100
+	DefaultWindow          = time.Hour
+	DefaultOverlap         = 5 * time.Minute
+	DefaultInterval        = 30 * time.Second
+	DefaultSafetyLag       = time.Minute
+	DefaultStartBack       = 24 * time.Hour
+	DefaultHTTPTimeout     = 10 * time.Second
+	DefaultMaxAttempts     = 5
+	DefaultRetryBackoff    = time.Second
+	DefaultMaxRetryBackoff = 30 * time.Second
+	DefaultStateMemory     = 100_000
+
+	// MaxPageSize is the largest pageSize the platform accepts.
+	MaxPageSize = 100
+	// MaxSpan is the longest beginTime–endTime span the platform accepts.
+	MaxSpan = 7 * 24 * time.Hour
+	// MaxLookback is how far back the platform searches.
+	MaxLookback = 90 * 24 * time.Hour
+)
+
+// Config configures a Poller. New fills the defaults, then validates.
+type Config struct {
+	// AppKey is the app's appkey (its client id). Required.
+	AppKey string
+	// SignSecret signs every request: the app's signSecret (应用详情), not
+	// its appSecret, which only the OAuth token exchange uses. Required.
+	SignSecret Secret
+	// AccessToken is the shop's authorisation. Required.
+	AccessToken Secret
+	// SignMethod is HMAC_SHA256 (the platform's recommendation) or MD5.
+	// Default HMAC_SHA256.
+	SignMethod string
+	// APIBaseURL is the platform's host; the path /open/order/cursor/list
+	// is added. Default DefaultAPIBaseURL.
+	APIBaseURL string
+	// Name is the cursor's name in the CursorStore. Default "kuaishou".
+	Name string
+	// PageSize is pageSize, 1 to 100. Default 100.
+	PageSize int
+	// Window is how far past the last window's end one window reaches.
+	// Window + Overlap is at most 7 days. Default 1h.
+	Window time.Duration
+	// Overlap is how long before the last window's end the next window
+	// starts, so an update recorded late is still found. Default 5m.
+	Overlap time.Duration
+	// Interval is the pause between polls once caught up. Default 30s.
+	Interval time.Duration
+	// SafetyLag keeps windows this far behind the clock. Default 1m.
+	SafetyLag time.Duration
+	// Start is where the first window starts when no cursor is saved; the
+	// platform searches at most 90 days back. Default Now() − 24h.
+	Start time.Time
+	// HTTPTimeout bounds each request. Default 10s.
+	HTTPTimeout time.Duration
+	// MaxAttempts bounds the attempts at one page (the first included) on
+	// network errors, HTTP 5xx/429 and rate limits. Default 5.
+	MaxAttempts int
+	// RetryBackoff is the wait before the second attempt, doubled for each
+	// next one up to MaxRetryBackoff. Defaults 1s and 30s.
+	RetryBackoff    time.Duration
+	MaxRetryBackoff time.Duration
+	// StateMemory bounds how many orders' last status are remembered to
+	// ignore a status that moves backwards. Default 100000.
+	StateMemory int
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// HTTPClient makes the requests. Default: a client whose Timeout is
+	// HTTPTimeout. HTTPTimeout applies to each request either way.
+	HTTPClient *http.Client
+}
+
+func (c *Config) setDefaults() {
+	if c.SignMethod == "" {
+		c.SignMethod = SignHMACSHA256
+	}
+	if c.APIBaseURL == "" {
+		c.APIBaseURL = DefaultAPIBaseURL
+	}
+	if c.Name == "" {
+		c.Name = DefaultName
+	}
+	if c.PageSize == 0 {
+		c.PageSize = DefaultPageSize
+	}
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	if c.Overlap == 0 {
+		c.Overlap = DefaultOverlap
+	}
+	if c.Interval == 0 {
+		c.Interval = DefaultInterval
+	}
+	if c.SafetyLag == 0 {
+		c.SafetyLag = DefaultSafetyLag
+	}
+	if c.HTTPTimeout == 0 {
+		c.HTTPTimeout = DefaultHTTPTimeout
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.RetryBackoff == 0 {
+		c.RetryBackoff = DefaultRetryBackoff
+	}
+	if c.MaxRetryBackoff == 0 {
+		c.MaxRetryBackoff = DefaultMaxRetryBackoff
+	}
+	if c.StateMemory == 0 {
+		c.StateMemory = DefaultStateMemory
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Start.IsZero() {
+		c.Start = c.Now().Add(-DefaultStartBack)
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: c.HTTPTimeout}
+	}
+}
+
+// Validate reports every problem of the configuration at once. Run it after
+// the defaults are set (New does both): a zero optional field is only valid
+// once defaulted.
+func (c Config) Validate() error {
+	var errs []error
+	if c.AppKey == "" {
+		errs = append(errs, errors.New("kuaishou: app_key is empty"))
+	}
+	if c.SignSecret == "" {
+		errs = append(errs, errors.New("kuaishou: sign_secret is empty"))
+	}
+	if c.AccessToken == "" {
+		errs = append(errs, errors.New("kuaishou: access_token is empty"))
+	}
+	if c.SignMethod != SignHMACSHA256 && c.SignMethod != SignMD5 {
+		errs = append(errs, fmt.Errorf("kuaishou: sign_method %q is neither %s nor %s", c.SignMethod, SignHMACSHA256, SignMD5))
+	}
+	if u, err := url.Parse(c.APIBaseURL); err != nil {
+		errs = append(errs, fmt.Errorf("kuaishou: api_base_url: %w", err))
+	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("kuaishou: api_base_url %q is not an http(s) URL", c.APIBaseURL))
+	}
+	if c.Name == "" {
+		errs = append(errs, errors.New("kuaishou: name is empty"))
+	}
+	if c.PageSize < 1 || c.PageSize > MaxPageSize {
+		errs = append(errs, fmt.Errorf("kuaishou: page_size is %d, must be 1 to %d", c.PageSize, MaxPageSize))
+	}
+	if c.Window < time.Second {
+		errs = append(errs, fmt.Errorf("kuaishou: window is %s, must be at least 1s", c.Window))
+	}
+	if c.Overlap < 0 {
+		errs = append(errs, fmt.Errorf("kuaishou: overlap is %s, must not be negative", c.Overlap))
+	}
+	if c.Window+c.Overlap > MaxSpan {
+		errs = append(errs, fmt.Errorf("kuaishou: window %s plus overlap %s exceeds the platform's 7 days", c.Window, c.Overlap))
+	}
+	if c.Interval <= 0 {
+		errs = append(errs, fmt.Errorf("kuaishou: interval is %s, must be positive", c.Interval))
+	}
+	if c.SafetyLag < 0 {
+		errs = append(errs, fmt.Errorf("kuaishou: safety_lag is %s, must not be negative", c.SafetyLag))
+	}
+	if c.HTTPTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("kuaishou: http_timeout is %s, must be positive", c.HTTPTimeout))
+	}
+	if c.MaxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("kuaishou: max_attempts is %d, must be at least 1", c.MaxAttempts))
+	}
+	if c.RetryBackoff <= 0 || c.MaxRetryBackoff < c.RetryBackoff {
+		errs = append(errs, fmt.Errorf("kuaishou: retry_backoff %s and max_retry_backoff %s must be positive, the first not above the second", c.RetryBackoff, c.MaxRetryBackoff))
+	}
+	if c.StateMemory < 1 {
+		errs = append(errs, fmt.Errorf("kuaishou: state_memory is %d, must be at least 1", c.StateMemory))
+	}
+	if c.Now == nil {
+		errs = append(errs, errors.New("kuaishou: now is nil"))
+	} else if c.Start.Before(c.Now().Add(-MaxLookback)) {
+		errs = append(errs, fmt.Errorf("kuaishou: start %s is more than 90 days ago: the platform does not search that far back", c.Start.Format(time.RFC3339)))
+	}
+	if c.Start.IsZero() {
+		errs = append(errs, errors.New("kuaishou: start is zero"))
+	}
+	if c.HTTPClient == nil {
+		errs = append(errs, errors.New("kuaishou: http_client is nil"))
+	}
+	return errors.Join(errs...)
+}

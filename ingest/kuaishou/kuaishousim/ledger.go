@@ -1,0 +1,45 @@
+package kuaishousim
+
+import "github.com/loquat-dev/loquat/domain"
+
+// Totals are the figures of one slice of the orders, goods only, freight
+// excluded, like Loquat's.
+type Totals struct {
+	GMVFen     domain.Fen
+	RefundsFen domain.Fen
+	NetFen     domain.Fen
+}
+
+func (t *Totals) sale(v domain.Fen)   { t.GMVFen += v; t.NetFen += v }
+func (t *Totals) refund(v domain.Fen) { t.RefundsFen += v; t.NetFen -= v }
+
+// Ledger is what a generated order book must add up to, computed by the
+// generator from its own plan (price × num less the discount), never from
+// the answers it serves, so a test can hold a poller's events against it.
+type Ledger struct {
+	Totals
+	OrdersCreated int
+	OrdersPaid    int
+	// OrdersRefunded counts paid orders closed afterwards (full refunds).
+	OrdersRefunded int
+	// OrdersNeverPaid counts orders placed and never paid.
+	OrdersNeverPaid int
+	// ByDay is keyed by the China-time date (YYYY-MM-DD) of the payment or
+	// the closing.
+	ByDay map[string]Totals
+	// ByDistributor is keyed by distributorId, for orders sold by a
+	// distributor (达人): the livestream figures.
+	ByDistributor map[string]Totals
+}
+
+func (l *Ledger) book(day, distributor string, f func(*Totals)) {
+	f(&l.Totals)
+	d := l.ByDay[day]
+	f(&d)
+	l.ByDay[day] = d
+	if distributor != "" {
+		t := l.ByDistributor[distributor]
+		f(&t)
+		l.ByDistributor[distributor] = t
+	}
+}

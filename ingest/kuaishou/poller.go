@@ -1,0 +1,265 @@
+package kuaishou
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest"
+)
+
+// ErrRunning is returned by Run and RunOnce while another Run or RunOnce of
+// the same Poller is under way.
+var ErrRunning = errors.New("kuaishou: the poller is already running")
+
+// maxPages bounds the pages of one window, against a pcursor that never
+// says nomore.
+const maxPages = 100_000
+
+// cursorState is what the poller keeps in the CursorStore, as JSON: the end
+// of the last window completed and, while a window is being read, that
+// window and the pcursor of its next page.
+type cursorState struct {
+	CoveredTo int64   `json:"covered_to_ms"`
+	Window    *window `json:"window,omitempty"`
+}
+
+// Poller polls open.order.cursor.list window by window of update time.
+// Run and RunOnce may be called one at a time; the Poller is otherwise
+// safe for concurrent use.
+type Poller struct {
+	cfg     Config
+	sink    ingest.Sink
+	cursors ingest.CursorStore
+	logger  *slog.Logger
+	client  *client
+
+	running sync.Mutex   // held by Run and RunOnce
+	states  *stateMemory // guarded by running
+}
+
+var _ ingest.Poller = (*Poller)(nil)
+
+// New sets cfg's defaults, validates it and builds a poller. It does not
+// touch the network or the cursor store. A nil logger discards logs.
+func New(cfg Config, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.Logger) (*Poller, error) {
+	cfg.setDefaults()
+	err := cfg.Validate()
+	if sink == nil {
+		err = errors.Join(err, errors.New("kuaishou: sink is nil"))
+	}
+	if cursors == nil {
+		err = errors.Join(err, errors.New("kuaishou: cursor store is nil"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With(slog.String("platform", Platform), slog.String("poller", cfg.Name))
+	return &Poller{
+		cfg:     cfg,
+		sink:    sink,
+		cursors: cursors,
+		logger:  logger,
+		client:  &client{cfg: cfg, logger: logger},
+		states:  newStateMemory(cfg.StateMemory),
+	}, nil
+}
+
+// Run polls until ctx ends, then returns nil. Failures that retrying may
+// cure (network, rate limits, the sink) are logged and polling resumes
+// after Interval from the last page saved; it returns an error only for
+// what retrying cannot fix: a rejected signature, appkey, token or
+// parameter, or a cursor it cannot read.
+func (p *Poller) Run(ctx context.Context) error {
+	if !p.running.TryLock() {
+		return ErrRunning
+	}
+	defer p.running.Unlock()
+	for {
+		caughtUp, err := p.step(ctx, p.target())
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			var perm errPermanent
+			if errors.As(err, &perm) {
+				p.logger.LogAttrs(ctx, slog.LevelError, "kuaishou poller stopped", slog.String("err", err.Error()))
+				return fmt.Errorf("kuaishou: %w", err)
+			}
+			p.logger.LogAttrs(ctx, slog.LevelWarn, "kuaishou poll failed, will retry", slog.String("err", err.Error()), slog.Duration("retry_in", p.cfg.Interval))
+		}
+		if err != nil || caughtUp {
+			t := time.NewTimer(p.cfg.Interval)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+	}
+}
+
+// RunOnce polls until the cursor reaches the clock less SafetyLag, as it
+// stood when RunOnce began, and returns. Any failure ends it with an error
+// (ctx's among them); the cursor then stays after the last page appended.
+func (p *Poller) RunOnce(ctx context.Context) error {
+	if !p.running.TryLock() {
+		return ErrRunning
+	}
+	defer p.running.Unlock()
+	target := p.target()
+	for {
+		caughtUp, err := p.step(ctx, target)
+		if err != nil {
+			return fmt.Errorf("kuaishou: %w", err)
+		}
+		if caughtUp {
+			return nil
+		}
+	}
+}
+
+// target is where polling catches up to, in Unix ms: now less the safety lag.
+func (p *Poller) target() int64 {
+	return p.cfg.Now().Add(-p.cfg.SafetyLag).UnixMilli()
+}
+
+// step reads the cursor and polls the window it is in, or the next one
+// due before target.
+func (p *Poller) step(ctx context.Context, target int64) (caughtUp bool, err error) {
+	st, fresh, err := p.load(ctx)
+	if err != nil {
+		return false, err
+	}
+	if st.Window == nil {
+		begin := st.CoveredTo - p.cfg.Overlap.Milliseconds()
+		if fresh {
+			begin = st.CoveredTo // the first window: nothing before Start is wanted
+		}
+		end := min(st.CoveredTo+p.cfg.Window.Milliseconds(), target)
+		if end <= st.CoveredTo {
+			return true, nil
+		}
+		st.Window = &window{Begin: begin, End: end}
+	}
+	return false, p.pollWindow(ctx, st)
+}
+
+// load reads the cursor; with none saved (fresh), polling starts at Start.
+func (p *Poller) load(ctx context.Context) (st cursorState, fresh bool, err error) {
+	saved, ok, err := p.cursors.Load(ctx, p.cfg.Name)
+	if err != nil {
+		return cursorState{}, false, fmt.Errorf("loading cursor %q: %w", p.cfg.Name, err)
+	}
+	if !ok {
+		return cursorState{CoveredTo: p.cfg.Start.UnixMilli()}, true, nil
+	}
+	if err := json.Unmarshal([]byte(saved), &st); err != nil || st.CoveredTo <= 0 || (st.Window != nil && st.Window.End < st.Window.Begin) {
+		return cursorState{}, false, errPermanent{fmt.Errorf("cursor %q holds %q, not a kuaishou cursor", p.cfg.Name, saved)}
+	}
+	return st, false, nil
+}
+
+func (p *Poller) save(ctx context.Context, st cursorState) error {
+	b, _ := json.Marshal(st) // numbers and strings always marshal
+	if err := p.cursors.Save(ctx, p.cfg.Name, string(b)); err != nil {
+		return fmt.Errorf("saving cursor %q: %w", p.cfg.Name, err)
+	}
+	return nil
+}
+
+// pollWindow reads st.Window from its pcursor to the end, appending each
+// page's events and then saving the pcursor of the next page, so that a
+// restart resumes at the page after the last one appended.
+func (p *Poller) pollWindow(ctx context.Context, st cursorState) error {
+	w := *st.Window
+	for range maxPages {
+		pg, err := p.client.fetch(ctx, w)
+		var bad *errBadPage
+		if errors.As(err, &bad) && ctx.Err() == nil {
+			// Without the page there is no pcursor to go on with: keep
+			// the bytes, skip the rest of the window, say so.
+			reason := fmt.Sprintf("kuaishou order list window %s at pcursor %q: %s", w, w.Pcursor, bad.err)
+			if err := p.deadLetter(ctx, reason, bad.raw); err != nil {
+				return err
+			}
+			p.logger.LogAttrs(ctx, slog.LevelError, "kuaishou page undecodable, kept as a dead letter; the rest of its window is skipped",
+				slog.String("window", w.String()), slog.String("pcursor", w.Pcursor), slog.String("err", bad.err.Error()))
+			return p.save(ctx, cursorState{CoveredTo: w.End})
+		}
+		if err != nil {
+			return err
+		}
+		if err := p.ingestPage(ctx, w, pg); err != nil {
+			return err
+		}
+		next := pg.pcursor
+		if next == PcursorDone || next == "" || next == w.Pcursor {
+			if next == w.Pcursor && next != "" {
+				p.logger.LogAttrs(ctx, slog.LevelWarn, "kuaishou pcursor did not move; window taken as read",
+					slog.String("window", w.String()), slog.String("pcursor", next))
+			}
+			p.logger.LogAttrs(ctx, slog.LevelDebug, "kuaishou window polled", slog.String("window", w.String()))
+			return p.save(ctx, cursorState{CoveredTo: w.End})
+		}
+		w.Pcursor = next
+		if err := p.save(ctx, cursorState{CoveredTo: st.CoveredTo, Window: &w}); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("window %s: still no %q after %d pages", w, PcursorDone, maxPages)
+}
+
+// ingestPage maps a page's orders, dead-letters those that cannot be used,
+// drops statuses that moved backwards, and appends the rest in one call.
+func (p *Poller) ingestPage(ctx context.Context, w window, pg *page) error {
+	var events []domain.Event
+	for i, raw := range pg.orders {
+		d, err := decodeOrder(raw)
+		if err != nil {
+			var oe *orderError
+			oid := "(position " + strconv.Itoa(i+1) + ")"
+			if errors.As(err, &oe) && oe.id != "" {
+				oid = oe.id
+			}
+			// The reason names the order and the problem only, so the same
+			// bad order read again (an overlap, a restart) is the same
+			// dead letter.
+			if err := p.deadLetter(ctx, err.Error(), raw); err != nil {
+				return err
+			}
+			p.logger.LogAttrs(ctx, slog.LevelWarn, "kuaishou order rejected, kept as a dead letter",
+				slog.String("order_id", oid), slog.String("window", w.String()), slog.String("pcursor", w.Pcursor), slog.String("err", err.Error()))
+			continue
+		}
+		if earlier, backwards := p.states.observe(d.id, d.status); backwards {
+			p.logger.LogAttrs(ctx, slog.LevelWarn, "kuaishou order status moved backwards; ignored",
+				slog.String("order_id", d.id), slog.Int("status", d.status), slog.Int("earlier_status", earlier))
+			continue
+		}
+		events = append(events, d.events...)
+	}
+	if len(events) > 0 {
+		if err := p.sink.Append(ctx, events...); err != nil {
+			return fmt.Errorf("appending %d events of window %s: %w", len(events), w, err)
+		}
+	}
+	return nil
+}
+
+func (p *Poller) deadLetter(ctx context.Context, reason string, raw []byte) error {
+	if err := p.sink.DeadLetter(ctx, domain.NewDeadLetter(Platform, reason, raw, p.cfg.Now())); err != nil {
+		return fmt.Errorf("keeping a dead letter: %w", err)
+	}
+	return nil
+}
