@@ -17,6 +17,9 @@ import (
 	"github.com/loquat-dev/loquat/projections"
 )
 
+// jdKuaishouRows holds the JD and Kuaishou sample orders as import rows.
+const jdKuaishouRows = "testdata/jd-kuaishou-as-import.csv"
+
 // bigImport writes an orders file of n paid lines (and some partial refunds)
 // in 2021, for a listed SKU, and returns its own totals: the reference the
 // API must match after the crashes.
@@ -103,6 +106,9 @@ func TestSurvivesSIGKILLDuringImport(t *testing.T) {
 	for _, name := range samples.ImportFiles {
 		run(t, nil, "import", "--data-dir", data, write(name))
 	}
+	// The JD and Kuaishou sample orders as import rows: these tests are about
+	// crashes and processes; the pollers have their own end-to-end tests.
+	run(t, nil, "import", "--data-dir", data, jdKuaishouRows)
 	wantOrders := int64(150_000)
 	check := func(url string) {
 		t.Helper()

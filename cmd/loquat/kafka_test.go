@@ -72,8 +72,12 @@ func TestClusterRolesOverKafka(t *testing.T) {
 	}
 	t.Logf("projector SIGKILLed with %d of 60000 orders projected", atKill.Orders)
 	importer.wait(t, 2*time.Minute)
-	for _, name := range samples.ImportFiles {
-		run(t, nil, append([]string{"import", "--data-dir", data, write(name)}, kafka...)...)
+	for _, name := range append(samples.ImportFiles, jdKuaishouRows) {
+		path := name
+		if name != jdKuaishouRows {
+			path = write(name)
+		}
+		run(t, nil, append([]string{"import", "--data-dir", data, path}, kafka...)...)
 	}
 	projector, _ = role("project")
 

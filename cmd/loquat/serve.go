@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/loquat-dev/loquat/ingest/douyin"
+	"github.com/loquat-dev/loquat/ingest/jd"
+	"github.com/loquat-dev/loquat/ingest/kuaishou"
 	"github.com/loquat-dev/loquat/internal/server"
 )
 
@@ -19,6 +21,12 @@ type nodeFlags struct {
 	douyinSecret string
 	douyinToken  string
 	douyinAPI    string
+	jdKey        string
+	jdAPI        string
+	jdStart      string
+	ksKey        string
+	ksAPI        string
+	ksStart      string
 }
 
 func (f *nodeFlags) register(cmd *cobra.Command, roles server.Roles) {
@@ -32,10 +40,35 @@ func (f *nodeFlags) register(cmd *cobra.Command, roles server.Roles) {
 		cmd.Flags().StringVar(&f.douyinSecret, "douyin-app-secret", "", "抖店 app secret (prefer env LOQUAT_DOUYIN_APP_SECRET: flags show in ps)")
 		cmd.Flags().StringVar(&f.douyinToken, "douyin-access-token", "", "抖店 shop access token (prefer env LOQUAT_DOUYIN_ACCESS_TOKEN)")
 		cmd.Flags().StringVar(&f.douyinAPI, "douyin-api-url", envOr("LOQUAT_DOUYIN_API_URL", douyin.DefaultAPIBaseURL), "抖店 open API base URL for order details (env LOQUAT_DOUYIN_API_URL)")
+		cmd.Flags().StringVar(&f.jdKey, "jd-app-key", envOr("LOQUAT_JD_APP_KEY", ""), "JD app key; enables the JD order poller (secret and token: env LOQUAT_JD_APP_SECRET, LOQUAT_JD_ACCESS_TOKEN)")
+		cmd.Flags().StringVar(&f.jdAPI, "jd-api-url", envOr("LOQUAT_JD_API_URL", ""), "JD router endpoint (default https://api.jd.com/routerjson)")
+		cmd.Flags().StringVar(&f.jdStart, "jd-start", envOr("LOQUAT_JD_START", ""), "where the JD poller starts when it has no cursor yet, RFC 3339 (default 24 hours ago)")
+		cmd.Flags().StringVar(&f.ksKey, "kuaishou-app-key", envOr("LOQUAT_KUAISHOU_APP_KEY", ""), "Kuaishou app key; enables the Kuaishou order poller (env LOQUAT_KUAISHOU_SIGN_SECRET, LOQUAT_KUAISHOU_ACCESS_TOKEN)")
+		cmd.Flags().StringVar(&f.ksAPI, "kuaishou-api-url", envOr("LOQUAT_KUAISHOU_API_URL", ""), "Kuaishou open API base URL (default https://openapi.kwaixiaodian.com)")
+		cmd.Flags().StringVar(&f.ksStart, "kuaishou-start", envOr("LOQUAT_KUAISHOU_START", ""), "where the Kuaishou poller starts when it has no cursor yet, RFC 3339 (default 24 hours ago; at most 90 days back)")
 	}
 }
 
-func (f *nodeFlags) config(g *globals, roles server.Roles) server.Config {
+func parseStart(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--%s=%q is not an RFC 3339 time such as 2020-04-30T00:00:00+08:00: %w", name, v, err)
+	}
+	return t, nil
+}
+
+func (f *nodeFlags) config(g *globals, roles server.Roles) (server.Config, error) {
+	jdStart, err := parseStart("jd-start", f.jdStart)
+	if err != nil {
+		return server.Config{}, err
+	}
+	ksStart, err := parseStart("kuaishou-start", f.ksStart)
+	if err != nil {
+		return server.Config{}, err
+	}
 	secret := f.douyinSecret
 	if secret == "" {
 		secret = envOr("LOQUAT_DOUYIN_APP_SECRET", "")
@@ -45,6 +78,12 @@ func (f *nodeFlags) config(g *globals, roles server.Roles) server.Config {
 		token = envOr("LOQUAT_DOUYIN_ACCESS_TOKEN", "")
 	}
 	return server.Config{
+		Pollers: server.PollerConfig{
+			JD: jd.Config{AppKey: f.jdKey, AppSecret: jd.Secret(envOr("LOQUAT_JD_APP_SECRET", "")),
+				AccessToken: jd.Secret(envOr("LOQUAT_JD_ACCESS_TOKEN", "")), APIBaseURL: f.jdAPI, Start: jdStart},
+			Kuaishou: kuaishou.Config{AppKey: f.ksKey, SignSecret: kuaishou.Secret(envOr("LOQUAT_KUAISHOU_SIGN_SECRET", "")),
+				AccessToken: kuaishou.Secret(envOr("LOQUAT_KUAISHOU_ACCESS_TOKEN", "")), APIBaseURL: f.ksAPI, Start: ksStart},
+		},
 		DataDir:  g.dataDir,
 		Addr:     f.addr,
 		Roles:    roles,
@@ -57,7 +96,7 @@ func (f *nodeFlags) config(g *globals, roles server.Roles) server.Config {
 			AccessToken: douyin.Secret(token),
 			APIBaseURL:  f.douyinAPI,
 		},
-	}
+	}, nil
 }
 
 // newNodeCommand builds serve, ingest, project and api: one node, some roles.
@@ -69,7 +108,10 @@ func newNodeCommand(g *globals, use, short, long string, roles server.Roles) *co
 		Long:  long,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg := f.config(g, roles)
+			cfg, err := f.config(g, roles)
+			if err != nil {
+				return err
+			}
 			node, err := server.Open(cmd.Context(), cfg)
 			if err != nil {
 				return err

@@ -17,12 +17,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"time"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
 	"github.com/loquat-dev/loquat/ingest/file"
+	"github.com/loquat-dev/loquat/ingest/jd"
+	"github.com/loquat-dev/loquat/ingest/jd/jdsim"
+	"github.com/loquat-dev/loquat/ingest/kuaishou"
+	"github.com/loquat-dev/loquat/ingest/kuaishou/kuaishousim"
 	"github.com/loquat-dev/loquat/ingest/registry"
 )
 
@@ -47,10 +52,124 @@ const (
 // DouyinPushes are the sample push bodies, in platform order.
 var DouyinPushes = []string{"douyin-push-paid.json", "douyin-push-refund.json"}
 
-// ImportFiles are imported with `loquat import`. jd-kuaishou-transcribed.csv
-// carries the JD and Kuaishou sample orders as file rows until the JD and
-// Kuaishou pollers exist (issue 5); the figures are the same.
-var ImportFiles = []string{"orders.csv", "income.csv", "jd-kuaishou-transcribed.csv"}
+// ImportFiles are imported with `loquat import`.
+var ImportFiles = []string{"orders.csv", "income.csv"}
+
+// Credentials of the simulated JD and Kuaishou platforms.
+const (
+	JDAppKey, JDAppSecret, JDAccessToken                    = jdsim.SampleAppKey, jdsim.SampleAppSecret, jdsim.SampleAccessToken
+	KuaishouAppKey, KuaishouSignSecret, KuaishouAccessToken = kuaishousim.SampleAppKey, kuaishousim.SampleSignSecret, kuaishousim.SampleAccessToken
+)
+
+// The pollers run on the samples' own time: they start before the first
+// order and their clock stands still a few days after the last one (Kuaishou
+// searches at most 90 days back, so today's clock would be refused).
+var (
+	PollStart = time.Date(2020, 4, 29, 0, 0, 0, 0, domain.ChinaTime)
+	PollClock = func() time.Time { return time.Date(2020, 5, 6, 0, 0, 0, 0, domain.ChinaTime) }
+)
+
+// NewJDPlatform returns a simulated JD serving the sample search page.
+func NewJDPlatform() (*jdsim.Platform, error) {
+	p, err := jdsim.New(jdsim.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return p, p.AddRecordedPage(File("jd-order-search.json"))
+}
+
+// NewKuaishouPlatform returns a simulated Kuaishou serving the sample page.
+func NewKuaishouPlatform() (*kuaishousim.Platform, error) {
+	p, err := kuaishousim.New(kuaishousim.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return p, p.AddRecordedPage(File("kuaishou-order-cursor-list.json"))
+}
+
+// JDConfig points a JD poller at a simulated JD served at baseURL.
+func JDConfig(baseURL string) jd.Config {
+	return jd.Config{AppKey: JDAppKey, AppSecret: JDAppSecret, AccessToken: JDAccessToken,
+		APIBaseURL: baseURL + "/routerjson", Start: PollStart, Window: 24 * time.Hour, Interval: time.Second, Now: PollClock}
+}
+
+// KuaishouConfig points a Kuaishou poller at a simulated Kuaishou at baseURL.
+func KuaishouConfig(baseURL string) kuaishou.Config {
+	return kuaishou.Config{AppKey: KuaishouAppKey, SignSecret: KuaishouSignSecret, AccessToken: KuaishouAccessToken,
+		APIBaseURL: baseURL, Start: PollStart, Window: 24 * time.Hour, Interval: time.Second, Now: PollClock}
+}
+
+// Platforms are the simulated platforms the samples are polled from, served
+// over HTTP until Close.
+type Platforms struct {
+	Douyin, JD, Kuaishou *httptest.Server
+}
+
+// StartPlatforms serves the simulated Douyin, JD and Kuaishou with the samples.
+func StartPlatforms() (*Platforms, error) {
+	dy, err := NewDouyinPlatform()
+	if err != nil {
+		return nil, err
+	}
+	j, err := NewJDPlatform()
+	if err != nil {
+		return nil, err
+	}
+	k, err := NewKuaishouPlatform()
+	if err != nil {
+		return nil, err
+	}
+	return &Platforms{Douyin: httptest.NewServer(dy), JD: httptest.NewServer(j), Kuaishou: httptest.NewServer(k)}, nil
+}
+
+// Close stops the platforms.
+func (p *Platforms) Close() {
+	p.Douyin.Close()
+	p.JD.Close()
+	p.Kuaishou.Close()
+}
+
+// memoryCursors is an ingest.CursorStore in memory.
+type memoryCursors struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (c *memoryCursors) Load(_ context.Context, name string) (string, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[name]
+	return v, ok, nil
+}
+
+func (c *memoryCursors) Save(_ context.Context, name, cursor string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[name] = cursor
+	return nil
+}
+
+// PollOnce polls the simulated JD and Kuaishou at the platforms' URLs from
+// the start, with cursors of its own, into sink: the JD and Kuaishou
+// samples' events, as the pollers produce them.
+func PollOnce(ctx context.Context, p *Platforms, sink ingest.Sink) error {
+	cursors := &memoryCursors{m: map[string]string{}}
+	j, err := jd.New(JDConfig(p.JD.URL), sink, cursors, nil)
+	if err != nil {
+		return err
+	}
+	if err := j.RunOnce(ctx); err != nil {
+		return fmt.Errorf("poll jd: %w", err)
+	}
+	k, err := kuaishou.New(KuaishouConfig(p.Kuaishou.URL), sink, cursors, nil)
+	if err != nil {
+		return err
+	}
+	if err := k.RunOnce(ctx); err != nil {
+		return fmt.Errorf("poll kuaishou: %w", err)
+	}
+	return nil
+}
 
 // NewDouyinPlatform returns a simulated 抖店 platform that knows the sample
 // order, for the node's order-detail fetches.
@@ -110,7 +229,8 @@ func Import(ctx context.Context, name string, sink ingest.Sink) (file.Summary, e
 }
 
 // LoadAll loads the registry, pushes the Douyin samples through baseURL and
-// imports the files, in order.
+// imports the files, in order. The JD and Kuaishou samples come from the
+// node's own pollers (see JDConfig, KuaishouConfig).
 func LoadAll(ctx context.Context, baseURL string, sink ingest.Sink) error {
 	if err := LoadRegistry(ctx, sink); err != nil {
 		return fmt.Errorf("registry: %w", err)
@@ -164,23 +284,23 @@ func (c *collector) DeadLetter(_ context.Context, dl domain.DeadLetter) error {
 }
 
 // Events runs every sample through the real adapters — the Douyin push
-// handler (with the simulated platform serving order details over HTTP),
-// the file importer, the registry loader — and returns the events they
+// handler (with the simulated platform serving order details over HTTP), the
+// JD and Kuaishou pollers (polling the simulated platforms), the file
+// importer, the registry loader — and returns the events they
 // produce: the registry's, and the others in sample order.
 func Events(ctx context.Context) (registryEvents, events []domain.Event, err error) {
 	reg := &collector{}
 	if err := LoadRegistry(ctx, reg); err != nil {
 		return nil, nil, err
 	}
-	platform, err := NewDouyinPlatform()
+	platforms, err := StartPlatforms()
 	if err != nil {
 		return nil, nil, err
 	}
-	api := httptest.NewServer(platform)
-	defer api.Close()
+	defer platforms.Close()
 	sink := &collector{}
 	h, err := douyin.NewHandler(douyin.Config{AppKey: DouyinAppKey, AppSecret: DouyinAppSecret,
-		AccessToken: douyinsim.SampleAccessToken, APIBaseURL: api.URL}, sink, nil)
+		AccessToken: douyinsim.SampleAccessToken, APIBaseURL: platforms.Douyin.URL}, sink, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -193,6 +313,9 @@ func Events(ctx context.Context) (registryEvents, events []domain.Event, err err
 		if rec.Code != http.StatusOK {
 			return nil, nil, fmt.Errorf("push %s: HTTP %d %s", name, rec.Code, rec.Body)
 		}
+	}
+	if err := PollOnce(ctx, platforms, sink); err != nil {
+		return nil, nil, err
 	}
 	for _, name := range ImportFiles {
 		if _, err := Import(ctx, name, sink); err != nil {

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/loquat-dev/loquat/domain"
-	"github.com/loquat-dev/loquat/ingest/registry"
 	"github.com/loquat-dev/loquat/internal/samples"
 	"github.com/loquat-dev/loquat/internal/server"
 	"github.com/loquat-dev/loquat/projections"
@@ -34,15 +33,12 @@ func TestUnattributedUntilRebuild(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	run := func(check func(node *server.Node)) {
-		node, stop := startStoppableNode(t, dir)
+	run := func(opts nodeOptions, check func(node *server.Node)) {
+		node, stop := startStoppableNode(t, dir, opts)
 		check(node)
 		stop()
 	}
-	run(func(node *server.Node) {
-		if _, err := registry.Append(ctx, &partial, node.Writer()); err != nil {
-			t.Fatal(err)
-		}
+	run(nodeOptions{pollers: true, registry: &partial}, func(node *server.Node) {
 		if err := samples.LoadAllButRegistry(ctx, node.URL(), node.Writer()); err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +65,7 @@ func TestUnattributedUntilRebuild(t *testing.T) {
 	if _, err := server.Rebuild(ctx, dir, logConfig(), nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	run(func(node *server.Node) {
+	run(nodeOptions{}, func(node *server.Node) {
 		caughtUp(t, node)
 		samples.CheckAPI(t, node.URL())
 		var un projections.Page[projections.UnattributedItem]

@@ -21,6 +21,7 @@ import (
 	"github.com/loquat-dev/loquat/api"
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/eventlog"
+	"github.com/loquat-dev/loquat/ingest"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/projections"
 )
@@ -69,6 +70,8 @@ type Config struct {
 	// Douyin configures POST /ingest/douyin; without an AppKey the endpoint
 	// answers 503 saying it is not configured.
 	Douyin douyin.Config
+	// Pollers configures the platforms polled by the Ingest role.
+	Pollers PollerConfig
 	// Projector tunes the projector.
 	Projector projections.ProjectorConfig
 	// Now is the clock for "today" in queries. Default time.Now.
@@ -99,6 +102,7 @@ type Node struct {
 	log       eventlog.Backend       // nil without Ingest and Project
 	store     projections.Store      // nil without Project and API
 	writer    *eventlog.Writer       // Ingest
+	polling   *polling               // Ingest
 	projector *projections.Projector // Project
 	router    *message.Router        // Project
 	queries   *projections.Queries   // API
@@ -113,10 +117,11 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir %s: %w", cfg.DataDir, err)
 	}
-	n = &Node{cfg: cfg, metrics: newMetrics()}
+	node := &Node{cfg: cfg, metrics: newMetrics()}
+	n = node
 	defer func() {
 		if err != nil {
-			n.close()
+			node.close() // n is nil by then
 		}
 	}()
 	roles := cfg.Roles
@@ -140,6 +145,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		n.writer = eventlog.NewWriter(n.log.Publisher())
 		n.writer.OnAppend = n.metrics.onAppend
 		n.writer.OnDeadLetter = n.metrics.onDeadLetter
+		if err := n.openPollers(); err != nil {
+			return nil, err
+		}
 	}
 	if roles.Project {
 		if err := n.openProjector(ctx); err != nil {
@@ -163,6 +171,31 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.http = &http.Server{Handler: engine, ReadHeaderTimeout: 10 * time.Second}
 	return n, nil
+}
+
+func (n *Node) openPollers() error {
+	cursors := eventlog.NewCursorStore(n.log)
+	active := map[string]ingest.Poller{}
+	for name, build := range pollers {
+		p, err := build(n.cfg.Pollers, n.writer, cursors, n.cfg.Logger)
+		if err != nil {
+			return fmt.Errorf("%s poller: %w", name, err)
+		}
+		if p != nil {
+			active[name] = p
+		}
+	}
+	n.polling = newPolling(active, n.cfg.Logger)
+	return nil
+}
+
+// Polled waits until every configured poller has caught up with its
+// platform once (after that they keep polling).
+func (n *Node) Polled(ctx context.Context) error {
+	if n.polling == nil {
+		return nil
+	}
+	return n.polling.wait(ctx)
 }
 
 func (n *Node) openProjector(ctx context.Context) error {
@@ -267,6 +300,11 @@ func (n *Node) ready(ctx context.Context) error {
 			return fmt.Errorf("projector: %w", err)
 		}
 	}
+	if n.polling != nil {
+		if err := n.polling.err(); err != nil {
+			return err
+		}
+	}
 	if n.store != nil {
 		return n.store.Ping(ctx)
 	}
@@ -318,6 +356,9 @@ func (n *Node) Run(ctx context.Context) error {
 			return nil // stopping: a subscription cut short by the shutdown is not a failure
 		})
 		run("lag", func() error { n.trackLag(ctx); return nil })
+	}
+	if n.polling != nil {
+		run("pollers", func() error { n.polling.run(ctx); return nil })
 	}
 	run("http", func() error {
 		if err := n.http.Serve(n.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {

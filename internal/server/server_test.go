@@ -2,23 +2,35 @@ package server_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/eventlog"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
+	"github.com/loquat-dev/loquat/ingest/registry"
 	"github.com/loquat-dev/loquat/internal/samples"
 	"github.com/loquat-dev/loquat/internal/server"
 	"github.com/loquat-dev/loquat/projections"
 )
 
+// nodeOptions say what a test node starts with.
+type nodeOptions struct {
+	// pollers polls the simulated JD and Kuaishou with the samples.
+	pollers bool
+	// registry is appended to the log before the node starts, so the
+	// pollers' first orders find it.
+	registry *domain.RegistryFile
+}
+
 // startNode runs a node on a free port in dir with the Douyin sample
-// credentials and a simulated 抖店 API, until the test ends.
-func startNode(t *testing.T, dir string) *server.Node {
+// credentials and a simulated 抖店 API (and JD and Kuaishou if asked),
+// until the test ends.
+func startNode(t *testing.T, dir string, opts nodeOptions) *server.Node {
 	t.Helper()
-	node, stop := startStoppableNode(t, dir)
+	node, stop := startStoppableNode(t, dir, opts)
 	t.Cleanup(stop)
 	return node
 }
@@ -27,21 +39,34 @@ func logConfig() server.LogConfig { return server.LogConfig{} }
 
 // startStoppableNode is startNode with a stop function to call before the
 // test ends (to reopen the data dir).
-func startStoppableNode(t *testing.T, dir string) (*server.Node, func()) {
+func startStoppableNode(t *testing.T, dir string, opts nodeOptions) (*server.Node, func()) {
 	t.Helper()
-	platform, err := samples.NewDouyinPlatform()
+	platforms, err := samples.StartPlatforms()
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httptest.NewServer(platform)
-	t.Cleanup(api.Close)
-	ctx, cancel := context.WithCancel(context.Background())
-	node, err := server.Open(ctx, server.Config{
+	t.Cleanup(platforms.Close)
+	if opts.registry != nil {
+		log, err := server.OpenLog(dir, logConfig(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := registry.Append(context.Background(), opts.registry, eventlog.NewWriter(log.Publisher())); err != nil {
+			t.Fatal(err)
+		}
+		log.Close()
+	}
+	cfg := server.Config{
 		DataDir: dir,
 		Addr:    "127.0.0.1:0",
 		Douyin: douyin.Config{AppKey: samples.DouyinAppKey, AppSecret: samples.DouyinAppSecret,
-			AccessToken: douyinsim.SampleAccessToken, APIBaseURL: api.URL},
-	})
+			AccessToken: douyinsim.SampleAccessToken, APIBaseURL: platforms.Douyin.URL},
+	}
+	if opts.pollers {
+		cfg.Pollers = server.PollerConfig{JD: samples.JDConfig(platforms.JD.URL), Kuaishou: samples.KuaishouConfig(platforms.Kuaishou.URL)}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	node, err := server.Open(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -59,18 +84,33 @@ func startStoppableNode(t *testing.T, dir string) (*server.Node, func()) {
 	}
 }
 
+// sampleRegistry is the parsed samples/registry.json.
+func sampleRegistry(t *testing.T) *domain.RegistryFile {
+	t.Helper()
+	f, err := domain.ParseRegistryFile(samples.File("registry.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// caughtUp waits until the node's pollers caught up once and everything in
+// the log is in the read model.
 func caughtUp(t *testing.T, node *server.Node) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if err := node.Polled(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if err := node.CaughtUp(ctx); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func TestSamplesThroughEndpointsAndImport(t *testing.T) {
-	node := startNode(t, t.TempDir())
-	if err := samples.LoadAll(context.Background(), node.URL(), node.Writer()); err != nil {
+func TestSamplesThroughEndpointsPollersAndImport(t *testing.T) {
+	node := startNode(t, t.TempDir(), nodeOptions{pollers: true, registry: sampleRegistry(t)})
+	if err := samples.LoadAllButRegistry(context.Background(), node.URL(), node.Writer()); err != nil {
 		t.Fatal(err)
 	}
 	caughtUp(t, node)
