@@ -14,6 +14,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/eventlog"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
 	"github.com/loquat-dev/loquat/ingest/registry"
@@ -98,12 +99,42 @@ func Run(ctx context.Context, o Options) error {
 	go sim.Serve(simListener)
 	defer sim.Close()
 
+	day, err := domain.ParseDay(o.Day)
+	if err != nil {
+		return err
+	}
+	shops, err := startShelves(day, o.Seed)
+	if err != nil {
+		return err
+	}
+	defer shops.close()
+	jdCfg, ksCfg := shops.pollerConfigs(day)
+
+	// The registry goes into the log first, so the pollers' first orders
+	// find their listings.
+	reg, err := Registry(o.Day)
+	if err != nil {
+		return err
+	}
+	log, err := server.OpenLog(o.DataDir, server.LogConfig{}, o.Logger)
+	if err != nil {
+		return err
+	}
+	sum, err := registry.Append(ctx, reg, eventlog.NewWriter(log.Publisher()))
+	log.Close()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Out, "Loaded the demo district %s: %d towns, %d villages, %d households, %d enterprises, %d listings.\n",
+		reg.District.Name, len(towns), sum.Villages, sum.Households, sum.Enterprises, sum.Listings)
+
 	node, err := server.Open(ctx, server.Config{
 		DataDir: o.DataDir,
 		Addr:    o.Addr,
 		Logger:  o.Logger,
 		Douyin: douyin.Config{AppKey: appKey, AppSecret: appSecret, AccessToken: token,
 			APIBaseURL: "http://" + simListener.Addr().String()},
+		Pollers: server.PollerConfig{JD: jdCfg, Kuaishou: ksCfg},
 	})
 	if err != nil {
 		return err
@@ -117,28 +148,17 @@ func Run(ctx context.Context, o Options) error {
 		return errors.Join(err, <-done)
 	}
 
-	reg, err := Registry(o.Day)
-	if err != nil {
-		return fail(err)
-	}
-	sum, err := registry.Append(ctx, reg, node.Writer())
-	if err != nil {
-		return fail(err)
-	}
-	fmt.Fprintf(o.Out, "Loaded the demo district %s: %d towns, %d villages, %d households, %d enterprises, %d listings.\n",
-		reg.District.Name, len(towns), sum.Villages, sum.Households, sum.Enterprises, sum.Listings)
-
-	day, err := douyinsim.GenerateLiveDay(douyinsim.DayOptions{
+	live, err := douyinsim.GenerateLiveDay(douyinsim.DayOptions{
 		Date: o.Day, Catalogue: Catalogue(), RoomID: 6823941120781224715, AnchorID: 71286300123,
 		AnchorName: "青溪助农直播间", ShopID: 7654321, ShopName: "青溪助农优选", Orders: o.Orders, Seed: o.Seed,
 	})
 	if err != nil {
 		return fail(err)
 	}
-	if err := platform.AddOrders(day.Orders...); err != nil {
+	if err := platform.AddOrders(live.Orders...); err != nil {
 		return fail(err)
 	}
-	bar := progressbar.NewOptions(len(day.Messages),
+	bar := progressbar.NewOptions(len(live.Messages),
 		progressbar.OptionSetDescription("pushing the livestream day"),
 		progressbar.OptionSetWriter(o.Progress), progressbar.OptionShowCount(),
 		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
@@ -150,12 +170,19 @@ func Run(ctx context.Context, o Options) error {
 		return fail(err)
 	}
 	start := time.Now()
-	if err := pusher.Push(ctx, day.Messages); err != nil {
+	if err := pusher.Push(ctx, live.Messages); err != nil {
 		return fail(err)
 	}
 	bar.Finish()
+	fileGMV, income, err := exports(ctx, day, reg, o.Seed, node.Writer())
+	if err != nil {
+		return fail(err)
+	}
 	waitCtx, cancelWait := context.WithTimeout(ctx, time.Minute)
-	err = node.CaughtUp(waitCtx)
+	err = node.Polled(waitCtx)
+	if err == nil {
+		err = node.CaughtUp(waitCtx)
+	}
 	cancelWait()
 	if err != nil {
 		return fail(err)
@@ -164,11 +191,31 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fail(err)
 	}
-	l := day.Ledger
+	l := live.Ledger
 	fmt.Fprintf(o.Out, "Pushed a simulated Douyin livestream day (%s): %d messages (%d orders created, %d paid, %d with refunds, some pushed twice, some refunds before their payment) in %s.\n",
-		o.Day, len(day.Messages), l.OrdersCreated, l.OrdersPaid, l.OrdersRefunded, time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(o.Out, "Simulated platform's own ledger: GMV %s, refunds %s, net %s yuan.\n", l.GMVFen, l.RefundsFen, l.NetFen)
-	fmt.Fprintf(o.Out, "Loquat's overview:               GMV %s, refunds %s, net %s yuan; %d orders; %d households reached; %s yuan unattributed (an unlisted SKU).\n",
+		o.Day, len(live.Messages), l.OrdersCreated, l.OrdersPaid, l.OrdersRefunded, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(o.Out, "Polled a simulated JD shelf (%d orders paid, %d cancelled after payment) and Kuaishou distributors' live rooms (%d paid, %d closed after payment).\n",
+		shops.jdLedger.OrdersPaid, shops.jdLedger.OrdersRefunded, shops.ksLedger.OrdersPaid, shops.ksLedger.OrdersRefunded)
+	fmt.Fprintf(o.Out, "Imported an 832-platform export (%d orders, %s yuan) and the enterprises' income ledgers (%d payments to households, %s yuan).\n",
+		fileOrders, fileGMV, incomeRecords, income)
+	byPlatform := map[string]projections.PlatformFigs{}
+	for _, p := range ov.ByPlatform {
+		byPlatform[p.Platform] = p
+	}
+	fmt.Fprintf(o.Out, "\n  %-9s %16s %16s   %s\n", "channel", "GMV (yuan)", "net (yuan)", "the platform's own ledger says")
+	for _, c := range []struct {
+		platform string
+		gmv, net domain.Fen
+	}{
+		{"douyin", l.GMVFen, l.NetFen},
+		{"jd", shops.jdLedger.GMVFen, shops.jdLedger.NetFen},
+		{"kuaishou", shops.ksLedger.GMVFen, shops.ksLedger.NetFen},
+		{"file", fileGMV, fileGMV},
+	} {
+		p := byPlatform[c.platform]
+		fmt.Fprintf(o.Out, "  %-9s %16s %16s   GMV %s, net %s\n", c.platform, p.GMVFen, p.NetFen, c.gmv, c.net)
+	}
+	fmt.Fprintf(o.Out, "\nLoquat's overview: GMV %s, refunds %s, net %s yuan; %d orders; %d households reached; %s yuan unattributed (an unlisted SKU).\n",
 		ov.GMVFen, ov.RefundsFen, ov.NetFen, ov.Orders, ov.HouseholdsReached, ov.UnattributedFen)
 	base := node.URL()
 	fmt.Fprintf(o.Out, `

@@ -7,10 +7,13 @@ package demo
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
+	"github.com/loquat-dev/loquat/ingest/jd/jdsim"
+	"github.com/loquat-dev/loquat/ingest/kuaishou/kuaishousim"
 )
 
 // Sizes of the demo district.
@@ -58,6 +61,49 @@ var skus = []demoSKU{
 	// Not in the registry: its sales show as unattributed until a listing
 	// covers it and the read model is rebuilt.
 	{douyinsim.SKU{SKUID: "1747203364827299", Name: "青溪土蜂蜜 500g（待登记）", Product: "honey", PriceFen: 6900}, "", -1, 0, 0, 0},
+}
+
+// otherListing is a product the district sells on JD, Kuaishou or the 832
+// platform (shelf sales, a distributor's live room, procurement exports).
+type otherListing struct {
+	platform, skuID, name, product, enterprise string
+	village, households                        int
+	hbp, vbp                                   int64
+	priceFen                                   domain.Fen
+}
+
+var otherListings = []otherListing{
+	{"jd", "100012043978", "枇杷岭白玉枇杷 3斤礼盒", "loquat", "E-QINGXI", 1, 12, 6000, 500, 5990},
+	{"jd", "100012043979", "龙眼洋桂圆 5斤装", "longan", "E-BAISHA", 3, 15, 6000, 700, 7990},
+	{"jd", "100012043990", "菇山椴木香菇 500g", "shiitake", "E-YUNLING", 6, 14, 5500, 1500, 3980},
+	{"kuaishou", "2168351009120", "菇山扶贫香菇 500g", "shiitake", "E-YUNLING", 6, 18, 5500, 1500, 3980},
+	{"kuaishou", "2168351009121", "上坪枇杷 5斤装", "loquat", "E-QINGXI", 0, 16, 6500, 500, 8990},
+	{"kuaishou", "2168351009133", "沙埕龙眼干 1kg", "longan", "E-BAISHA", 4, 12, 5500, 1000, 6633},
+	{"file", "832-FLW-0107", "花溪蝴蝶兰 两株装", "flowers", "E-LANGU", 9, 10, 4000, 1000, 8900},
+	{"file", "832-XG-0203", "雾峰花菇 礼盒 750g", "shiitake", "E-YUNLING", 7, 10, 5000, 1500, 12800},
+}
+
+// JDCatalogue is what the demo shop sells on JD.
+func JDCatalogue() []jdsim.SKU {
+	var out []jdsim.SKU
+	for _, l := range otherListings {
+		if l.platform == "jd" {
+			out = append(out, jdsim.SKU{SKUID: l.skuID, Name: l.name, PriceFen: l.priceFen})
+		}
+	}
+	return out
+}
+
+// KuaishouCatalogue is what the demo shop sells on Kuaishou.
+func KuaishouCatalogue() []kuaishousim.SKU {
+	var out []kuaishousim.SKU
+	for i, l := range otherListings {
+		if l.platform == "kuaishou" {
+			id, _ := strconv.ParseInt(l.skuID, 10, 64)
+			out = append(out, kuaishousim.SKU{SkuID: id, ItemID: 3101934400 + int64(i), Nick: l.product, Title: l.name, PriceFen: int64(l.priceFen)})
+		}
+	}
+	return out
 }
 
 // Catalogue is what the demo shop sells on Douyin.
@@ -130,6 +176,15 @@ func Registry(day string) (*domain.RegistryFile, error) {
 			later.HouseholdsBP, later.VillageCollectiveBP = 7000, 500
 			f.Listings = append(f.Listings, later)
 		}
+	}
+	for _, o := range otherListings {
+		vid := villageIDs[o.village]
+		l := domain.Listing{Platform: o.platform, SKUID: o.skuID, Product: o.product, Name: o.name, EnterpriseID: o.enterprise,
+			VillageID: vid, EffectiveFrom: from, HouseholdsBP: o.hbp, VillageCollectiveBP: o.vbp}
+		for _, hid := range households[vid][len(households[vid])-o.households:] {
+			l.Households = append(l.Households, domain.HouseholdWeight{ID: hid, Weight: int64(1 + r.IntN(3))})
+		}
+		f.Listings = append(f.Listings, l)
 	}
 	return f, f.Validate()
 }
