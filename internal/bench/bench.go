@@ -99,12 +99,12 @@ const (
 
 type push struct {
 	answered time.Time
-	end      int64 // log offset at or after the push's last event
+	end      eventlog.Positions // the log's end after the answer: covers the push's events
 }
 
 type commit struct {
-	at     time.Time
-	offset int64
+	at        time.Time
+	positions eventlog.Positions
 }
 
 // Run runs the benchmark in a temporary directory.
@@ -138,7 +138,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			DetailConcurrency: 8},
 		Projector: projections.ProjectorConfig{OnCommit: func(s projections.CommitStats) {
 			mu.Lock()
-			commits = append(commits, commit{at: time.Now(), offset: s.Positions[0]})
+			commits = append(commits, commit{at: time.Now(), positions: s.Positions.Clone()})
 			mu.Unlock()
 		}},
 	}
@@ -194,7 +194,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	last := commits[len(commits)-1].at
 	fresh := freshness(pushes, commits)
 	mu.Unlock()
-	res.Events = int(end[0] - start[0])
+	res.Events = int(total(end) - total(start))
 	res.Pipeline = last.Sub(t0)
 	res.EventsPerSecond = float64(res.Events) / res.Pipeline.Seconds()
 	res.FreshP50, res.FreshP99, res.FreshMax = percentile(fresh, 0.50), percentile(fresh, 0.99), percentile(fresh, 1)
@@ -317,7 +317,7 @@ func pushAll(ctx context.Context, node *server.Node, msgs []douyinsim.Message, o
 					return
 				}
 				mu.Lock()
-				pushes = append(pushes, push{answered: answered, end: end[0]})
+				pushes = append(pushes, push{answered: answered, end: end})
 				mu.Unlock()
 			}
 		}()
@@ -332,7 +332,8 @@ func pushAll(ctx context.Context, node *server.Node, msgs []douyinsim.Message, o
 func freshness(pushes []push, commits []commit) []time.Duration {
 	out := make([]time.Duration, 0, len(pushes))
 	for _, p := range pushes {
-		i := sort.Search(len(commits), func(i int) bool { return commits[i].offset >= p.end })
+		// Commits only move forward, so the first covering one is found by bisection.
+		i := sort.Search(len(commits), func(i int) bool { return commits[i].positions.Covers(p.end) })
 		if i == len(commits) {
 			continue
 		}
@@ -340,6 +341,14 @@ func freshness(pushes []push, commits []commit) []time.Duration {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
+}
+
+func total(p eventlog.Positions) int64 {
+	var n int64
+	for _, off := range p {
+		n += off
+	}
+	return n
 }
 
 func percentile(d []time.Duration, q float64) time.Duration {
