@@ -271,17 +271,57 @@ type decoded struct {
 
 func (p *Projector) projectOnce(ctx context.Context, msgs []*message.Message) (CommitStats, error) {
 	committed := p.Committed()
-	positions := committed.Clone()
 	stats := CommitStats{}
+	events, positions, bad, err := decodeBatch(msgs, committed, &stats)
+	if err != nil {
+		return stats, err
+	}
+	// The registry first, to its end: every order of the batch is
+	// attributed with all of the registry that was in the log by now.
+	if err := p.takeRegistry(ctx); err != nil {
+		return stats, err
+	}
+	b := &Batch{Consumer: p.cfg.Consumer, Positions: positions}
+	reg, registryApplied, err := p.applyRegistry(b, &bad)
+	if err != nil {
+		return stats, err
+	}
+	if len(bad) > 0 {
+		if err := p.store.PutDeadLetters(ctx, bad); err != nil {
+			return stats, fmt.Errorf("store undecodable events as dead letters: %w", err)
+		}
+	}
+	if len(b.Registry) == 0 && len(positions) == len(committed) && positions.Covers(committed) && committed.Covers(positions) {
+		p.advance(reg, registryApplied, committed)
+		return stats, nil // nothing new
+	}
+	if err := p.applyEvents(ctx, reg, events, b); err != nil {
+		return stats, err
+	}
+	stats.Events = len(events)
+	stats.Lines = len(b.Lines)
+	stats.Positions = positions
+	if err := p.store.Commit(ctx, b); err != nil {
+		return stats, fmt.Errorf("commit batch of %d events up to %v: %w", len(events), positions, err)
+	}
+	p.advance(reg, registryApplied, positions)
+	return stats, nil
+}
+
+// decodeBatch decodes the messages after the committed positions (earlier
+// ones are redeliveries, already in the store); undecodable or invalid ones
+// become dead letters. It returns the positions the batch reaches.
+func decodeBatch(msgs []*message.Message, committed eventlog.Positions, stats *CommitStats) ([]decoded, eventlog.Positions, []domain.DeadLetter, error) {
+	positions := committed.Clone()
 	var events []decoded
 	var bad []domain.DeadLetter
 	for _, msg := range msgs {
 		pos, err := eventlog.PositionOf(msg)
 		if err != nil {
-			return stats, err // a subscriber bug, not bad data: do not skip silently
+			return nil, nil, nil, err // a subscriber bug, not bad data: do not skip silently
 		}
 		if pos.Offset <= positions[pos.Partition] {
-			stats.Skipped++ // redelivered: already in the store
+			stats.Skipped++
 			continue
 		}
 		positions[pos.Partition] = pos.Offset
@@ -296,64 +336,54 @@ func (p *Projector) projectOnce(ctx context.Context, msgs []*message.Message) (C
 		}
 		events = append(events, decoded{pos: pos, event: e})
 	}
-	// The registry first, to its end: every order of the batch is
-	// attributed with all of the registry that was in the log by now.
-	if err := p.takeRegistry(ctx); err != nil {
-		return stats, err
-	}
-	reg := p.registry
-	registryApplied := p.registryApplied.Clone()
-	b := &Batch{Consumer: p.cfg.Consumer, Positions: positions}
-	if len(p.pendingRegistry) > 0 {
-		// Work on a copy, so a failed commit is retried from the same start.
-		reg = cloneRegistry(reg)
-		for _, msg := range p.pendingRegistry {
-			pos, err := eventlog.PositionOf(msg)
-			if err != nil {
-				return stats, err
-			}
-			registryApplied[pos.Partition] = max(registryApplied[pos.Partition], pos.Offset)
-			e, err := eventlog.DecodeMessage(msg)
-			if err == nil {
-				err = e.Validate()
-			}
-			if err == nil && !e.Type().IsRegistry() {
-				err = fmt.Errorf("%s is not a registry event", e.Type())
-			}
-			if err != nil {
-				bad = append(bad, domain.NewDeadLetter("projector", fmt.Sprintf("registry %d/%d event %s: %v", pos.Partition, pos.Offset, msg.UUID, err), msg.Payload, time.Now()))
-				continue
-			}
-			reg.Apply(e)
-			b.Registry = append(b.Registry, e)
-		}
-	}
-	if len(bad) > 0 {
-		if err := p.store.PutDeadLetters(ctx, bad); err != nil {
-			return stats, fmt.Errorf("store undecodable events as dead letters: %w", err)
-		}
-	}
-	if len(b.Registry) == 0 && len(positions) == len(committed) && positions.Covers(committed) && committed.Covers(positions) {
-		p.registryApplied, p.pendingRegistry = registryApplied, nil
-		p.mu.Lock()
-		p.registryCommitted = registryApplied.Clone()
-		close(p.advanced)
-		p.advanced = make(chan struct{})
-		p.mu.Unlock()
-		return stats, nil // nothing new
-	}
-	registryChanged := reg != p.registry
+	return events, positions, bad, nil
+}
 
+// applyRegistry applies the pending registry messages to a copy of the
+// registry (so a failed commit is retried from the same start) and adds them
+// to the batch. It returns the registry and how far the registry topic is applied.
+func (p *Projector) applyRegistry(b *Batch, bad *[]domain.DeadLetter) (*domain.Registry, eventlog.Positions, error) {
+	reg := p.registry
+	applied := p.registryApplied.Clone()
+	if len(p.pendingRegistry) == 0 {
+		return reg, applied, nil
+	}
+	reg = cloneRegistry(reg)
+	for _, msg := range p.pendingRegistry {
+		pos, err := eventlog.PositionOf(msg)
+		if err != nil {
+			return nil, nil, err
+		}
+		applied[pos.Partition] = max(applied[pos.Partition], pos.Offset)
+		e, err := eventlog.DecodeMessage(msg)
+		if err == nil {
+			err = e.Validate()
+		}
+		if err == nil && !e.Type().IsRegistry() {
+			err = fmt.Errorf("%s is not a registry event", e.Type())
+		}
+		if err != nil {
+			*bad = append(*bad, domain.NewDeadLetter("projector", fmt.Sprintf("registry %d/%d event %s: %v", pos.Partition, pos.Offset, msg.UUID, err), msg.Payload, time.Now()))
+			continue
+		}
+		reg.Apply(e)
+		b.Registry = append(b.Registry, e)
+	}
+	return reg, applied, nil
+}
+
+// applyEvents applies the batch's events to the lines and income they touch
+// and adds the changes to the batch.
+func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, events []decoded, b *Batch) error {
 	lines, err := p.loadLines(ctx, events)
 	if err != nil {
-		return stats, err
+		return err
 	}
 	income, err := p.knownIncome(ctx, events)
 	if err != nil {
-		return stats, err
+		return err
 	}
-	touched := map[domain.LineKey]bool{}
-	var order []domain.LineKey
+	var touched []domain.LineKey
 	line := func(k domain.LineKey) *lineWork {
 		w := lines[k]
 		if w == nil {
@@ -363,13 +393,12 @@ func (p *Projector) projectOnce(ctx context.Context, msgs []*message.Message) (C
 		return w
 	}
 	touch := func(k domain.LineKey, changed bool) {
-		if changed && !touched[k] {
-			touched[k] = true
-			order = append(order, k)
+		if w := lines[k]; changed && !w.touched {
+			w.touched = true
+			touched = append(touched, k)
 		}
 	}
 	for _, d := range events {
-		stats.Events++
 		switch e := d.event.(type) {
 		case *domain.OrderPaid:
 			for _, l := range e.Lines {
@@ -394,32 +423,22 @@ func (p *Projector) projectOnce(ctx context.Context, msgs []*message.Message) (C
 				income[id] = true
 				b.Income = append(b.Income, IncomeRecord{EventID: id, IncomeRecorded: *e})
 			}
-		case *domain.OrderCreated, *domain.OrderShipped, *domain.OrderCompleted:
-			// Lifecycle facts without money: kept in the log, no figure changes.
 		default:
-			if d.event.Type().IsRegistry() {
-				// Written to the events topic by an older version.
-				if !registryChanged {
-					reg = cloneRegistry(reg)
-					registryChanged = true
-				}
-				reg.Apply(d.event)
-				b.Registry = append(b.Registry, d.event)
-			}
+			// Lifecycle facts without money (created, shipped, completed)
+			// stay in the log and change no figure; registry events belong
+			// to the registry topic.
 		}
 	}
-	for _, k := range order {
+	for _, k := range touched {
 		w := lines[k]
-		after := LedgerRows(&w.state)
-		retract, add := diffLedger(w.before, after)
+		retract, add := diffLedger(w.before, LedgerRows(&w.state))
 		b.Lines = append(b.Lines, LineChange{State: w.state, Retract: retract, Add: add})
 	}
-	stats.Lines = len(b.Lines)
-	stats.Positions = positions
+	return nil
+}
 
-	if err := p.store.Commit(ctx, b); err != nil {
-		return stats, fmt.Errorf("commit batch of %d events up to %v: %w", len(events), positions, err)
-	}
+// advance records a committed batch: the registry it applied and the positions it reached.
+func (p *Projector) advance(reg *domain.Registry, registryApplied, positions eventlog.Positions) {
 	p.registry = reg
 	p.registryApplied, p.pendingRegistry = registryApplied, nil
 	p.mu.Lock()
@@ -428,7 +447,6 @@ func (p *Projector) projectOnce(ctx context.Context, msgs []*message.Message) (C
 	close(p.advanced)
 	p.advanced = make(chan struct{})
 	p.mu.Unlock()
-	return stats, nil
 }
 
 // takeRegistry moves registry messages from the queue to pendingRegistry
@@ -487,8 +505,9 @@ func (p *Projector) takeRegistry(ctx context.Context) error {
 
 // lineWork is a line's state being changed by a batch, and its rows before.
 type lineWork struct {
-	state  domain.LineState
-	before []LedgerRow
+	state   domain.LineState
+	before  []LedgerRow
+	touched bool
 }
 
 func (p *Projector) loadLines(ctx context.Context, events []decoded) (map[domain.LineKey]*lineWork, error) {
