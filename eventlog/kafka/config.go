@@ -32,13 +32,18 @@ type Config struct {
 	// Default false: topics are created.
 	SkipTopicCreation bool
 
-	// BatchSize is the most messages the publisher sends to one partition in
-	// one request. Default 1000.
+	// BatchSize is the most messages the publisher commits in one round:
+	// the Publish calls queued while a round was in flight, oldest first,
+	// up to BatchSize messages (a larger call makes a round of its own). It
+	// also bounds the messages sent to one partition in one request, as
+	// does 1 MB. Default 1000.
 	BatchSize int
-	// BatchTimeout is how long the publisher waits for more messages before
-	// it sends an incomplete batch: concurrent Publish calls within it share
-	// a request. Default 2ms; kafka-go's own default (1s) would make every
-	// synchronous Publish take a second.
+	// BatchTimeout is how long an idle publisher waits for BatchSize
+	// messages before it sends what a Publish call queued. Default 0: it
+	// sends at once. Under load it does not matter: calls queue up while a
+	// round is in flight and the next round takes them together, so a
+	// linger only adds latency unless requests are costly (e.g. a broker
+	// far away, and few publishers).
 	BatchTimeout time.Duration
 	// RequiredAcks is how many replicas must store a message before Publish
 	// returns: kafka.RequireAll (default) or kafka.RequireOne. There is no
@@ -50,8 +55,10 @@ type Config struct {
 	Compression kafkago.Compression
 	// WriteTimeout bounds one produce request. Default 10s.
 	WriteTimeout time.Duration
-	// WriteAttempts is how often a failed produce request is tried before
-	// Publish fails. Default 10 (with backoff, ~10s: a broker restart).
+	// WriteAttempts is how often the publisher tries to store a chunk of
+	// messages in a partition (and to read the partition leaders) before
+	// the Publish calls of those messages fail. Default 10 (with backoff,
+	// ~10s: a broker restart).
 	WriteAttempts int
 
 	// MinBytes is the least data a fetch waits for. Default 1: a fetch
@@ -110,7 +117,6 @@ func (c *Config) setDefaults() {
 	setDefault(&c.Partitions, 8)
 	setDefault(&c.ReplicationFactor, 1)
 	setDefault(&c.BatchSize, 1000)
-	setDefault(&c.BatchTimeout, 2*time.Millisecond)
 	setDefault(&c.RequiredAcks, kafkago.RequireAll)
 	setDefault(&c.WriteTimeout, 10*time.Second)
 	setDefault(&c.WriteAttempts, 10)
@@ -208,7 +214,8 @@ func (c Config) dialer() *kafkago.Dialer {
 	}
 }
 
-// transport is what the publisher and the admin requests connect with.
+// transport is what the admin requests connect with; the publisher has
+// one of its own with the same settings.
 func (c Config) transport() *kafkago.Transport {
 	return &kafkago.Transport{
 		ClientID:    c.ClientID,

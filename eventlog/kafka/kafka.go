@@ -30,7 +30,7 @@ type Log struct {
 	cfg       Config
 	logger    watermill.LoggerAdapter
 	addr      net.Addr
-	transport *kafkago.Transport // shared by the publisher and admin requests
+	transport *kafkago.Transport // admin requests (the publisher has its own)
 	client    *kafkago.Client
 	dialer    *kafkago.Dialer // consumer groups and partition readers
 	pub       *publisher

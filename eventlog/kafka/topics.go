@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
 	kafkago "github.com/segmentio/kafka-go"
 	metadataapi "github.com/segmentio/kafka-go/protocol/metadata"
 
@@ -109,6 +110,10 @@ func (l *Log) createTopics(ctx context.Context, topics ...string) error {
 // End returns, per partition of topic, the Loquat offset of its last
 // message: Kafka's high watermark, since Loquat offsets are Kafka offsets
 // plus one. Empty partitions are 0.
+//
+// Failures are retried (Config.WriteAttempts, with backoff) on fresh
+// connections and metadata: after a broker restart the pooled connections
+// fail once each, and the cached metadata may name former leaders.
 func (l *Log) End(ctx context.Context, topic string) (eventlog.Positions, error) {
 	if l.isClosed() {
 		return nil, ErrClosed
@@ -116,6 +121,24 @@ func (l *Log) End(ctx context.Context, topic string) (eventlog.Positions, error)
 	if err := l.ensureTopic(ctx, topic); err != nil {
 		return nil, err
 	}
+	for attempt := 1; ; attempt++ {
+		end, err := l.end(ctx, topic)
+		if err == nil || attempt >= l.cfg.WriteAttempts || ctx.Err() != nil {
+			return end, err
+		}
+		// A partition whose request failed is reported as Unknown.
+		if retry, _ := retriable(err); !retry && !errors.Is(err, kafkago.Unknown) {
+			return nil, err
+		}
+		l.logger.Info("Reading the end offsets failed, retrying", watermill.LogFields{"topic": topic, "attempt": attempt, "error": err.Error()})
+		l.transport.CloseIdleConnections()
+		if !sleep(ctx, backoff(attempt, l.cfg.RetryBackoff)) {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (l *Log) end(ctx context.Context, topic string) (eventlog.Positions, error) {
 	meta, err := l.client.Metadata(ctx, &kafkago.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		return nil, fmt.Errorf("kafka event log: partitions of %s: %w", topic, err)
