@@ -7,6 +7,15 @@
 #   scripts/clickhouse.sh stop "$CLICKHOUSE_PID" "$CLICKHOUSE_DIR"
 set -euo pipefail
 
+# free_port prints the first port from $1 on that nothing listens on.
+free_port() {
+	p=$1
+	while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do
+		p=$((p + 1))
+	done
+	echo "$p"
+}
+
 start() {
 	if ! command -v clickhouse-server >/dev/null 2>&1; then
 		echo "installing clickhouse-server from Debian..." >&2
@@ -15,9 +24,13 @@ start() {
 		$sudo_cmd apt-get update -qq >&2 || true
 		DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq clickhouse-server clickhouse-client >&2
 	fi
-	dir=$(mktemp -d /tmp/loquat-clickhouse-XXXXXX)
-	tcp=${CLICKHOUSE_TCP_PORT:-19000}
-	http=${CLICKHOUSE_HTTP_PORT:-18123}
+	# tmpfs when there is one: ClickHouse creates files for every insert, and
+	# on a slow disk that is most of an insert's time.
+	base=/tmp
+	[ -d /dev/shm ] && [ -w /dev/shm ] && base=/dev/shm
+	dir=$(mktemp -d "$base/loquat-clickhouse-XXXXXX")
+	tcp=${CLICKHOUSE_TCP_PORT:-$(free_port 19000)}
+	http=${CLICKHOUSE_HTTP_PORT:-$(free_port 18123)}
 	mkdir -p "$dir/data" "$dir/tmp" "$dir/log" "$dir/user_files" "$dir/format_schemas"
 	cat >"$dir/config.xml" <<XML
 <?xml version="1.0"?>
@@ -98,7 +111,13 @@ XML
 stop() {
 	pid=${1:-${CLICKHOUSE_PID:-}}
 	dir=${2:-${CLICKHOUSE_DIR:-}}
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+	if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
+		for _ in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null || true
+	fi
 	[ -n "$dir" ] && rm -rf "$dir"
 }
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs every test of Loquat: vet, then the whole suite with the race detector.
-# It needs only Go: the embedded event log and read model are pure-Go SQLite,
-# and the tests start what they talk to (simulated platforms, servers, the
-# built loquat binary as a child process).
+# Runs every test of Loquat: vet, gofmt, then the whole suite with the race
+# detector. Besides Go it needs a ClickHouse server for the ClickHouse store's
+# tests: it installs clickhouse-server from Debian when missing (18.16 there),
+# starts one on 127.0.0.1 with a config and data dir in a temporary directory,
+# and stops it at the end. Everything else the tests start themselves
+# (simulated platforms, kfake Kafka brokers, the built loquat binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -15,5 +17,10 @@ if [ -n "$unformatted" ]; then
 	echo "gofmt would change: $unformatted" >&2
 	exit 1
 fi
+echo "== ClickHouse"
+eval "$(scripts/clickhouse.sh start)"
+trap 'scripts/clickhouse.sh stop "$CLICKHOUSE_PID" "$CLICKHOUSE_DIR"' EXIT
+echo "ClickHouse for the tests: $LOQUAT_TEST_CLICKHOUSE_DSN"
+
 echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...

@@ -1,0 +1,89 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+)
+
+// part is one column of an insert being built, as a slice of Go values.
+type part interface {
+	// rows returns rows [from, to) as the slice the driver appends.
+	rows(from, to int) any
+	len() int
+}
+
+// col is a column of T.
+type col[T any] []T
+
+func (c *col[T]) add(v T)               { *c = append(*c, v) }
+func (c *col[T]) rows(from, to int) any { return []T((*c)[from:to]) }
+func (c *col[T]) len() int              { return len(*c) }
+func (c *col[T]) repeat(v T, n int) *col[T] { // fill up to n rows with v
+	for len(*c) < n {
+		*c = append(*c, v)
+	}
+	return c
+}
+
+// insert is the rows of one table that one commit writes, column by column.
+type insert struct {
+	table   string
+	columns []string
+	parts   []part
+}
+
+func (in *insert) len() int {
+	if len(in.parts) == 0 {
+		return 0
+	}
+	return in.parts[0].len()
+}
+
+// send inserts the rows, MaxInsertRows at a time, through the native
+// protocol's batch insert. The query id of a commit's insert (batch > 0)
+// names the store and the batch, so a later commit can find one still
+// running (see waitInserts).
+func (s *Store) send(ctx context.Context, in *insert, batch uint64) error {
+	n := in.len()
+	for i, p := range in.parts {
+		if p.len() != n {
+			return fmt.Errorf("insert into %s: column %s has %d rows, want %d", in.table, in.columns[i], p.len(), n)
+		}
+	}
+	query := "INSERT INTO " + s.t(in.table) + " (" + strings.Join(in.columns, ", ") + ")"
+	for from := 0; from < n; from += s.cfg.MaxInsertRows {
+		to := min(from+s.cfg.MaxInsertRows, n)
+		qctx := ctx
+		if batch > 0 {
+			if s.insertHook != nil {
+				if err := s.insertHook(ctx, in.table, false); err != nil {
+					return err
+				}
+			}
+			id := fmt.Sprintf("%s%d:%s:%s", s.queryIDPrefix(), batch, in.table, randomID())
+			qctx = clickhouse.Context(ctx, clickhouse.WithQueryID(id))
+		}
+		b, err := s.conn.PrepareBatch(qctx, query)
+		if err != nil {
+			return fmt.Errorf("insert into %s: %w", in.table, err)
+		}
+		for i, p := range in.parts {
+			if err := b.Column(i).Append(p.rows(from, to)); err != nil {
+				b.Abort()
+				return fmt.Errorf("insert into %s, column %s: %w", in.table, in.columns[i], err)
+			}
+		}
+		if err := b.Send(); err != nil {
+			return fmt.Errorf("insert %d rows into %s: %w", to-from, in.table, err)
+		}
+		if batch > 0 && s.insertHook != nil {
+			if err := s.insertHook(ctx, in.table, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,21 @@
+package clickhouse
+
+import "context"
+
+// SetInsertHook makes f run before (sent false) and after (sent true) each
+// insert of a commit; table is the table's logical name, and an error from
+// f fails the insert (after it was sent: a lost answer).
+func SetInsertHook(s *Store, f func(ctx context.Context, table string, sent bool) error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.insertHook = f
+}
+
+// AppliedMigrations returns the migrations the store's Open applied.
+func AppliedMigrations(s *Store) []int { return s.applied }
+
+// Tables lists the logical names of a read model's tables.
+func Tables() []string { return append([]string(nil), tables...) }
+
+// QueryIDPrefix is the start of the query id of the store's commit inserts.
+func QueryIDPrefix(s *Store) string { return s.queryIDPrefix() }

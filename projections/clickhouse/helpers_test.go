@@ -1,0 +1,101 @@
+package clickhouse_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"testing"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/loquat-dev/loquat/projections/clickhouse"
+)
+
+const dsnVar = "LOQUAT_TEST_CLICKHOUSE_DSN"
+
+// testDSN returns the test server's DSN. The tests never skip: without a
+// server they fail and say how to start one.
+func testDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv(dsnVar)
+	if dsn == "" {
+		t.Fatalf("%s is not set: these tests need a ClickHouse server. Start a throwaway one with\n"+
+			"\teval \"$(scripts/clickhouse.sh start)\"\n"+
+			"from the repository root (it prints %s=clickhouse://127.0.0.1:19000/default), then run the tests again", dsnVar, dsnVar)
+	}
+	return dsn
+}
+
+func randomName(prefix string) string {
+	var b [6]byte
+	rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// adminConn opens a plain connection to the server of dsn.
+func adminConn(t testing.TB, dsn string) driver.Conn {
+	t.Helper()
+	opts, err := ch.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := ch.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// testDatabase names a database of its own for the test and drops it at the end.
+func testDatabase(t testing.TB, dsn string) string {
+	t.Helper()
+	db := randomName("loquat_test_")
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		opts, err := ch.ParseDSN(dsn)
+		if err != nil {
+			return
+		}
+		conn, err := ch.Open(opts)
+		if err != nil {
+			t.Logf("drop test database %s: %v", db, err)
+			return
+		}
+		defer conn.Close()
+		if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
+			t.Logf("drop test database %s: %v", db, err)
+		}
+	})
+	return db
+}
+
+// openStore opens a store in a new test database.
+func openStore(t testing.TB) (*clickhouse.Store, clickhouse.Config) {
+	t.Helper()
+	dsn := testDSN(t)
+	cfg := clickhouse.Config{DSN: dsn, Database: testDatabase(t, dsn)}
+	return mustOpen(t, cfg), cfg
+}
+
+func mustOpen(t testing.TB, cfg clickhouse.Config) *clickhouse.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := clickhouse.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func getenv(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}

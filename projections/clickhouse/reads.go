@@ -1,0 +1,334 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/projections"
+)
+
+// where builds the conditions of a SalesQuery (each starting with AND);
+// party filters only where the table has one row per party.
+func where(q projections.SalesQuery, withParty bool) string {
+	var b strings.Builder
+	add := func(column, op, v string) { b.WriteString(" AND " + column + " " + op + " " + lit(v)) }
+	if q.From != "" {
+		add("day", ">=", q.From)
+	}
+	if q.To != "" {
+		add("day", "<=", q.To)
+	}
+	if q.Platform != "" {
+		add("platform", "=", q.Platform)
+	}
+	if q.EnterpriseID != "" {
+		add("enterprise_id", "=", q.EnterpriseID)
+	}
+	if q.VillageID != "" {
+		add("village_id", "=", q.VillageID)
+	}
+	if q.LivestreamID != "" {
+		add("livestream_id", "=", q.LivestreamID)
+	}
+	if withParty && q.PartyKind != "" {
+		add("party_kind", "=", string(q.PartyKind))
+	}
+	if withParty && q.PartyID != "" {
+		add("party_id", "=", q.PartyID)
+	}
+	return b.String()
+}
+
+func groupColumns(dims []projections.Dim) ([]string, error) {
+	cols := make([]string, len(dims))
+	for i, d := range dims {
+		switch d {
+		case projections.DimDay, projections.DimPlatform, projections.DimProduct, projections.DimEnterprise,
+			projections.DimVillage, projections.DimLivestream, projections.DimPartyKind, projections.DimPartyID:
+			cols[i] = string(d)
+		default:
+			return nil, fmt.Errorf("cannot group by %q", d)
+		}
+	}
+	return cols, nil
+}
+
+// groupBy renders GROUP BY and ORDER BY for the columns ("" for none).
+func groupBy(cols []string) string {
+	if len(cols) == 0 {
+		return ""
+	}
+	list := strings.Join(cols, ", ")
+	return " GROUP BY " + list + " ORDER BY " + list
+}
+
+// dims holds the scanned group columns of a row.
+type dims struct {
+	day, platform, product, enterprise, village, livestream, kind, party string
+}
+
+func (d *dims) target(dim projections.Dim) any {
+	switch dim {
+	case projections.DimDay:
+		return &d.day
+	case projections.DimPlatform:
+		return &d.platform
+	case projections.DimProduct:
+		return &d.product
+	case projections.DimEnterprise:
+		return &d.enterprise
+	case projections.DimVillage:
+		return &d.village
+	case projections.DimLivestream:
+		return &d.livestream
+	case projections.DimPartyKind:
+		return &d.kind
+	default:
+		return &d.party
+	}
+}
+
+// Sales sums sales_daily by the query's dimensions.
+func (s *Store) Sales(ctx context.Context, q projections.SalesQuery) ([]projections.SalesRow, error) {
+	cols, err := groupColumns(q.GroupBy)
+	if err != nil {
+		return nil, err
+	}
+	vis, err := s.visible(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sales: %w", err)
+	}
+	sel := append(slices.Clone(cols), "toInt64(sum(sales_fen))", "toInt64(sum(refunds_fen))")
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.t("sales_daily") +
+		" WHERE " + vis + where(q, true) + groupBy(cols)
+	var out []projections.SalesRow
+	err = s.query(ctx, query, func(r driver.Rows) error {
+		var d dims
+		var sales, refunds int64
+		dest := make([]any, 0, len(sel))
+		for _, dim := range q.GroupBy {
+			dest = append(dest, d.target(dim))
+		}
+		if err := r.Scan(append(dest, &sales, &refunds)...); err != nil {
+			return err
+		}
+		out = append(out, projections.SalesRow{Day: d.day, Platform: d.platform, Product: d.product, EnterpriseID: d.enterprise,
+			VillageID: d.village, LivestreamID: d.livestream, PartyKind: domain.PartyKind(d.kind), PartyID: d.party,
+			SalesFen: domain.Fen(sales), RefundsFen: domain.Fen(refunds)})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sales: %w", err)
+	}
+	return out, nil
+}
+
+// liveEntries is a subquery of the entries that stand (added and not
+// retracted) as of the last committed batch, with the given columns besides
+// the key. An entry's attributes never change, so the filter may come
+// before the grouping; amount is the entry's current amount.
+func (s *Store) liveEntries(vis string, columns []string, filter string) string {
+	group := []string{"platform", "order_id", "line_id", "entry_id"}
+	var sel []string
+	for _, c := range columns {
+		if c == "amount" {
+			sel = append(sel, "sum(sign * amount_fen) AS amount")
+			continue
+		}
+		if !slices.Contains(group, c) {
+			group = append(group, c)
+		}
+		sel = append(sel, c)
+	}
+	return "(SELECT " + strings.Join(sel, ", ") + " FROM " + s.t("entries") +
+		" WHERE " + vis + filter +
+		" GROUP BY " + strings.Join(group, ", ") + " HAVING sum(sign) > 0)"
+}
+
+// Orders counts distinct orders and buyers in the live ledger entries by dimensions.
+func (s *Store) Orders(ctx context.Context, q projections.SalesQuery) ([]projections.OrderRow, error) {
+	for _, d := range q.GroupBy {
+		if d == projections.DimPartyKind || d == projections.DimPartyID || d == projections.DimProduct {
+			return nil, fmt.Errorf("orders cannot be grouped by %q", d)
+		}
+	}
+	cols, err := groupColumns(q.GroupBy)
+	if err != nil {
+		return nil, err
+	}
+	vis, err := s.visible(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("orders: %w", err)
+	}
+	inner := append([]string{"platform", "order_id", "kind", "buyer_ref"}, cols...)
+	sel := append(slices.Clone(cols),
+		`toInt64(uniqExactIf(concat(platform, '/', order_id), kind = 'sale'))`,
+		`toInt64(uniqExactIf(concat(platform, '/', order_id), kind = 'refund'))`,
+		`toInt64(uniqExactIf(concat(platform, '/', if(buyer_ref != '', concat('b:', buyer_ref), concat('o:', order_id))), kind = 'sale'))`)
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.liveEntries(vis, inner, where(q, false)) + groupBy(cols)
+	var out []projections.OrderRow
+	err = s.query(ctx, query, func(r driver.Rows) error {
+		var d dims
+		var row projections.OrderRow
+		dest := make([]any, 0, len(sel))
+		for _, dim := range q.GroupBy {
+			dest = append(dest, d.target(dim))
+		}
+		if err := r.Scan(append(dest, &row.Orders, &row.RefundedOrders, &row.Buyers)...); err != nil {
+			return err
+		}
+		row.Day, row.Platform, row.EnterpriseID, row.VillageID, row.LivestreamID = d.day, d.platform, d.enterprise, d.village, d.livestream
+		out = append(out, row)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("orders: %w", err)
+	}
+	return out, nil
+}
+
+// Income sums recorded income per household in the period.
+func (s *Store) Income(ctx context.Context, p projections.Period) (map[string]domain.Fen, error) {
+	vis, err := s.visible(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("income: %w", err)
+	}
+	out := map[string]domain.Fen{}
+	// LIMIT 1 BY: an income event counts once, should it ever be stored twice.
+	query := `SELECT household_id, toInt64(sum(amount_fen)) FROM (SELECT household_id, amount_fen FROM ` + s.t("income") +
+		` WHERE ` + vis + where(projections.SalesQuery{Period: p}, false) +
+		` LIMIT 1 BY event_id) GROUP BY household_id`
+	err = s.query(ctx, query, func(r driver.Rows) error {
+		var id string
+		var v int64
+		if err := r.Scan(&id, &v); err != nil {
+			return err
+		}
+		out[id] = domain.Fen(v)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("income: %w", err)
+	}
+	return out, nil
+}
+
+// LivestreamMinutes returns a livestream's figures per China-time minute.
+func (s *Store) LivestreamMinutes(ctx context.Context, id string) ([]projections.MinuteRow, error) {
+	vis, err := s.visible(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("livestream minutes: %w", err)
+	}
+	query := `SELECT minute, toInt64(uniqExactIf(order_id, kind = 'sale')),
+			toInt64(sumIf(amount, kind = 'sale')), toInt64(-sumIf(amount, kind = 'refund'))
+		FROM ` + s.liveEntries(vis, []string{"order_id", "kind", "minute", "amount"}, " AND livestream_id = "+lit(id)) +
+		` GROUP BY minute ORDER BY minute`
+	var out []projections.MinuteRow
+	err = s.query(ctx, query, func(r driver.Rows) error {
+		var m projections.MinuteRow
+		var sales, refunds int64
+		if err := r.Scan(&m.Minute, &m.Orders, &sales, &refunds); err != nil {
+			return err
+		}
+		m.SalesFen, m.RefundsFen = domain.Fen(sales), domain.Fen(refunds)
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("livestream minutes: %w", err)
+	}
+	return out, nil
+}
+
+// Livestreams lists every livestream seen, with the last anchor name known.
+func (s *Store) Livestreams(ctx context.Context) ([]projections.LivestreamInfo, error) {
+	vis, err := s.visible(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("livestreams: %w", err)
+	}
+	var out []projections.LivestreamInfo
+	err = s.query(ctx, `SELECT id, argMin(platform, batch), argMin(room_id, batch), argMaxIf(anchor_name, batch, anchor_name != '')
+		FROM `+s.t("livestreams")+` WHERE `+vis+` GROUP BY id ORDER BY id`, func(r driver.Rows) error {
+		var l projections.LivestreamInfo
+		if err := r.Scan(&l.ID, &l.Platform, &l.RoomID, &l.AnchorName); err != nil {
+			return err
+		}
+		out = append(out, l)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("livestreams: %w", err)
+	}
+	return out, nil
+}
+
+// UnattributedSKUs sums the live unattributed entries by platform SKU.
+func (s *Store) UnattributedSKUs(ctx context.Context, p projections.Period) ([]projections.UnattributedSKU, error) {
+	vis, err := s.visible(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("unattributed: %w", err)
+	}
+	filter := where(projections.SalesQuery{Period: p}, false) + " AND attributed = 0"
+	query := `SELECT platform, sku_id, max(product),
+			toInt64(uniqExactIf(concat(platform, '/', order_id, '/', line_id), kind = 'sale')),
+			toInt64(sumIf(amount, kind = 'sale')), toInt64(-sumIf(amount, kind = 'refund')),
+			min(at), max(at)
+		FROM ` + s.liveEntries(vis, []string{"platform", "order_id", "line_id", "sku_id", "product", "kind", "at", "amount"}, filter) +
+		` GROUP BY platform, sku_id ORDER BY platform, sku_id`
+	var out []projections.UnattributedSKU
+	err = s.query(ctx, query, func(r driver.Rows) error {
+		var u projections.UnattributedSKU
+		var sales, refunds, first, last int64
+		if err := r.Scan(&u.Platform, &u.SKUID, &u.ProductName, &u.Lines, &sales, &refunds, &first, &last); err != nil {
+			return err
+		}
+		u.SalesFen, u.RefundsFen = domain.Fen(sales), domain.Fen(refunds)
+		u.FirstAt, u.LastAt = time.Unix(first, 0).In(domain.ChinaTime), time.Unix(last, 0).In(domain.ChinaTime)
+		out = append(out, u)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("unattributed: %w", err)
+	}
+	return out, nil
+}
+
+// DeadLetters lists dead letters, newest first, and their total; a dead
+// letter stored twice is its first stored copy.
+func (s *Store) DeadLetters(ctx context.Context, limit, offset int) ([]domain.DeadLetter, int, error) {
+	var total uint64
+	if err := s.query(ctx, `SELECT uniqExact(id) FROM `+s.t("dead_letters"), func(r driver.Rows) error {
+		return r.Scan(&total)
+	}); err != nil {
+		return nil, 0, fmt.Errorf("count dead letters: %w", err)
+	}
+	if limit < 0 { // SQLite: no limit
+		limit = math.MaxInt32
+	}
+	var out []domain.DeadLetter
+	err := s.query(ctx, fmt.Sprintf(`SELECT id, argMax(source, version), argMax(reason, version), argMax(raw, version),
+			argMax(received_at, version) AS received
+		FROM %s GROUP BY id ORDER BY received DESC, id LIMIT %d, %d`, s.t("dead_letters"), max(offset, 0), limit), func(r driver.Rows) error {
+		var dl domain.DeadLetter
+		var raw string
+		var at int64
+		if err := r.Scan(&dl.ID, &dl.Source, &dl.Reason, &raw, &at); err != nil {
+			return err
+		}
+		dl.Raw = []byte(raw)
+		dl.ReceivedAt = time.Unix(0, at).In(domain.ChinaTime)
+		out = append(out, dl)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("dead letters: %w", err)
+	}
+	return out, int(total), nil
+}

@@ -1,0 +1,261 @@
+package clickhouse
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/projections"
+)
+
+// rollupKey is one key of sales_daily.
+type rollupKey struct {
+	day, platform, product, enterprise, village, livestream string
+	partyKind                                               domain.PartyKind
+	partyID                                                 string
+}
+
+type rollupDelta struct{ sales, refunds domain.Fen }
+
+// lineRows holds the rows a batch's line changes write.
+type lineRows struct {
+	// lines
+	lPlatform, lOrder, lLine, lState col[string]
+	// entries
+	eDay, ePlatform, eOrder, eLine, eEntry, eKind, eMinute, eSKU, eProduct,
+	eEnterprise, eVillage, eLivestream, eBuyer col[string]
+	eAt, eAmount col[int64]
+	eAttributed  col[uint8]
+	eSign        col[int8]
+	// ledger
+	sPlatform, sOrder, sLine, sEntry, sKind, sParty col[string]
+	sAmount                                         col[int64]
+	sSign                                           col[int8]
+
+	rollup      map[rollupKey]*rollupDelta
+	rollupOrder []rollupKey
+	livestreams map[string]projections.LedgerRow
+	streamOrder []string
+}
+
+// batchRows builds every insert of a batch (without the checkpoint) and
+// returns the listing snapshots its lines refer to.
+func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint64) ([]*insert, []string, error) {
+	inserts, err := registryRows(b.Registry, batch)
+	if err != nil {
+		return nil, nil, err
+	}
+	w := &lineRows{rollup: map[rollupKey]*rollupDelta{}, livestreams: map[string]projections.LedgerRow{}}
+	var hashes, unknown []string
+	for _, c := range b.Lines {
+		stored := storedLine{Payment: c.State.Payment, Refunds: c.State.Refunds}
+		if c.State.Listing != nil {
+			h, err := s.snapshots.hashOf(c.State.Listing)
+			if err != nil {
+				return nil, nil, err
+			}
+			stored.Listing = h
+			if !slices.Contains(hashes, h) {
+				hashes = append(hashes, h)
+				if !s.snapshots.isStored(h) {
+					unknown = append(unknown, h)
+				}
+			}
+		}
+		raw, err := json.Marshal(stored)
+		if err != nil {
+			return nil, nil, err
+		}
+		k := c.State.Key
+		w.lPlatform.add(k.Platform)
+		w.lOrder.add(k.OrderID)
+		w.lLine.add(k.LineID)
+		w.lState.add(string(raw))
+		for _, group := range byEntry(c.Retract) {
+			w.entry(group, -1)
+		}
+		for _, group := range byEntry(c.Add) {
+			w.entry(group, 1)
+			if r := group[0]; r.LivestreamID != "" {
+				if _, ok := w.livestreams[r.LivestreamID]; !ok {
+					w.streamOrder = append(w.streamOrder, r.LivestreamID)
+				}
+				w.livestreams[r.LivestreamID] = r
+			}
+		}
+	}
+	// Snapshots this process has not seen committed: write those that
+	// are not there yet.
+	have, err := s.storedSnapshots(ctx, unknown)
+	if err != nil {
+		return nil, nil, fmt.Errorf("look up listing snapshots: %w", err)
+	}
+	var snapHash, snapRaw col[string]
+	for _, h := range unknown {
+		if !have[h] {
+			_, raw, _ := s.snapshots.get(h)
+			snapHash.add(h)
+			snapRaw.add(raw)
+		}
+	}
+	bt := func(n int) *col[uint64] { return new(col[uint64]).repeat(batch, n) }
+	inserts = append(inserts,
+		&insert{table: "listing_snapshots", columns: []string{"hash", "listing", "batch"},
+			parts: []part{&snapHash, &snapRaw, bt(len(snapHash))}},
+		&insert{table: "lines", columns: []string{"platform", "order_id", "line_id", "state", "batch"},
+			parts: []part{&w.lPlatform, &w.lOrder, &w.lLine, &w.lState, bt(len(w.lState))}},
+		&insert{table: "entries", columns: []string{"day", "platform", "order_id", "line_id", "entry_id", "kind", "at", "minute",
+			"sku_id", "product", "enterprise_id", "village_id", "livestream_id", "buyer_ref", "attributed", "amount_fen", "sign", "batch"},
+			parts: []part{&w.eDay, &w.ePlatform, &w.eOrder, &w.eLine, &w.eEntry, &w.eKind, &w.eAt, &w.eMinute,
+				&w.eSKU, &w.eProduct, &w.eEnterprise, &w.eVillage, &w.eLivestream, &w.eBuyer, &w.eAttributed, &w.eAmount, &w.eSign, bt(len(w.eSign))}},
+		&insert{table: "ledger", columns: []string{"platform", "order_id", "line_id", "entry_id", "party_kind", "party_id", "amount_fen", "sign", "batch"},
+			parts: []part{&w.sPlatform, &w.sOrder, &w.sLine, &w.sEntry, &w.sKind, &w.sParty, &w.sAmount, &w.sSign, bt(len(w.sSign))}},
+		w.rollupInsert(batch),
+		w.livestreamInsert(batch),
+		incomeInsert(b.Income, batch),
+	)
+	return inserts, hashes, nil
+}
+
+// byEntry splits a line's ledger rows into the groups of one entry each, in order.
+func byEntry(rows []projections.LedgerRow) [][]projections.LedgerRow {
+	var out [][]projections.LedgerRow
+	for i := 0; i < len(rows); {
+		j := i + 1
+		for j < len(rows) && rows[j].EntryID == rows[i].EntryID {
+			j++
+		}
+		out = append(out, rows[i:j])
+		i = j
+	}
+	return out
+}
+
+// entry writes one entry's row and its shares with the sign (1 add, -1
+// retract), and moves the rollup by the same amounts.
+func (w *lineRows) entry(rows []projections.LedgerRow, sign int8) {
+	r := rows[0]
+	var amount domain.Fen
+	attributed := uint8(1)
+	for _, x := range rows {
+		amount += x.AmountFen
+		if x.PartyKind == domain.PartyUnattributed {
+			attributed = 0
+		}
+		w.sPlatform.add(x.Platform)
+		w.sOrder.add(x.OrderID)
+		w.sLine.add(x.LineID)
+		w.sEntry.add(x.EntryID)
+		w.sKind.add(string(x.PartyKind))
+		w.sParty.add(x.PartyID)
+		w.sAmount.add(int64(x.AmountFen))
+		w.sSign.add(sign)
+		w.addRollup(x, domain.Fen(sign))
+	}
+	w.eDay.add(domain.Day(r.At))
+	w.ePlatform.add(r.Platform)
+	w.eOrder.add(r.OrderID)
+	w.eLine.add(r.LineID)
+	w.eEntry.add(r.EntryID)
+	w.eKind.add(string(r.Kind))
+	w.eAt.add(r.At.Unix())
+	w.eMinute.add(domain.Minute(r.At))
+	w.eSKU.add(r.SKUID)
+	w.eProduct.add(r.Product)
+	w.eEnterprise.add(r.EnterpriseID)
+	w.eVillage.add(r.VillageID)
+	w.eLivestream.add(r.LivestreamID)
+	w.eBuyer.add(r.BuyerRef)
+	w.eAttributed.add(attributed)
+	w.eAmount.add(int64(amount))
+	w.eSign.add(sign)
+}
+
+func (w *lineRows) addRollup(r projections.LedgerRow, sign domain.Fen) {
+	k := rollupKey{domain.Day(r.At), r.Platform, r.Product, r.EnterpriseID, r.VillageID, r.LivestreamID, r.PartyKind, r.PartyID}
+	d := w.rollup[k]
+	if d == nil {
+		d = &rollupDelta{}
+		w.rollup[k] = d
+		w.rollupOrder = append(w.rollupOrder, k)
+	}
+	if r.Kind == domain.EntrySale {
+		d.sales += sign * r.AmountFen
+	} else {
+		d.refunds -= sign * r.AmountFen
+	}
+}
+
+// rollupInsert is the batch's change to sales_daily: one row per key,
+// leaving out keys whose change is nil (as the SQLite store does).
+func (w *lineRows) rollupInsert(batch uint64) *insert {
+	var day, platform, product, enterprise, village, livestream, kind, party col[string]
+	var sales, refunds col[int64]
+	var bt col[uint64]
+	for _, k := range w.rollupOrder {
+		d := w.rollup[k]
+		if d.sales == 0 && d.refunds == 0 {
+			continue
+		}
+		day.add(k.day)
+		platform.add(k.platform)
+		product.add(k.product)
+		enterprise.add(k.enterprise)
+		village.add(k.village)
+		livestream.add(k.livestream)
+		kind.add(string(k.partyKind))
+		party.add(k.partyID)
+		sales.add(int64(d.sales))
+		refunds.add(int64(d.refunds))
+		bt.add(batch)
+	}
+	return &insert{table: "sales_daily",
+		columns: []string{"day", "platform", "product", "enterprise_id", "village_id", "livestream_id", "party_kind", "party_id", "sales_fen", "refunds_fen", "batch"},
+		parts:   []part{&day, &platform, &product, &enterprise, &village, &livestream, &kind, &party, &sales, &refunds, &bt}}
+}
+
+// livestreamInsert records the livestreams the batch sold through, with the
+// anchor of the batch's last entry in each (an empty anchor does not
+// replace a known one when read).
+func (w *lineRows) livestreamInsert(batch uint64) *insert {
+	var id, platform, room, anchor col[string]
+	var bt col[uint64]
+	for _, ls := range w.streamOrder {
+		r := w.livestreams[ls]
+		id.add(ls)
+		platform.add(r.Platform)
+		room.add(strings.TrimPrefix(ls, r.Platform+":"))
+		anchor.add(r.AnchorName)
+		bt.add(batch)
+	}
+	return &insert{table: "livestreams", columns: []string{"id", "platform", "room_id", "anchor_name", "batch"},
+		parts: []part{&id, &platform, &room, &anchor, &bt}}
+}
+
+func incomeInsert(records []projections.IncomeRecord, batch uint64) *insert {
+	var id, household, kind, enterprise, day, ref col[string]
+	var amount, at col[int64]
+	var bt col[uint64]
+	seen := map[string]bool{}
+	for _, in := range records {
+		if seen[in.EventID] {
+			continue
+		}
+		seen[in.EventID] = true
+		id.add(in.EventID)
+		household.add(in.HouseholdID)
+		kind.add(in.Kind)
+		amount.add(int64(in.AmountFen))
+		enterprise.add(in.EnterpriseID)
+		at.add(in.OccurredAt.Unix())
+		day.add(domain.Day(in.OccurredAt))
+		ref.add(in.Reference)
+		bt.add(batch)
+	}
+	return &insert{table: "income",
+		columns: []string{"event_id", "household_id", "kind", "amount_fen", "enterprise_id", "occurred_at", "day", "reference", "batch"},
+		parts:   []part{&id, &household, &kind, &amount, &enterprise, &at, &day, &ref, &bt}}
+}

@@ -1,0 +1,186 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// migrations are applied in order and recorded in schema_migrations; a
+// migration never changes once released — a change is a new migration.
+// ClickHouse runs one statement per query and has no DDL transactions, so
+// every statement must be idempotent (IF NOT EXISTS): a migration cut short
+// is applied again whole. {name} stands for a table's qualified name.
+//
+// Engines: every table whose rows a commit writes is a plain MergeTree with
+// a batch column. None is a ReplacingMergeTree or SummingMergeTree: a merge
+// could fold a failed commit's row into a committed one before the cleanup
+// deletes it (losing the committed one), or sum away the batch number that
+// visibility and cleanup need. Current values are read with argMax(…, batch).
+var migrations = [][]string{
+	// 1: registry, line states, signed ledger, daily rollup, income, dead letters, checkpoints.
+	{
+		// One row per commit, inserted last: the commit's number and the
+		// consumer's positions after it. max(batch) is the committed batch.
+		`CREATE TABLE IF NOT EXISTS {checkpoints} (
+			consumer String,
+			batch UInt64,
+			partitions Array(Int32),
+			offsets Array(Int64),
+			writer String,
+			committed_at DateTime
+		) ENGINE = MergeTree ORDER BY (consumer, batch)`,
+
+		// The registry: a new row per upsert; the row of the highest batch wins.
+		`CREATE TABLE IF NOT EXISTS {district} (
+			id String, name String, monitoring_line_fen Int64, batch UInt64
+		) ENGINE = MergeTree ORDER BY batch`,
+		`CREATE TABLE IF NOT EXISTS {villages} (
+			id String, name String, town String, batch UInt64
+		) ENGINE = MergeTree ORDER BY (id, batch)`,
+		`CREATE TABLE IF NOT EXISTS {households} (
+			id String, village_id String, members Int64, baseline_income_fen Int64, category String, batch UInt64
+		) ENGINE = MergeTree ORDER BY (id, batch)`,
+		`CREATE TABLE IF NOT EXISTS {enterprises} (
+			id String, name String, party_branch String,
+			paired_villages String, -- JSON array
+			batch UInt64
+		) ENGINE = MergeTree ORDER BY (id, batch)`,
+		`CREATE TABLE IF NOT EXISTS {listings} (
+			platform String, sku_id String,
+			effective_from Int64, -- Unix nanoseconds
+			listing String,       -- JSON of domain.Listing
+			batch UInt64
+		) ENGINE = MergeTree ORDER BY (platform, sku_id, effective_from, batch)`,
+
+		// A line's state (JSON, its listing as a reference into
+		// listing_snapshots) per change; LoadLines takes the latest
+		// committed one by (platform, order_id), a prefix of the key.
+		`CREATE TABLE IF NOT EXISTS {lines} (
+			platform String, order_id String, line_id String,
+			state String,
+			batch UInt64
+		) ENGINE = MergeTree ORDER BY (platform, order_id, line_id, batch)`,
+		`CREATE TABLE IF NOT EXISTS {listing_snapshots} (
+			hash String, listing String, batch UInt64
+		) ENGINE = MergeTree ORDER BY hash`,
+
+		// Ledger entries, signed: an entry is added with sign 1 and retracted
+		// by the same row with sign -1. An entry is live while its signs sum
+		// to 1; orders, buyers, minutes and unattributed SKUs are counted
+		// over live entries.
+		`CREATE TABLE IF NOT EXISTS {entries} (
+			day String,    -- China time, YYYY-MM-DD
+			platform String, order_id String, line_id String, entry_id String,
+			kind String,   -- sale | refund
+			at Int64,      -- Unix seconds
+			minute String, -- China time, YYYY-MM-DDTHH:MM
+			sku_id String, product String, enterprise_id String, village_id String,
+			livestream_id String, buyer_ref String,
+			attributed UInt8, -- 0: no listing covered the line
+			amount_fen Int64, -- signed: negative for a refund
+			sign Int8,
+			batch UInt64
+		) ENGINE = MergeTree ORDER BY (day, platform, order_id, line_id, entry_id)`,
+		// The attributed ledger: one row per party per entry, signed alike.
+		`CREATE TABLE IF NOT EXISTS {ledger} (
+			platform String, order_id String, line_id String, entry_id String,
+			party_kind String, party_id String,
+			amount_fen Int64,
+			sign Int8,
+			batch UInt64
+		) ENGINE = MergeTree ORDER BY (platform, order_id, line_id, entry_id, party_kind, party_id)`,
+		// Each batch's change of money by China-time day and every dimension
+		// the API groups by: one row per key per batch, summed when read.
+		`CREATE TABLE IF NOT EXISTS {sales_daily} (
+			day String, platform String, product String, enterprise_id String, village_id String,
+			livestream_id String, party_kind String, party_id String,
+			sales_fen Int64, refunds_fen Int64,
+			batch UInt64
+		) ENGINE = MergeTree
+		ORDER BY (day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id, batch)`,
+		`CREATE TABLE IF NOT EXISTS {livestreams} (
+			id String, platform String, room_id String, anchor_name String, batch UInt64
+		) ENGINE = MergeTree ORDER BY (id, batch)`,
+		`CREATE TABLE IF NOT EXISTS {income} (
+			event_id String, household_id String, kind String, amount_fen Int64, enterprise_id String,
+			occurred_at Int64, -- Unix seconds
+			day String, reference String,
+			batch UInt64
+		) ENGINE = MergeTree ORDER BY event_id`,
+
+		// Dead letters are not part of a batch: storing one is idempotent.
+		// version falls with the time of storing, so merges keep the first
+		// stored copy, as reads do (argMax).
+		`CREATE TABLE IF NOT EXISTS {dead_letters} (
+			id String, source String, reason String, raw String,
+			received_at Int64, -- Unix nanoseconds
+			version UInt64
+		) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+	},
+}
+
+// expand replaces {name} with the qualified table names.
+func (s *Store) expand(stmt string) string {
+	pairs := make([]string, 0, 2*len(tables))
+	for _, t := range tables {
+		pairs = append(pairs, "{"+t+"}", s.t(t))
+	}
+	return strings.NewReplacer(pairs...).Replace(stmt)
+}
+
+// migrate applies the missing migrations and returns the versions it applied.
+func (s *Store) migrate(ctx context.Context) ([]int, error) {
+	if err := s.exec(ctx, `CREATE TABLE IF NOT EXISTS `+s.t("schema_migrations")+
+		` (version UInt32, applied_at DateTime) ENGINE = MergeTree ORDER BY version`); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	have, err := s.SchemaVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	top := 0
+	if len(have) > 0 {
+		top = have[len(have)-1]
+	}
+	if top > len(migrations) {
+		return nil, fmt.Errorf("read model is at schema version %d, newer than this build knows (%d): upgrade loquat", top, len(migrations))
+	}
+	var applied []int
+	for v := top + 1; v <= len(migrations); v++ {
+		for i, stmt := range migrations[v-1] {
+			if err := s.exec(ctx, s.expand(stmt)); err != nil {
+				return applied, fmt.Errorf("migration %d, statement %d: %w", v, i+1, err)
+			}
+		}
+		record := &insert{table: "schema_migrations", columns: []string{"version", "applied_at"},
+			parts: []part{&col[uint32]{uint32(v)}, &col[time.Time]{time.Now()}}}
+		if err := s.send(ctx, record, 0); err != nil {
+			return applied, fmt.Errorf("record migration %d: %w", v, err)
+		}
+		applied = append(applied, v)
+	}
+	return applied, nil
+}
+
+// SchemaVersions lists the schema migrations recorded in the store, in order.
+// Two processes opening a new store at once may both apply a migration (its
+// statements are idempotent) and both record it: a version is listed once.
+func (s *Store) SchemaVersions(ctx context.Context) ([]int, error) {
+	var out []int
+	err := s.query(ctx, `SELECT DISTINCT version FROM `+s.t("schema_migrations")+` ORDER BY version`, func(r driver.Rows) error {
+		var v uint32
+		if err := r.Scan(&v); err != nil {
+			return err
+		}
+		out = append(out, int(v))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read schema versions: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,334 @@
+// Package clickhouse is the cluster read model: the registry, the line
+// states, the signed ledger and its daily rollup, income and dead letters in
+// ClickHouse (through clickhouse-go/v2 over the native protocol), answering
+// exactly as the SQLite store does. ClickHouse has no transactions, so the
+// store numbers its commits and makes a commit's rows visible only once its
+// checkpoint row is in; see README.md.
+package clickhouse
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/loquat-dev/loquat/projections"
+)
+
+// Config configures the store.
+type Config struct {
+	// DSN addresses the server over the native protocol, e.g.
+	// clickhouse://user:password@127.0.0.1:9000/loquat?dial_timeout=5s.
+	// Required.
+	DSN string
+	// Database holds the tables; it is created if missing. Default: the
+	// DSN's database, or "loquat" when the DSN names none.
+	Database string
+	// TablePrefix is put before every table name, so several read models
+	// can share a database. Default "". Shadow adds "rebuild_" to it.
+	TablePrefix string
+	// MaxInsertRows is the most rows one INSERT carries; a commit with more
+	// rows for one table sends several. Default 100000.
+	MaxInsertRows int
+	// CleanupTimeout bounds how long a commit waits for the rows of an
+	// earlier, failed commit to be deleted before it gives up (and the
+	// projector retries). Default 5 minutes.
+	CleanupTimeout time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.Database == "" {
+		if u, err := url.Parse(c.DSN); err == nil {
+			c.Database = strings.Trim(u.Path, "/")
+		}
+		if c.Database == "" {
+			c.Database = "loquat"
+		}
+	}
+	if c.MaxInsertRows == 0 {
+		c.MaxInsertRows = 100000
+	}
+	if c.CleanupTimeout == 0 {
+		c.CleanupTimeout = 5 * time.Minute
+	}
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.DSN == "" {
+		errs = append(errs, errors.New("clickhouse store: DSN is empty"))
+	} else if _, err := clickhouse.ParseDSN(c.DSN); err != nil {
+		errs = append(errs, fmt.Errorf("clickhouse store: DSN: %w", err))
+	}
+	if c.Database != "" && !plainName(c.Database) {
+		errs = append(errs, fmt.Errorf("clickhouse store: Database %q must be letters, digits and _", c.Database))
+	}
+	if c.TablePrefix != "" && !plainName(c.TablePrefix) {
+		errs = append(errs, fmt.Errorf("clickhouse store: TablePrefix %q must be letters, digits and _", c.TablePrefix))
+	}
+	if c.MaxInsertRows < 0 || c.CleanupTimeout < 0 {
+		errs = append(errs, errors.New("clickhouse store: MaxInsertRows and CleanupTimeout must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// plainName reports whether s is a safe unquoted identifier part.
+func plainName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// ErrClosed is returned by every call after Close.
+var ErrClosed = errors.New("clickhouse store: closed")
+
+// ErrForeignWriter is returned by Commit once the tables' last checkpoint is
+// not the one this store wrote: a second projector writes to the same
+// tables, or a rebuild was swapped in under this store. The store then
+// refuses to commit until it is reopened (and its projector restarted from
+// the new checkpoint), since its batch numbering no longer holds.
+var ErrForeignWriter = errors.New("clickhouse store: another writer committed to these tables; reopen the store")
+
+// Store is the ClickHouse read model. It is safe for concurrent use: queries
+// run in parallel; commits are serialised (one projector writes a store).
+type Store struct {
+	cfg    Config
+	conn   driver.Conn
+	closed atomic.Bool
+	once   sync.Once
+
+	// names maps a logical table name to its qualified name; SwapIn
+	// replaces it, so it is read under namesMu.
+	namesMu sync.RWMutex
+	names   map[string]string
+	prefix  string
+
+	snapshots *snapshots
+	applied   []int // migrations this Open applied
+
+	// shadow is set on a store returned by Shadow, whose tables replace
+	// those of prefix live on SwapIn.
+	shadow bool
+	live   string
+
+	// writeMu serialises Commit, the shadow's SwapIn and the writer state below.
+	writeMu sync.Mutex
+	w       writerState
+	// insertHook, when set (tests), runs before (sent false) and after
+	// (sent true) each insert of a commit; an error fails the insert.
+	insertHook func(ctx context.Context, table string, sent bool) error
+}
+
+var _ projections.Store = (*Store)(nil)
+
+// Open connects, creates the database and applies the schema migrations. It
+// does not touch rows: the first Commit cleans up after a crashed one (a
+// process that only reads must never delete a writer's batch in flight).
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	conn, err := connect(ctx, cfg.DSN)
+	if err != nil {
+		return nil, err
+	}
+	s := newStore(cfg, conn)
+	if err := s.exec(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(cfg.Database)); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("clickhouse store: create database %s: %w", cfg.Database, err)
+	}
+	if s.applied, err = s.migrate(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("clickhouse store %s: %w", cfg.Database, err)
+	}
+	return s, nil
+}
+
+func connect(ctx context.Context, dsn string) (driver.Conn, error) {
+	opts, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse store: DSN: %w", err)
+	}
+	if opts.Protocol != clickhouse.Native {
+		return nil, errors.New("clickhouse store: the DSN must use the native protocol (clickhouse://host:9000/db)")
+	}
+	// Every name the store uses is qualified with its database, which may
+	// not exist yet: the session starts in the user's default database.
+	opts.Auth.Database = ""
+	conn, err := clickhouse.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse store: connect: %w", err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("clickhouse store: connect to %s: %w", strings.Join(opts.Addr, ","), err)
+	}
+	return conn, nil
+}
+
+func newStore(cfg Config, conn driver.Conn) *Store {
+	s := &Store{cfg: cfg, conn: conn, snapshots: newSnapshots()}
+	s.setNames(cfg.TablePrefix)
+	s.w.writer = randomID()
+	return s
+}
+
+func randomID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// tables lists every table of a read model, in creation order.
+var tables = []string{
+	"schema_migrations", "checkpoints",
+	"district", "villages", "households", "enterprises", "listings",
+	"lines", "listing_snapshots", "entries", "ledger", "sales_daily", "livestreams", "income",
+	"dead_letters",
+}
+
+// batchedTables are the tables whose rows carry the batch that wrote them.
+var batchedTables = []string{
+	"district", "villages", "households", "enterprises", "listings",
+	"lines", "listing_snapshots", "entries", "ledger", "sales_daily", "livestreams", "income",
+	"checkpoints",
+}
+
+func (s *Store) setNames(prefix string) {
+	names := make(map[string]string, len(tables))
+	for _, t := range tables {
+		names[t] = quoteIdent(s.cfg.Database) + "." + quoteIdent(prefix+t)
+	}
+	s.namesMu.Lock()
+	s.names, s.prefix = names, prefix
+	s.namesMu.Unlock()
+}
+
+// t returns the qualified name of a table.
+func (s *Store) t(name string) string {
+	s.namesMu.RLock()
+	defer s.namesMu.RUnlock()
+	q, ok := s.names[name]
+	if !ok {
+		panic("clickhouse store: unknown table " + name)
+	}
+	return q
+}
+
+// visible reads the last committed batch and returns the condition that
+// keeps a read to it (batch <= N), so rows of a commit in flight or of a
+// failed one are never served. It is a query of its own, not a subquery:
+// a query that locks two tables can deadlock with the RENAME of a rebuild
+// swap on older servers (18.x takes the tables' locks in name order).
+func (s *Store) visible(ctx context.Context) (string, error) {
+	var batch uint64
+	if err := s.query(ctx, `SELECT max(batch) FROM `+s.t("checkpoints"), func(r driver.Rows) error {
+		return r.Scan(&batch)
+	}); err != nil {
+		return "", fmt.Errorf("read the committed batch: %w", err)
+	}
+	return fmt.Sprintf("batch <= %d", batch), nil
+}
+
+// Close closes the connections. Safe to call twice.
+func (s *Store) Close() error {
+	var err error
+	s.once.Do(func() {
+		s.closed.Store(true)
+		err = s.conn.Close()
+	})
+	return err
+}
+
+func (s *Store) open() error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Ping checks the store answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.open(); err != nil {
+		return err
+	}
+	return s.conn.Ping(ctx)
+}
+
+func (s *Store) exec(ctx context.Context, query string) error {
+	if err := s.open(); err != nil {
+		return err
+	}
+	return s.conn.Exec(ctx, query)
+}
+
+// query runs a query whose values are already literals (see lit): the store
+// never passes driver arguments, so no value is ever parsed as a placeholder.
+func (s *Store) query(ctx context.Context, query string, each func(driver.Rows) error) error {
+	if err := s.open(); err != nil {
+		return err
+	}
+	rows, err := s.conn.Query(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// lit quotes a string as a ClickHouse literal. The server's parser reads any
+// byte inside quotes; only the backslash and the quote need escaping.
+func lit(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('\'')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', '\'':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// quoteIdent quotes an identifier with backquotes.
+func quoteIdent(s string) string {
+	return "`" + strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(s) + "`"
+}
+
+// withSettings sets query settings; values must be int or bool, the only
+// kinds an 18.x server's protocol revision takes.
+func withSettings(ctx context.Context, settings map[string]any) context.Context {
+	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings(settings)))
+}
