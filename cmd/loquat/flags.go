@@ -45,3 +45,18 @@ func envInt(name string, def int) int {
 	}
 	return def
 }
+
+// storeFlags select the read model.
+type storeFlags struct {
+	backend string
+	dsn     string
+}
+
+func (f *storeFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.backend, "store", envOr("LOQUAT_STORE", "sqlite"), "read model: sqlite (in --data-dir) or clickhouse (env LOQUAT_STORE)")
+	fs.StringVar(&f.dsn, "clickhouse-dsn", envOr("LOQUAT_CLICKHOUSE_DSN", "clickhouse://127.0.0.1:9000/loquat"), "ClickHouse, native protocol (env LOQUAT_CLICKHOUSE_DSN)")
+}
+
+func (f *storeFlags) config() server.StoreConfig {
+	return server.StoreConfig{Backend: f.backend, ClickHouseDSN: f.dsn}
+}

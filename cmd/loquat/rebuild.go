@@ -12,12 +12,15 @@ import (
 
 func newRebuildCommand(g *globals) *cobra.Command {
 	var lf logFlags
+	var sf storeFlags
 	cmd := &cobra.Command{
 		Use:   "rebuild",
 		Short: "Drop the read model and replay the whole event log into a new one",
 		Long: `Replays the event log from the start: the complete registry first, so every order is attributed
 with the corrected history (a listing loaded late now covers the orders before it), then every event.
-The new read model replaces the old one only when it is complete. Stop 'loquat serve' first.`,
+The new read model replaces the old one only when it is complete (SQLite: the file is renamed over
+the old one; ClickHouse: the new tables are renamed into place, and APIs answer from the old ones
+until then). Stop 'loquat serve' or 'loquat project' first.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var bar *progressbar.ProgressBar
@@ -38,7 +41,7 @@ The new read model replaces the old one only when it is complete. Stop 'loquat s
 				}
 				bar.Set64(done)
 			}
-			stats, err := server.Rebuild(cmd.Context(), g.dataDir, lf.config(), progress, g.logger())
+			stats, err := server.Rebuild(cmd.Context(), g.dataDir, lf.config(), sf.config(), progress, g.logger())
 			if bar != nil {
 				bar.Finish()
 			}
@@ -51,5 +54,6 @@ The new read model replaces the old one only when it is complete. Stop 'loquat s
 		},
 	}
 	lf.register(cmd.Flags())
+	sf.register(cmd.Flags())
 	return cmd
 }

@@ -15,8 +15,8 @@ import (
 // nodeFlags configure a node from the command line.
 type nodeFlags struct {
 	log          logFlags
+	store        storeFlags
 	addr         string
-	store        string
 	douyinKey    string
 	douyinSecret string
 	douyinToken  string
@@ -33,7 +33,7 @@ func (f *nodeFlags) register(cmd *cobra.Command, roles server.Roles) {
 	f.log.register(cmd.Flags())
 	cmd.Flags().StringVar(&f.addr, "addr", envOr("LOQUAT_ADDR", "127.0.0.1:8080"), "HTTP listen address (env LOQUAT_ADDR)")
 	if roles.Project || roles.API {
-		cmd.Flags().StringVar(&f.store, "store", envOr("LOQUAT_STORE", "sqlite"), "read model: sqlite (in --data-dir) (env LOQUAT_STORE)")
+		f.store.register(cmd.Flags())
 	}
 	if roles.Ingest {
 		cmd.Flags().StringVar(&f.douyinKey, "douyin-app-key", envOr("LOQUAT_DOUYIN_APP_KEY", ""), "抖店 app key; enables POST /ingest/douyin (env LOQUAT_DOUYIN_APP_KEY)")
@@ -89,7 +89,7 @@ func (f *nodeFlags) config(g *globals, roles server.Roles) (server.Config, error
 		Roles:    roles,
 		Logger:   g.logger(),
 		EventLog: f.log.config(),
-		Store:    server.StoreConfig{Backend: f.store},
+		Store:    f.store.config(),
 		Douyin: douyin.Config{
 			AppKey:      f.douyinKey,
 			AppSecret:   douyin.Secret(secret),

@@ -13,6 +13,7 @@ import (
 	"github.com/loquat-dev/loquat/eventlog"
 	logsqlite "github.com/loquat-dev/loquat/eventlog/sqlite"
 	"github.com/loquat-dev/loquat/projections"
+	storeclickhouse "github.com/loquat-dev/loquat/projections/clickhouse"
 	storesqlite "github.com/loquat-dev/loquat/projections/sqlite"
 )
 
@@ -28,8 +29,12 @@ type LogConfig struct {
 
 // StoreConfig selects and configures the read model.
 type StoreConfig struct {
-	// Backend names the read model: "sqlite" (default).
+	// Backend names the read model: "sqlite" (default, a file in the data
+	// dir) or "clickhouse".
 	Backend string
+	// ClickHouseDSN addresses ClickHouse over the native protocol, e.g.
+	// clickhouse://127.0.0.1:9000/loquat.
+	ClickHouseDSN string
 }
 
 // eventLogs are the event-log backends, by name; adding one is one line here.
@@ -52,6 +57,9 @@ var stores = map[string]func(ctx context.Context, dataDir string, cfg StoreConfi
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
 		return storesqlite.Open(ctx, storesqlite.Config{Path: ReadModelPath(dataDir)})
+	},
+	"clickhouse": func(ctx context.Context, _ string, cfg StoreConfig) (projections.Store, error) {
+		return storeclickhouse.Open(ctx, storeclickhouse.Config{DSN: cfg.ClickHouseDSN})
 	},
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/eventlog"
 	"github.com/loquat-dev/loquat/projections"
+	storeclickhouse "github.com/loquat-dev/loquat/projections/clickhouse"
 	storesqlite "github.com/loquat-dev/loquat/projections/sqlite"
 )
 
@@ -27,13 +28,59 @@ type RebuildStats struct {
 // messages it has read.
 type RebuildProgress func(phase string, done, total int64)
 
-// Rebuild drops the data dir's read model and replays the whole event log
-// into a new one: first every registry event (so that every order is
-// attributed with the corrected, complete registry), then every event, then
-// the dead letters. The new model is built beside the old one and renamed
-// over it only when complete, so a failed rebuild leaves the old model. It
-// needs the data dir to itself: stop `loquat serve` first.
-func Rebuild(ctx context.Context, dataDir string, logCfg LogConfig, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
+// Rebuild drops the read model and replays the whole event log into a new
+// one: the complete registry first (so that every order is attributed with
+// the corrected history), then every event, then the dead letters. The new
+// model is built beside the old one and swapped in only when complete, so a
+// failed rebuild leaves the old model, and APIs keep answering from the old
+// one until the swap. Stop the projector first (for SQLite, the data dir's
+// lock enforces it); the rebuild leaves the new model's checkpoint under the
+// projector's name, so a projector started afterwards resumes from it.
+func Rebuild(ctx context.Context, dataDir string, logCfg LogConfig, storeCfg StoreConfig, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
+	if storeCfg.Backend == "clickhouse" {
+		return rebuildClickHouse(ctx, dataDir, logCfg, storeCfg, progress, logger)
+	}
+	return rebuildSQLite(ctx, dataDir, logCfg, progress, logger)
+}
+
+// rebuildClickHouse builds the new tables beside the live ones and renames
+// them into place (RENAME TABLE) when complete.
+func rebuildClickHouse(ctx context.Context, dataDir string, logCfg LogConfig, storeCfg StoreConfig, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
+	start := time.Now()
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if progress == nil {
+		progress = func(string, int64, int64) {}
+	}
+	log, err := OpenLog(dataDir, logCfg, logger)
+	if err != nil {
+		return RebuildStats{}, err
+	}
+	defer log.Close()
+	live, err := storeclickhouse.Open(ctx, storeclickhouse.Config{DSN: storeCfg.ClickHouseDSN})
+	if err != nil {
+		return RebuildStats{}, err
+	}
+	defer live.Close()
+	shadow, err := live.Shadow(ctx)
+	if err != nil {
+		return RebuildStats{}, fmt.Errorf("create the rebuild's tables: %w", err)
+	}
+	defer shadow.Close()
+	stats, err := replay(ctx, log, shadow, progress, logger)
+	if err != nil {
+		return stats, fmt.Errorf("rebuild stopped, the live read model is untouched: %w", err)
+	}
+	if err := shadow.SwapIn(ctx); err != nil {
+		return stats, fmt.Errorf("swap in the rebuilt read model: %w", err)
+	}
+	stats.Took = time.Since(start)
+	return stats, nil
+}
+
+// rebuildSQLite builds a new file beside the read model and renames it over.
+func rebuildSQLite(ctx context.Context, dataDir string, logCfg LogConfig, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
 	start := time.Now()
 	if logger == nil {
 		logger = slog.Default()

@@ -62,7 +62,7 @@ func TestUnattributedUntilRebuild(t *testing.T) {
 			t.Fatalf("a listing loaded later re-attributed a projected line before any rebuild: unattributed %d", ov.UnattributedFen)
 		}
 	})
-	if _, err := server.Rebuild(ctx, dir, logConfig(), nil, nil); err != nil {
+	if _, err := server.Rebuild(ctx, dir, logConfig(), server.StoreConfig{}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	run(nodeOptions{}, func(node *server.Node) {
