@@ -157,14 +157,14 @@ func (q *Queries) trailingYear(p Period) (Period, error) {
 	return Period{From: domain.Day(t.AddDate(0, 0, -364)), To: end}, nil
 }
 
-// householdFigures computes every household's summary in the period (without
-// by_product), in id order.
-func (q *Queries) householdFigures(ctx context.Context, reg *domain.Registry, p Period) ([]HouseholdSummary, error) {
+// householdFigures computes the summary in the period (without by_product)
+// of every household, or of the one named by only, in id order.
+func (q *Queries) householdFigures(ctx context.Context, reg *domain.Registry, p Period, only string) ([]HouseholdSummary, error) {
 	trailing, err := q.trailingYear(p)
 	if err != nil {
 		return nil, err
 	}
-	sales, err := q.householdNet(ctx, SalesQuery{Period: p})
+	sales, err := q.householdNet(ctx, SalesQuery{Period: p, PartyID: only})
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func (q *Queries) householdFigures(ctx context.Context, reg *domain.Registry, p 
 	if err != nil {
 		return nil, err
 	}
-	trailingSales, err := q.householdNet(ctx, SalesQuery{Period: trailing})
+	trailingSales, err := q.householdNet(ctx, SalesQuery{Period: trailing, PartyID: only})
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +182,9 @@ func (q *Queries) householdFigures(ctx context.Context, reg *domain.Registry, p 
 	}
 	out := make([]HouseholdSummary, 0, len(reg.Households))
 	for _, h := range reg.Households {
+		if only != "" && h.ID != only {
+			continue
+		}
 		s := HouseholdSummary{
 			HouseholdID: h.ID, VillageID: h.VillageID, Category: h.Category, Members: h.Members,
 			BaselineIncomeFen:  h.BaselineIncomeFen,
@@ -216,12 +219,11 @@ func (q *Queries) Household(ctx context.Context, id string, p Period) (Household
 	if _, ok := reg.Households[id]; !ok {
 		return HouseholdSummary{}, fmt.Errorf("household %q: %w", id, ErrNotFound)
 	}
-	all, err := q.householdFigures(ctx, reg, p)
+	one, err := q.householdFigures(ctx, reg, p, id)
 	if err != nil {
 		return HouseholdSummary{}, err
 	}
-	i, _ := slices.BinarySearchFunc(all, id, func(s HouseholdSummary, id string) int { return cmp.Compare(s.HouseholdID, id) })
-	s := all[i]
+	s := one[0]
 	rows, err := q.Store.Sales(ctx, SalesQuery{Period: p, PartyKind: domain.PartyHousehold, PartyID: id, GroupBy: []Dim{DimProduct}})
 	if err != nil {
 		return s, err
@@ -276,7 +278,7 @@ func (q *Queries) Households(ctx context.Context, hq HouseholdQuery) (Page[House
 			return Page[HouseholdSummary]{}, fmt.Errorf("village %q: %w", hq.VillageID, ErrNotFound)
 		}
 	}
-	all, err := q.householdFigures(ctx, reg, hq.Period)
+	all, err := q.householdFigures(ctx, reg, hq.Period, "")
 	if err != nil {
 		return Page[HouseholdSummary]{}, err
 	}
@@ -440,7 +442,7 @@ func (q *Queries) Enterprises(ctx context.Context, p Period, pg Paging) (Page[En
 }
 
 func (q *Queries) villageFigures(ctx context.Context, reg *domain.Registry, p Period) ([]VillageSummary, error) {
-	households, err := q.householdFigures(ctx, reg, p)
+	households, err := q.householdFigures(ctx, reg, p, "")
 	if err != nil {
 		return nil, err
 	}

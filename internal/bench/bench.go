@@ -43,6 +43,9 @@ type Options struct {
 	Sync string
 	// EventLog selects another event log (Kafka); default the embedded one.
 	EventLog server.LogConfig
+	// Store selects another read model (ClickHouse); default SQLite. The
+	// SQLite yardstick is measured only with the SQLite store.
+	Store server.StoreConfig
 	// PacedRate is the push rate, in messages per second, of the second
 	// phase, which measures freshness at a steady load below saturation.
 	// Default 5000.
@@ -143,6 +146,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		}},
 	}
 	cfg.EventLog = o.EventLog
+	cfg.Store = o.Store
 	cfg.EventLog.SQLite.Synchronous = o.Sync
 	node, err := server.Open(ctx, cfg)
 	if err != nil {
@@ -209,9 +213,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			ov.GMVFen, day.Ledger.GMVFen, ov.RefundsFen, day.Ledger.RefundsFen)
 	}
 
-	lastEntry, err := maxEntry(ctx, server.ReadModelPath(cfg.DataDir))
-	if err != nil {
-		return res, err
+	sqliteStore := o.Store.Backend == "" || o.Store.Backend == "sqlite"
+	var lastEntry int64
+	if sqliteStore {
+		if lastEntry, err = maxEntry(ctx, server.ReadModelPath(cfg.DataDir)); err != nil {
+			return res, err
+		}
 	}
 
 	// Phase 2: a day of a quarter the orders, pushed at a steady rate.
@@ -241,6 +248,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	res.PacedMessages = len(paced.Messages)
 	res.PacedFreshP50, res.PacedFreshP99, res.PacedFreshMax = percentile(fresh, 0.50), percentile(fresh, 0.99), percentile(fresh, 1)
 
+	if !sqliteStore {
+		return res, nil
+	}
 	fmt.Fprintf(o.Progress, "now the plain batched insert of the same ledger rows\n")
 	res.LedgerRows, res.Baseline, err = baseline(ctx, server.ReadModelPath(cfg.DataDir), filepath.Join(dir, "baseline.db"), lastEntry)
 	if err != nil {
