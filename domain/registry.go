@@ -75,6 +75,21 @@ func (l *Listing) Key() string {
 	return l.Platform + ":" + l.SKUID + "@" + l.EffectiveFrom.In(ChinaTime).Format(time.RFC3339)
 }
 
+// Equal reports whether two listings are the same in every field.
+func (l *Listing) Equal(o *Listing) bool {
+	if l.Platform != o.Platform || l.SKUID != o.SKUID || l.Product != o.Product || l.Name != o.Name ||
+		l.EnterpriseID != o.EnterpriseID || l.VillageID != o.VillageID || !l.EffectiveFrom.Equal(o.EffectiveFrom) ||
+		l.HouseholdsBP != o.HouseholdsBP || l.VillageCollectiveBP != o.VillageCollectiveBP || len(l.Households) != len(o.Households) {
+		return false
+	}
+	for i := range l.Households {
+		if l.Households[i] != o.Households[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // EnterpriseBP is the enterprise's share in basis points.
 func (l *Listing) EnterpriseBP() int64 { return BasisPoints - l.HouseholdsBP - l.VillageCollectiveBP }
 

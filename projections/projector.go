@@ -95,7 +95,8 @@ type Projector struct {
 
 	registry        *domain.Registry   // owned by Run
 	registryApplied eventlog.Positions // how far registryQueue was applied; owned by Run
-	pendingRegistry []*message.Message // taken from registryQueue, not yet applied; owned by Run
+	pendingRegistry []*message.Message // taken from registryQueue, not yet committed; owned by Run
+	registryTaken   int                // how many of pendingRegistry prepared batches apply; owned by Run
 
 	mu                sync.Mutex
 	committed         eventlog.Positions
@@ -204,9 +205,28 @@ func (p *Projector) waitUntil(ctx context.Context, what string, reached func() e
 
 // Run projects queued messages until ctx ends. A batch that fails to commit
 // is retried with backoff and never dropped.
+//
+// While a batch commits, Run prepares the next one on top of it — decodes
+// it, attributes it against the lines as the committing batch leaves them
+// — so that the store's write (the server's time, for ClickHouse) and the
+// projector's own work overlap. Commits stay one at a time and in order; if
+// one fails, the batch prepared on top of it is thrown away, and both are
+// prepared again from what the store holds.
 func (p *Projector) Run(ctx context.Context) error {
+	var flight *inflight
+	defer func() {
+		if flight != nil {
+			// Its outcome does not matter now: a new run resumes from the
+			// store's checkpoint.
+			<-flight.done
+		}
+	}()
 	for {
 		var msgs []*message.Message
+		var landed <-chan error
+		if flight != nil {
+			landed = flight.done
+		}
 		select {
 		case first := <-p.queue:
 			msgs = append(msgs, first)
@@ -214,6 +234,13 @@ func (p *Projector) Run(ctx context.Context) error {
 			// A registry load while no orders flow is applied at once, so
 			// the API shows it; put it back for the catch-up to take.
 			p.pendingRegistry = append(p.pendingRegistry, reg)
+		case err := <-landed:
+			f := flight
+			flight = nil
+			if err := p.land(ctx, f, err); err != nil {
+				return nil // ctx ended
+			}
+			continue
 		case <-ctx.Done():
 			return nil
 		}
@@ -226,30 +253,97 @@ func (p *Projector) Run(ctx context.Context) error {
 				break drain
 			}
 		}
-		if err := p.project(ctx, msgs); err != nil {
+		var next *prepared
+		var prepErr error
+		if flight != nil {
+			next, prepErr = p.prepare(ctx, msgs, flight.batch)
+			f := flight
+			flight = nil
+			err := <-f.done
+			if err := p.land(ctx, f, err); err != nil {
+				return nil // ctx ended
+			}
+			if err != nil {
+				next = nil // prepared on top of a batch that failed
+			}
+		} else {
+			next, prepErr = p.prepare(ctx, msgs, nil)
+		}
+		if next == nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return err
+			if prepErr != nil {
+				p.logger.Warn("projector could not prepare a batch; retrying", "events", len(msgs), "err", prepErr)
+			}
+			p.registryTaken = 0
+			if err := p.project(ctx, msgs); err != nil {
+				return nil // ctx ended
+			}
+			continue
 		}
+		flight = p.startCommit(ctx, next)
 	}
 }
 
+// inflight is a prepared batch whose commit runs.
+type inflight struct {
+	batch *prepared
+	done  chan error
+}
+
+// startCommit commits a prepared batch in the background.
+func (p *Projector) startCommit(ctx context.Context, pr *prepared) *inflight {
+	f := &inflight{batch: pr, done: make(chan error, 1)}
+	if pr.batch == nil {
+		f.done <- nil
+		return f
+	}
+	go func() {
+		if err := p.store.Commit(ctx, pr.batch); err != nil {
+			f.done <- fmt.Errorf("commit batch of %d events up to %v: %w", pr.stats.Events, pr.positions, err)
+			return
+		}
+		f.done <- nil
+	}()
+	return f
+}
+
+// land ends an in-flight commit: on success the projector advances past
+// it; on failure every prepared batch is dropped and the failed one is
+// prepared and committed again, with backoff, until it lands. It returns an
+// error only when ctx ends first.
+func (p *Projector) land(ctx context.Context, f *inflight, err error) error {
+	if err == nil {
+		p.finish(f.batch)
+		return nil
+	}
+	p.registryTaken = 0
+	p.mu.Lock()
+	p.healthy = err
+	p.mu.Unlock()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	p.logger.Error("projector batch failed; retrying", "events", len(f.batch.msgs), "backoff", p.cfg.RetryBackoff, "err", err)
+	select {
+	case <-time.After(p.cfg.RetryBackoff):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return p.project(ctx, f.batch.msgs)
+}
+
+// project prepares and commits a batch, retrying with backoff until it
+// commits; it returns an error only when ctx ends first.
 func (p *Projector) project(ctx context.Context, msgs []*message.Message) error {
-	start := time.Now()
 	backoff := p.cfg.RetryBackoff
 	for attempt := 1; ; attempt++ {
-		stats, err := p.projectOnce(ctx, msgs)
+		err := p.projectOnce(ctx, msgs)
 		if err == nil {
-			stats.Took = time.Since(start)
-			p.mu.Lock()
-			p.healthy = nil
-			p.mu.Unlock()
-			if p.cfg.OnCommit != nil {
-				p.cfg.OnCommit(stats)
-			}
 			return nil
 		}
+		p.registryTaken = 0
 		p.mu.Lock()
 		p.healthy = err
 		p.mu.Unlock()
@@ -263,49 +357,99 @@ func (p *Projector) project(ctx context.Context, msgs []*message.Message) error 
 	}
 }
 
-// decoded is a message of the batch that is new to the store.
-type decoded struct {
-	pos   eventlog.Position
-	event domain.Event
+// projectOnce prepares a batch on the committed state and commits it.
+func (p *Projector) projectOnce(ctx context.Context, msgs []*message.Message) error {
+	pr, err := p.prepare(ctx, msgs, nil)
+	if err != nil {
+		return err
+	}
+	if pr.batch != nil {
+		if err := p.store.Commit(ctx, pr.batch); err != nil {
+			return fmt.Errorf("commit batch of %d events up to %v: %w", pr.stats.Events, pr.positions, err)
+		}
+	}
+	p.finish(pr)
+	return nil
 }
 
-func (p *Projector) projectOnce(ctx context.Context, msgs []*message.Message) (CommitStats, error) {
-	committed := p.Committed()
-	stats := CommitStats{}
-	events, positions, bad, err := decodeBatch(msgs, committed, &stats)
+// finish records a committed batch.
+func (p *Projector) finish(pr *prepared) {
+	p.advance(pr.reg, pr.registryApplied, pr.positions, pr.registryTaken)
+	pr.stats.Took = time.Since(pr.start)
+	p.mu.Lock()
+	p.healthy = nil
+	p.mu.Unlock()
+	if p.cfg.OnCommit != nil {
+		p.cfg.OnCommit(pr.stats)
+	}
+}
+
+// prepared is a batch built on the state after the batch before it (the
+// committed one, or one in flight), and the projector's state after it.
+type prepared struct {
+	msgs            []*message.Message
+	batch           *Batch // nil: nothing to write, only to advance
+	stats           CommitStats
+	start           time.Time
+	reg             *domain.Registry
+	registryApplied eventlog.Positions
+	registryTaken   int
+	positions       eventlog.Positions
+	// lines and income are what the batch writes, for the batch prepared
+	// on top of it to read before the store has them.
+	lines  map[domain.LineKey]domain.LineState
+	income map[string]bool
+}
+
+// prepare decodes a batch, applies the registry to its end and attributes
+// the batch's events on the state after base (nil: the committed state).
+func (p *Projector) prepare(ctx context.Context, msgs []*message.Message, base *prepared) (*prepared, error) {
+	committed, reg0, applied0 := p.Committed(), p.registry, p.registryApplied
+	if base != nil {
+		committed, reg0, applied0 = base.positions, base.reg, base.registryApplied
+	}
+	pr := &prepared{msgs: msgs, start: time.Now()}
+	events, positions, bad, err := decodeBatch(msgs, committed, &pr.stats)
 	if err != nil {
-		return stats, err
+		return nil, err
 	}
 	// The registry first, to its end: every order of the batch is
 	// attributed with all of the registry that was in the log by now.
 	if err := p.takeRegistry(ctx); err != nil {
-		return stats, err
+		return nil, err
 	}
 	b := &Batch{Consumer: p.cfg.Consumer, Positions: positions}
-	reg, registryApplied, err := p.applyRegistry(b, &bad)
+	reg, registryApplied, taken, err := p.applyRegistry(b, &bad, reg0, applied0)
 	if err != nil {
-		return stats, err
+		return nil, err
 	}
 	if len(bad) > 0 {
 		if err := p.store.PutDeadLetters(ctx, bad); err != nil {
-			return stats, fmt.Errorf("store undecodable events as dead letters: %w", err)
+			return nil, fmt.Errorf("store undecodable events as dead letters: %w", err)
 		}
 	}
+	pr.reg, pr.registryApplied, pr.registryTaken = reg, registryApplied, taken
 	if len(b.Registry) == 0 && len(positions) == len(committed) && positions.Covers(committed) && committed.Covers(positions) {
-		p.advance(reg, registryApplied, committed)
-		return stats, nil // nothing new
+		pr.positions = committed // nothing new
+		p.registryTaken += taken
+		return pr, nil
 	}
-	if err := p.applyEvents(ctx, reg, events, b); err != nil {
-		return stats, err
+	if err := p.applyEvents(ctx, reg, events, b, base, pr); err != nil {
+		return nil, err
 	}
-	stats.Events = len(events)
-	stats.Lines = len(b.Lines)
-	stats.Positions = positions
-	if err := p.store.Commit(ctx, b); err != nil {
-		return stats, fmt.Errorf("commit batch of %d events up to %v: %w", len(events), positions, err)
-	}
-	p.advance(reg, registryApplied, positions)
-	return stats, nil
+	pr.stats.Events = len(events)
+	pr.stats.Lines = len(b.Lines)
+	pr.stats.Positions = positions
+	pr.positions = positions
+	pr.batch = b
+	p.registryTaken += taken
+	return pr, nil
+}
+
+// decoded is a message of the batch that is new to the store.
+type decoded struct {
+	pos   eventlog.Position
+	event domain.Event
 }
 
 // decodeBatch decodes the messages after the committed positions (earlier
@@ -339,20 +483,21 @@ func decodeBatch(msgs []*message.Message, committed eventlog.Positions, stats *C
 	return events, positions, bad, nil
 }
 
-// applyRegistry applies the pending registry messages to a copy of the
-// registry (so a failed commit is retried from the same start) and adds them
-// to the batch. It returns the registry and how far the registry topic is applied.
-func (p *Projector) applyRegistry(b *Batch, bad *[]domain.DeadLetter) (*domain.Registry, eventlog.Positions, error) {
-	reg := p.registry
-	applied := p.registryApplied.Clone()
-	if len(p.pendingRegistry) == 0 {
-		return reg, applied, nil
+// applyRegistry applies the pending registry messages no prepared batch
+// took yet to a copy of reg (so a failed commit is retried from the same
+// start) and adds them to the batch. It returns the registry, how far the
+// registry topic is applied, and how many pending messages it took.
+func (p *Projector) applyRegistry(b *Batch, bad *[]domain.DeadLetter, reg *domain.Registry, applied eventlog.Positions) (*domain.Registry, eventlog.Positions, int, error) {
+	applied = applied.Clone()
+	pending := p.pendingRegistry[p.registryTaken:]
+	if len(pending) == 0 {
+		return reg, applied, 0, nil
 	}
 	reg = cloneRegistry(reg)
-	for _, msg := range p.pendingRegistry {
+	for _, msg := range pending {
 		pos, err := eventlog.PositionOf(msg)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		applied[pos.Partition] = max(applied[pos.Partition], pos.Offset)
 		e, err := eventlog.DecodeMessage(msg)
@@ -369,13 +514,13 @@ func (p *Projector) applyRegistry(b *Batch, bad *[]domain.DeadLetter) (*domain.R
 		reg.Apply(e)
 		b.Registry = append(b.Registry, e)
 	}
-	return reg, applied, nil
+	return reg, applied, len(pending), nil
 }
 
 // applyEvents applies the batch's events to the lines and income they touch
 // and adds the changes to the batch.
-func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, events []decoded, b *Batch) error {
-	lines, err := p.loadLines(ctx, events)
+func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, events []decoded, b *Batch, base, pr *prepared) error {
+	lines, err := p.loadLines(ctx, events, base)
 	if err != nil {
 		return err
 	}
@@ -383,6 +528,12 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 	if err != nil {
 		return err
 	}
+	if base != nil {
+		for id := range base.income {
+			income[id] = true
+		}
+	}
+	pr.lines, pr.income = map[domain.LineKey]domain.LineState{}, map[string]bool{}
 	var touched []domain.LineKey
 	line := func(k domain.LineKey) *lineWork {
 		w := lines[k]
@@ -421,6 +572,7 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 		case *domain.IncomeRecorded:
 			if id := e.ID(); !income[id] {
 				income[id] = true
+				pr.income[id] = true
 				b.Income = append(b.Income, IncomeRecord{EventID: id, IncomeRecorded: *e})
 			}
 		default:
@@ -433,14 +585,18 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 		w := lines[k]
 		retract, add := diffLedger(w.before, LedgerRows(&w.state))
 		b.Lines = append(b.Lines, LineChange{State: w.state, Retract: retract, Add: add})
+		pr.lines[k] = w.state
 	}
 	return nil
 }
 
-// advance records a committed batch: the registry it applied and the positions it reached.
-func (p *Projector) advance(reg *domain.Registry, registryApplied, positions eventlog.Positions) {
+// advance records a committed batch: the registry it applied (taking the
+// first taken pending registry messages) and the positions it reached.
+func (p *Projector) advance(reg *domain.Registry, registryApplied, positions eventlog.Positions, taken int) {
 	p.registry = reg
-	p.registryApplied, p.pendingRegistry = registryApplied, nil
+	p.registryApplied = registryApplied
+	p.pendingRegistry = p.pendingRegistry[taken:]
+	p.registryTaken -= taken
 	p.mu.Lock()
 	p.registryCommitted = registryApplied.Clone()
 	p.committed = positions
@@ -510,7 +666,9 @@ type lineWork struct {
 	touched bool
 }
 
-func (p *Projector) loadLines(ctx context.Context, events []decoded) (map[domain.LineKey]*lineWork, error) {
+// loadLines loads the state of every line of the events' orders: as the
+// store holds it, or as base (a batch in flight) leaves it.
+func (p *Projector) loadLines(ctx context.Context, events []decoded, base *prepared) (map[domain.LineKey]*lineWork, error) {
 	seen := map[OrderRef]bool{}
 	var refs []OrderRef
 	for _, d := range events {
@@ -542,6 +700,17 @@ func (p *Projector) loadLines(ctx context.Context, events []decoded) (map[domain
 		st := st
 		out[st.Key] = &lineWork{state: st, before: LedgerRows(&st)}
 	}
+	if base != nil {
+		// The store may or may not hold base's lines yet: its own states
+		// are the latest either way. Copied, since the store is still
+		// writing base's.
+		for k, st := range base.lines {
+			if seen[OrderRef{k.Platform, k.OrderID}] {
+				st = cloneLineState(st)
+				out[k] = &lineWork{state: st, before: LedgerRows(&st)}
+			}
+		}
+	}
 	return out, nil
 }
 
@@ -560,6 +729,19 @@ func (p *Projector) knownIncome(ctx context.Context, events []decoded) (map[stri
 		return nil, fmt.Errorf("look up %d income records: %w", len(ids), err)
 	}
 	return known, nil
+}
+
+// cloneLineState copies what applying events to a state may change.
+func cloneLineState(st domain.LineState) domain.LineState {
+	if st.Payment != nil {
+		pay := *st.Payment
+		st.Payment = &pay
+	}
+	st.Refunds = append([]domain.LineRefund(nil), st.Refunds...)
+	if len(st.Refunds) == 0 {
+		st.Refunds = nil
+	}
+	return st
 }
 
 func cloneRegistry(r *domain.Registry) *domain.Registry {

@@ -30,21 +30,25 @@ func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	n := s.w.committed + 1
-	inserts, hashes, err := s.batchRows(ctx, b, n)
+	rows, err := s.batchRows(ctx, b, n)
 	if err != nil {
 		return fmt.Errorf("commit batch %d: %w", n, err)
 	}
-	// From the first insert on, a failure may leave rows of batch n behind.
+	// From the first insert on, a failure may leave rows of batch n behind,
+	// or the whole batch committed after all: the line cache is read again.
 	s.w.ready, s.w.attempted = false, n
-	if err := s.sendAll(ctx, inserts, n); err != nil {
+	if err := s.sendAll(ctx, rows.inserts, n); err != nil {
+		s.lines.reset()
 		return fmt.Errorf("commit batch %d: %w", n, err)
 	}
 	if err := s.send(ctx, checkpointRow(b.Consumer, b.Positions, n, s.w.writer), n); err != nil {
+		s.lines.reset()
 		return fmt.Errorf("commit batch %d: checkpoint: %w", n, err)
 	}
+	s.lines.committed(b.Lines, rows.stored)
 	s.w.ready, s.w.attempted = true, 0
 	s.w.committed, s.w.lastWriter = n, s.w.writer
-	s.snapshots.markStored(hashes)
+	s.snapshots.markStored(rows.hashes)
 	return nil
 }
 

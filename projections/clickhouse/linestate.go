@@ -30,14 +30,40 @@ type snapshots struct {
 	byHash map[string]*domain.Listing
 	raw    map[string]string
 	stored map[string]bool // hashes known to be committed in listing_snapshots
+	// byKey remembers the last listing hashed per listing version, since
+	// every line of a listing hashes the same content.
+	byKey map[string]keyedHash
+}
+
+type keyedHash struct {
+	listing domain.Listing
+	hash    string
 }
 
 func newSnapshots() *snapshots {
-	return &snapshots{byHash: map[string]*domain.Listing{}, raw: map[string]string{}, stored: map[string]bool{}}
+	return &snapshots{byHash: map[string]*domain.Listing{}, raw: map[string]string{}, stored: map[string]bool{}, byKey: map[string]keyedHash{}}
 }
 
 // hashOf returns a listing's content hash, remembering its JSON.
 func (c *snapshots) hashOf(l *domain.Listing) (string, error) {
+	key := l.Key()
+	c.mu.Lock()
+	k, ok := c.byKey[key]
+	c.mu.Unlock()
+	if ok && k.listing.Equal(l) {
+		return k.hash, nil
+	}
+	h, err := c.hashContent(l)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.byKey[key] = keyedHash{listing: *l, hash: h}
+	c.mu.Unlock()
+	return h, nil
+}
+
+func (c *snapshots) hashContent(l *domain.Listing) (string, error) {
 	raw, err := json.Marshal(l)
 	if err != nil {
 		return "", err
@@ -115,64 +141,108 @@ func bigQuery(ctx context.Context, query string, items int) context.Context {
 }
 
 // LoadLines returns the latest committed state of every line of the given
-// orders, in one query.
+// orders: from the line cache, and for the orders it does not hold (when it
+// is not complete) from ClickHouse, in one query.
 func (s *Store) LoadLines(ctx context.Context, orders []projections.OrderRef) ([]domain.LineState, error) {
 	if len(orders) == 0 {
 		return nil, nil
 	}
-	vis, err := s.visible(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load lines: %w", err)
+	if err := s.open(); err != nil {
+		return nil, err
 	}
+	vis := ""
+	visible := func() (string, error) {
+		if vis != "" {
+			return vis, nil
+		}
+		v, err := s.visible(ctx)
+		vis = v
+		return v, err
+	}
+	if !s.lines.isPrimed() {
+		if err := s.primeLines(ctx); err != nil {
+			return nil, fmt.Errorf("load lines: %w", err)
+		}
+	}
+	out, ask, hashes := s.lines.lookup(orders)
+	missing := map[string]bool{}
+	for _, h := range hashes {
+		if _, _, ok := s.snapshots.get(h); !ok {
+			missing[h] = true
+		}
+	}
+	if len(ask) > 0 {
+		v, err := visible()
+		if err != nil {
+			return nil, fmt.Errorf("load lines: %w", err)
+		}
+		asked, err := s.queryLines(ctx, v, ask, missing)
+		if err != nil {
+			return nil, fmt.Errorf("load lines: %w", err)
+		}
+		out = append(out, asked...)
+	}
+	if len(missing) > 0 {
+		v, err := visible()
+		if err != nil {
+			return nil, fmt.Errorf("load lines: %w", err)
+		}
+		if err := s.loadSnapshots(ctx, v, missing); err != nil {
+			return nil, fmt.Errorf("load lines: %w", err)
+		}
+	}
+	for i := range out {
+		if h := out[i].listingHash; h != "" {
+			l, _, ok := s.snapshots.get(h)
+			if !ok {
+				return nil, fmt.Errorf("load lines: line %v: listing snapshot %s is missing", out[i].Key, h)
+			}
+			cp := *l
+			out[i].Listing = &cp
+		}
+	}
+	states := make([]domain.LineState, len(out))
+	for i := range out {
+		states[i] = out[i].LineState
+	}
+	return states, nil
+}
+
+// loadedLine is a loaded line state whose listing is still a snapshot hash.
+type loadedLine struct {
+	domain.LineState
+	listingHash string
+}
+
+// queryLines reads the latest committed state of the orders' lines from
+// ClickHouse, adding the snapshot hashes the cache lacks to missing.
+func (s *Store) queryLines(ctx context.Context, vis string, orders []projections.OrderRef, missing map[string]bool) ([]loadedLine, error) {
 	refs := inList(len(orders), func(i int) string {
 		return "(" + lit(orders[i].Platform) + "," + lit(orders[i].OrderID) + ")"
 	})
 	q := `SELECT platform, order_id, line_id, argMax(state, batch) FROM ` + s.t("lines") +
 		` WHERE (platform, order_id) IN ` + refs + ` AND ` + vis +
 		` GROUP BY platform, order_id, line_id`
-	type row struct {
-		key    domain.LineKey
-		stored storedLine
-	}
-	var rows []row
-	missing := map[string]bool{}
-	err = s.query(bigQuery(ctx, q, len(orders)), q, func(r driver.Rows) error {
-		var x row
+	var out []loadedLine
+	err := s.query(bigQuery(ctx, q, len(orders)), q, func(r driver.Rows) error {
+		var k domain.LineKey
 		var raw string
-		if err := r.Scan(&x.key.Platform, &x.key.OrderID, &x.key.LineID, &raw); err != nil {
+		if err := r.Scan(&k.Platform, &k.OrderID, &k.LineID, &raw); err != nil {
 			return err
 		}
-		if err := json.Unmarshal([]byte(raw), &x.stored); err != nil {
-			return fmt.Errorf("line %v: %w", x.key, err)
+		var st storedLine
+		if err := json.Unmarshal([]byte(raw), &st); err != nil {
+			return fmt.Errorf("line %v: %w", k, err)
 		}
-		if h := x.stored.Listing; h != "" {
+		if h := st.Listing; h != "" {
 			if _, _, ok := s.snapshots.get(h); !ok {
 				missing[h] = true
 			}
 		}
-		rows = append(rows, x)
+		out = append(out, st.state(k))
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("load lines: %w", err)
-	}
-	if err := s.loadSnapshots(ctx, vis, missing); err != nil {
-		return nil, fmt.Errorf("load lines: %w", err)
-	}
-	out := make([]domain.LineState, 0, len(rows))
-	for _, x := range rows {
-		st := domain.LineState{Key: x.key, Payment: x.stored.Payment, Refunds: x.stored.Refunds}
-		if h := x.stored.Listing; h != "" {
-			l, _, ok := s.snapshots.get(h)
-			if !ok {
-				return nil, fmt.Errorf("load lines: line %v: listing snapshot %s is missing", x.key, h)
-			}
-			cp := *l
-			st.Listing = &cp
-		}
-		out = append(out, st)
-	}
-	return out, nil
+	return out, err
 }
 
 // loadSnapshots reads listing snapshots into the cache.

@@ -41,13 +41,20 @@ type lineRows struct {
 	streamOrder []string
 }
 
-// batchRows builds every insert of a batch (without the checkpoint) and
-// returns the listing snapshots its lines refer to.
-func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint64) ([]*insert, []string, error) {
+// batchContent is what a commit writes.
+type batchContent struct {
+	inserts []*insert // every insert but the checkpoint
+	hashes  []string  // the listing snapshots the lines refer to
+	stored  []storedLine
+}
+
+// batchRows builds every insert of a batch (without the checkpoint).
+func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint64) (*batchContent, error) {
 	inserts, err := registryRows(b.Registry, batch)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	storedLines := make([]storedLine, 0, len(b.Lines))
 	w := &lineRows{rollup: map[rollupKey]*rollupDelta{}, livestreams: map[string]projections.LedgerRow{}}
 	var hashes, unknown []string
 	for _, c := range b.Lines {
@@ -55,7 +62,7 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		if c.State.Listing != nil {
 			h, err := s.snapshots.hashOf(c.State.Listing)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			stored.Listing = h
 			if !slices.Contains(hashes, h) {
@@ -67,8 +74,9 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		}
 		raw, err := json.Marshal(stored)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
+		storedLines = append(storedLines, stored)
 		k := c.State.Key
 		w.lPlatform.add(k.Platform)
 		w.lOrder.add(k.OrderID)
@@ -91,7 +99,7 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 	// are not there yet.
 	have, err := s.storedSnapshots(ctx, unknown)
 	if err != nil {
-		return nil, nil, fmt.Errorf("look up listing snapshots: %w", err)
+		return nil, fmt.Errorf("look up listing snapshots: %w", err)
 	}
 	var snapHash, snapRaw col[string]
 	for _, h := range unknown {
@@ -117,7 +125,7 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		w.livestreamInsert(batch),
 		incomeInsert(b.Income, batch),
 	)
-	return inserts, hashes, nil
+	return &batchContent{inserts: inserts, hashes: hashes, stored: storedLines}, nil
 }
 
 // byEntry splits a line's ledger rows into the groups of one entry each, in order.

@@ -39,6 +39,11 @@ type Config struct {
 	// MaxInsertRows is the most rows one INSERT carries; a commit with more
 	// rows for one table sends several. Default 100000.
 	MaxInsertRows int
+	// LineCacheLines is how many order lines' states the projector's store
+	// keeps in memory (about 400 bytes each), so that it reads back from
+	// ClickHouse only lines it does not hold. Default 1,000,000; negative:
+	// no cache, every batch reads its orders' lines from ClickHouse.
+	LineCacheLines int
 	// CleanupTimeout bounds how long a commit waits for the rows of an
 	// earlier, failed commit to be deleted before it gives up (and the
 	// projector retries). Default 5 minutes.
@@ -59,6 +64,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.CleanupTimeout == 0 {
 		c.CleanupTimeout = 5 * time.Minute
+	}
+	if c.LineCacheLines == 0 {
+		c.LineCacheLines = 1_000_000
 	}
 }
 
@@ -120,6 +128,7 @@ type Store struct {
 	prefix  string
 
 	snapshots *snapshots
+	lines     *lineCache
 	applied   []int // migrations this Open applied
 
 	// shadow is set on a store returned by Shadow, whose tables replace
@@ -184,7 +193,7 @@ func connect(ctx context.Context, dsn string) (driver.Conn, error) {
 }
 
 func newStore(cfg Config, conn driver.Conn) *Store {
-	s := &Store{cfg: cfg, conn: conn, snapshots: newSnapshots()}
+	s := &Store{cfg: cfg, conn: conn, snapshots: newSnapshots(), lines: newLineCache(cfg.LineCacheLines)}
 	s.setNames(cfg.TablePrefix)
 	s.w.writer = randomID()
 	return s

@@ -47,7 +47,7 @@ func (s *snapshots) hashOf(l *domain.Listing) (string, []byte) {
 	s.mu.Lock()
 	k, ok := s.byKey[key]
 	s.mu.Unlock()
-	if ok && sameListing(&k.listing, l) {
+	if ok && k.listing.Equal(l) {
 		return k.hash, k.raw
 	}
 	hash, raw := listingHash(l)
@@ -59,20 +59,6 @@ func (s *snapshots) hashOf(l *domain.Listing) (string, []byte) {
 	}
 	s.mu.Unlock()
 	return hash, raw
-}
-
-func sameListing(a, b *domain.Listing) bool {
-	if a.Platform != b.Platform || a.SKUID != b.SKUID || a.Product != b.Product || a.Name != b.Name ||
-		a.EnterpriseID != b.EnterpriseID || a.VillageID != b.VillageID || !a.EffectiveFrom.Equal(b.EffectiveFrom) ||
-		a.HouseholdsBP != b.HouseholdsBP || a.VillageCollectiveBP != b.VillageCollectiveBP || len(a.Households) != len(b.Households) {
-		return false
-	}
-	for i := range a.Households {
-		if a.Households[i] != b.Households[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func listingHash(l *domain.Listing) (string, []byte) {

@@ -20,6 +20,26 @@ import (
 type Feed struct {
 	Registry []domain.Event
 	Events   []domain.Event
+	// RetryBackoff is the projector's wait after a failed commit (0: its default).
+	RetryBackoff time.Duration
+
+	// encoded holds the messages of Encode, for one Project.
+	encoded *[2][]*message.Message
+}
+
+// Encode turns the events into log messages now, so that a benchmark of
+// Project times the projector, not the producer's encoding. The returned
+// feed can be projected once (the projector acknowledges its messages).
+func (f Feed) Encode(t testing.TB) Feed {
+	f.encoded = &[2][]*message.Message{messages(t, f.Registry, 0), messages(t, f.Events, 0)}
+	return f
+}
+
+func (f Feed) messages(t testing.TB) (registry, events []*message.Message) {
+	if f.encoded != nil {
+		return f.encoded[0], f.encoded[1]
+	}
+	return messages(t, f.Registry, 0), messages(t, f.Events, 0)
 }
 
 func messages(t testing.TB, events []domain.Event, start int64) []*message.Message {
@@ -45,23 +65,25 @@ func (f Feed) Project(t testing.TB, store projections.Store, maxBatch int) {
 	defer cancel()
 	registryEnd := eventlog.Positions{0: int64(len(f.Registry))}
 	p, err := projections.NewProjector(ctx, store, projections.ProjectorConfig{
-		MaxBatch:    maxBatch,
-		RegistryEnd: func(context.Context) (eventlog.Positions, error) { return registryEnd, nil },
+		MaxBatch:     maxBatch,
+		RetryBackoff: f.RetryBackoff,
+		RegistryEnd:  func(context.Context) (eventlog.Positions, error) { return registryEnd, nil },
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	registryMsgs, eventMsgs := f.messages(t)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- p.Run(runCtx) }()
 	go func() {
-		for _, msg := range messages(t, f.Registry, 0) {
+		for _, msg := range registryMsgs {
 			if p.HandleRegistry(msg) != nil {
 				return
 			}
 		}
 	}()
-	for _, msg := range messages(t, f.Events, 0) {
+	for _, msg := range eventMsgs {
 		if err := p.Handle(msg); err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,10 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/internal/samples"
@@ -22,6 +25,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("GeneratedDataSet", func(t *testing.T) { testGenerated(t, open, 1, 3000, 0) })
 	t.Run("GeneratedDataSetInSmallBatches", func(t *testing.T) { testGenerated(t, open, 2, 1000, 7) })
 	t.Run("RedeliveryAndRestart", func(t *testing.T) { testRedelivery(t, open) })
+	t.Run("FailedCommits", func(t *testing.T) { testFailedCommits(t, open) })
 }
 
 func queries(store projections.Store) *projections.Queries { return &projections.Queries{Store: store} }
@@ -98,6 +102,45 @@ func testRedelivery(t *testing.T, open Opener) {
 	half.Project(t, store, 100)
 	ds.Project(t, store, 250)
 	ds.Project(t, store, 0)
+	CheckReference(t, queries(store), ds.Want)
+}
+
+// failingStore fails some commits: every fifth is refused, and every fifth
+// lands in the store but reports an error (the answer lost on the way).
+type failingStore struct {
+	projections.Store
+	commits atomic.Int64
+	failed  atomic.Int64
+}
+
+func (s *failingStore) Commit(ctx context.Context, b *projections.Batch) error {
+	switch s.commits.Add(1) % 5 {
+	case 2:
+		s.failed.Add(1)
+		return errors.New("storetest: commit refused")
+	case 4:
+		if err := s.Store.Commit(ctx, b); err != nil {
+			return err
+		}
+		s.failed.Add(1)
+		return errors.New("storetest: commit landed, but its answer was lost")
+	}
+	return s.Store.Commit(ctx, b)
+}
+
+// testFailedCommits projects in small batches (the projector prepares each
+// on top of the one committing) while commits fail, cleanly or after
+// landing: every failed batch and the one prepared on it are prepared
+// again, and nothing is lost or counted twice.
+func testFailedCommits(t *testing.T, open Opener) {
+	store := &failingStore{Store: open(t)}
+	defer store.Close()
+	ds := Generate(4, 800)
+	ds.RetryBackoff = time.Millisecond
+	ds.Project(t, store, 40)
+	if store.failed.Load() < 10 {
+		t.Fatalf("only %d of %d commits failed; the test needs more", store.failed.Load(), store.commits.Load())
+	}
 	CheckReference(t, queries(store), ds.Want)
 }
 
