@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/eventlog"
 	"github.com/loquat-dev/loquat/internal/bench"
 	"github.com/loquat-dev/loquat/internal/demo"
 	"github.com/loquat-dev/loquat/internal/server"
@@ -56,6 +57,67 @@ func BenchmarkEndToEndKafkaClickHouse(b *testing.B) {
 		b.ReportMetric(float64(r.FreshP99.Microseconds())/1000, "fresh-p99-ms")
 		b.ReportMetric(float64(r.PacedFreshP50.Microseconds())/1000, "paced-fresh-p50-ms")
 		b.ReportMetric(float64(r.PacedFreshP99.Microseconds())/1000, "paced-fresh-p99-ms")
+	}
+}
+
+// BenchmarkKafkaToClickHouse times the Kafka-to-ClickHouse half of the
+// cluster pipeline alone: a generated data set (LOQUAT_BENCH_ORDERS orders,
+// default 60000, of four platforms, shuffled, a tenth delivered twice) is
+// published to a kfake broker (8 partitions) beforehand, then `loquat
+// rebuild --store clickhouse` replays it — the registry topic, then every
+// event through the real projector into new tables, swapped in at the end.
+//
+//	eval "$(scripts/clickhouse.sh start)"
+//	go test -run '^$' -bench KafkaToClickHouse -benchtime 1x ./internal/bench/
+func BenchmarkKafkaToClickHouse(b *testing.B) {
+	dsn := clickhouseDSN(b)
+	orders := 60000
+	if v := os.Getenv("LOQUAT_BENCH_ORDERS"); v != "" {
+		orders, _ = strconv.Atoi(v)
+	}
+	ds := storetest.Generate(91, orders)
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+		if err != nil {
+			b.Fatal(err)
+		}
+		logCfg := server.LogConfig{Backend: "kafka", Kafka: server.KafkaConfig{Brokers: cluster.ListenAddrs(), Partitions: 8}}
+		dir := b.TempDir()
+		log, err := server.OpenLog(dir, logCfg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := eventlog.NewWriter(log.Publisher())
+		if err := w.Append(ctx, ds.Registry...); err != nil {
+			b.Fatal(err)
+		}
+		for from := 0; from < len(ds.Events); from += 1000 {
+			if err := w.Append(ctx, ds.Events[from:min(from+1000, len(ds.Events))]...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		log.Close()
+		store := server.StoreConfig{Backend: "clickhouse", ClickHouseDSN: dsn + strconv.Itoa(i)}
+		b.StartTimer()
+		stats, err := server.Rebuild(ctx, dir, logCfg, store, nil, nil)
+		b.StopTimer()
+		cluster.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if stats.Events != int64(len(ds.Events)) {
+			b.Fatalf("replayed %d events, published %d", stats.Events, len(ds.Events))
+		}
+		b.ReportMetric(float64(stats.Events)/stats.Took.Seconds(), "events/s")
+		b.Logf("%d events (%d orders) from Kafka into ClickHouse in %v", stats.Events, orders, stats.Took.Round(time.Millisecond))
+		cs, err := clickhouse.Open(ctx, clickhouse.Config{DSN: store.ClickHouseDSN})
+		if err != nil {
+			b.Fatal(err)
+		}
+		storetest.CheckReference(b, &projections.Queries{Store: cs}, ds.Want)
+		cs.Close()
 	}
 }
 

@@ -145,7 +145,7 @@ func testFailedCommits(t *testing.T, open Opener) {
 }
 
 // CheckReference compares a store's answers with a dataset's reference.
-func CheckReference(t *testing.T, q *projections.Queries, want Reference) {
+func CheckReference(t testing.TB, q *projections.Queries, want Reference) {
 	t.Helper()
 	ctx := context.Background()
 	ov, err := q.Overview(ctx, projections.Period{})
@@ -210,7 +210,7 @@ func CheckReference(t *testing.T, q *projections.Queries, want Reference) {
 
 // CheckSumIdentity asserts Σ households + Σ collectives + Σ enterprise shares
 // + unattributed = net for the period.
-func CheckSumIdentity(t *testing.T, q *projections.Queries, p projections.Period) {
+func CheckSumIdentity(t testing.TB, q *projections.Queries, p projections.Period) {
 	t.Helper()
 	ctx := context.Background()
 	ov, err := q.Overview(ctx, p)
