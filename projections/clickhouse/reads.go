@@ -132,23 +132,37 @@ func (s *Store) Sales(ctx context.Context, q projections.SalesQuery) ([]projecti
 
 // liveEntries is a subquery of the entries that stand (added and not
 // retracted) as of the last committed batch, with the given columns besides
-// the key. An entry's attributes never change, so the filter may come
-// before the grouping; amount is the entry's current amount.
+// the key; amount is the entry's current amount.
+//
+// An entry stands while its signs sum to more than 0. Nearly every entry is
+// added once and never retracted: those stand as their one row says, with
+// no grouping (a commit adds an entry once; a change retracts it first). Only entries with a retraction row (few: a line's entries
+// change when a refund or payment arrives out of order) are grouped by key
+// and summed. Grouping all of them instead costs the server most of an
+// order count's time. An entry's attributes never change, so the filter
+// may come before the grouping.
 func (s *Store) liveEntries(vis string, columns []string, filter string) string {
-	group := []string{"platform", "order_id", "line_id", "entry_id"}
-	var sel []string
+	key := []string{"platform", "order_id", "line_id", "entry_id"}
+	keyTuple := "(" + strings.Join(key, ", ") + ")"
+	retracted := "(SELECT " + strings.Join(key, ", ") + " FROM " + s.t("entries") + " WHERE " + vis + filter + " AND sign < 0)"
+	group := slices.Clone(key)
+	var plain, summed []string
 	for _, c := range columns {
 		if c == "amount" {
-			sel = append(sel, "sum(sign * amount_fen) AS amount")
+			plain = append(plain, "amount_fen AS amount")
+			summed = append(summed, "sum(sign * amount_fen) AS amount")
 			continue
 		}
 		if !slices.Contains(group, c) {
 			group = append(group, c)
 		}
-		sel = append(sel, c)
+		plain = append(plain, c)
+		summed = append(summed, c)
 	}
-	return "(SELECT " + strings.Join(sel, ", ") + " FROM " + s.t("entries") +
-		" WHERE " + vis + filter +
+	return "(SELECT " + strings.Join(plain, ", ") + " FROM " + s.t("entries") +
+		" WHERE " + vis + filter + " AND sign > 0 AND " + keyTuple + " NOT IN " + retracted +
+		" UNION ALL SELECT " + strings.Join(summed, ", ") + " FROM " + s.t("entries") +
+		" WHERE " + vis + filter + " AND " + keyTuple + " IN " + retracted +
 		" GROUP BY " + strings.Join(group, ", ") + " HAVING sum(sign) > 0)"
 }
 
@@ -169,9 +183,12 @@ func (s *Store) Orders(ctx context.Context, q projections.SalesQuery) ([]project
 	}
 	inner := append([]string{"platform", "order_id", "kind", "buyer_ref"}, cols...)
 	sel := append(slices.Clone(cols),
-		`toInt64(uniqExactIf(concat(platform, '/', order_id), kind = 'sale'))`,
-		`toInt64(uniqExactIf(concat(platform, '/', order_id), kind = 'refund'))`,
-		`toInt64(uniqExactIf(concat(platform, '/', if(buyer_ref != '', concat('b:', buyer_ref), concat('o:', order_id))), kind = 'sale'))`)
+		// Over tuples, not concatenated strings (the server builds no
+		// strings); a buyer is (platform, buyer), an order without a buyer
+		// id its own buyer (platform, "", order).
+		`toInt64(uniqExactIf(platform, order_id, kind = 'sale'))`,
+		`toInt64(uniqExactIf(platform, order_id, kind = 'refund'))`,
+		`toInt64(uniqExactIf(platform, buyer_ref, if(buyer_ref != '', '', order_id), kind = 'sale'))`)
 	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.liveEntries(vis, inner, where(q, false)) + groupBy(cols)
 	var out []projections.OrderRow
 	err = s.query(ctx, query, func(r driver.Rows) error {
@@ -277,7 +294,7 @@ func (s *Store) UnattributedSKUs(ctx context.Context, p projections.Period) ([]p
 	}
 	filter := where(projections.SalesQuery{Period: p}, false) + " AND attributed = 0"
 	query := `SELECT platform, sku_id, max(product),
-			toInt64(uniqExactIf(concat(platform, '/', order_id, '/', line_id), kind = 'sale')),
+			toInt64(uniqExactIf(platform, order_id, line_id, kind = 'sale')),
 			toInt64(sumIf(amount, kind = 'sale')), toInt64(-sumIf(amount, kind = 'refund')),
 			min(at), max(at)
 		FROM ` + s.liveEntries(vis, []string{"platform", "order_id", "line_id", "sku_id", "product", "kind", "at", "amount"}, filter) +
