@@ -197,7 +197,7 @@ func BenchmarkClickHouseQueries(b *testing.B) {
 	if reuse == "" {
 		b.Logf("loading %s", dsn)
 		loadStart := time.Now()
-		storetest.Feed{Registry: reg.Events(), Events: events}.Project(b, store, 50000)
+		storetest.Feed{Registry: reg.Events(), Events: events, Pipeline: true}.Project(b, store, 50000)
 		load := time.Since(loadStart)
 		b.Logf("projected %d events (%d paid lines, %d ledger rows) in %s: %.0f events/s, %.0f ledger rows/s",
 			len(events), lines, ledgerRows, load.Round(time.Second), float64(len(events))/load.Seconds(), float64(ledgerRows)/load.Seconds())

@@ -77,6 +77,7 @@ func BenchmarkWriteRate(b *testing.B) {
 		b.StopTimer()
 		db := testDatabase(b, dsn)
 		s := &recordingStore{Store: mustOpen(b, clickhouse.Config{DSN: dsn, Database: db})}
+		ds.Pipeline = true
 		feed := ds.Feed.Encode(b)
 		b.StartTimer()
 		start := time.Now()

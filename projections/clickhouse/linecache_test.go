@@ -27,6 +27,7 @@ func TestLineCache(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := clickhouse.Config{DSN: dsn, Database: testDatabase(t, dsn), LineCacheLines: tt.lines}
 			ds := storetest.Generate(5, 1200)
+			ds.Pipeline = true
 			first := ds.Feed
 			first.Events = first.Events[:len(first.Events)/2]
 			s := mustOpen(t, cfg)

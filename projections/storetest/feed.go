@@ -22,6 +22,8 @@ type Feed struct {
 	Events   []domain.Event
 	// RetryBackoff is the projector's wait after a failed commit (0: its default).
 	RetryBackoff time.Duration
+	// Pipeline is the projector's Pipeline.
+	Pipeline bool
 
 	// encoded holds the messages of Encode, for one Project.
 	encoded *[2][]*message.Message
@@ -67,6 +69,7 @@ func (f Feed) Project(t testing.TB, store projections.Store, maxBatch int) {
 	p, err := projections.NewProjector(ctx, store, projections.ProjectorConfig{
 		MaxBatch:     maxBatch,
 		RetryBackoff: f.RetryBackoff,
+		Pipeline:     f.Pipeline,
 		RegistryEnd:  func(context.Context) (eventlog.Positions, error) { return registryEnd, nil },
 	}, nil)
 	if err != nil {

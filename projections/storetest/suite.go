@@ -22,10 +22,12 @@ type Opener func(t *testing.T) projections.Store
 // Run runs the whole suite against the store.
 func Run(t *testing.T, open Opener) {
 	t.Run("Samples", func(t *testing.T) { testSamples(t, open) })
-	t.Run("GeneratedDataSet", func(t *testing.T) { testGenerated(t, open, 1, 3000, 0) })
-	t.Run("GeneratedDataSetInSmallBatches", func(t *testing.T) { testGenerated(t, open, 2, 1000, 7) })
+	t.Run("GeneratedDataSet", func(t *testing.T) { testGenerated(t, open, 1, 3000, 0, false) })
+	t.Run("GeneratedDataSetInSmallBatches", func(t *testing.T) { testGenerated(t, open, 2, 1000, 7, false) })
+	t.Run("GeneratedDataSetPipelined", func(t *testing.T) { testGenerated(t, open, 6, 1000, 7, true) })
 	t.Run("RedeliveryAndRestart", func(t *testing.T) { testRedelivery(t, open) })
-	t.Run("FailedCommits", func(t *testing.T) { testFailedCommits(t, open) })
+	t.Run("FailedCommits", func(t *testing.T) { testFailedCommits(t, open, false) })
+	t.Run("FailedCommitsPipelined", func(t *testing.T) { testFailedCommits(t, open, true) })
 }
 
 func queries(store projections.Store) *projections.Queries { return &projections.Queries{Store: store} }
@@ -82,10 +84,11 @@ func testSamples(t *testing.T, open Opener) {
 	}
 }
 
-func testGenerated(t *testing.T, open Opener, seed uint64, orders, maxBatch int) {
+func testGenerated(t *testing.T, open Opener, seed uint64, orders, maxBatch int, pipeline bool) {
 	store := open(t)
 	defer store.Close()
 	ds := Generate(seed, orders)
+	ds.Pipeline = pipeline
 	ds.Project(t, store, maxBatch)
 	CheckReference(t, queries(store), ds.Want)
 }
@@ -128,15 +131,15 @@ func (s *failingStore) Commit(ctx context.Context, b *projections.Batch) error {
 	return s.Store.Commit(ctx, b)
 }
 
-// testFailedCommits projects in small batches (the projector prepares each
-// on top of the one committing) while commits fail, cleanly or after
-// landing: every failed batch and the one prepared on it are prepared
-// again, and nothing is lost or counted twice.
-func testFailedCommits(t *testing.T, open Opener) {
+// testFailedCommits projects in small batches while commits fail, cleanly
+// or after landing: every failed batch (and, pipelined, the one prepared on
+// top of it) is prepared again, and nothing is lost or counted twice.
+func testFailedCommits(t *testing.T, open Opener, pipeline bool) {
 	store := &failingStore{Store: open(t)}
 	defer store.Close()
 	ds := Generate(4, 800)
 	ds.RetryBackoff = time.Millisecond
+	ds.Pipeline = pipeline
 	ds.Project(t, store, 40)
 	if store.failed.Load() < 10 {
 		t.Fatalf("only %d of %d commits failed; the test needs more", store.failed.Load(), store.commits.Load())
