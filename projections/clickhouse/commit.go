@@ -41,14 +41,23 @@ func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 		s.lines.reset()
 		return fmt.Errorf("commit batch %d: %w", n, err)
 	}
-	if err := s.send(ctx, checkpointRow(b.Consumer, b.Positions, n, s.w.writer), n); err != nil {
+	if err := s.send(ctx, checkpointRow(b.Consumer, b.Positions, n, s.w.writer, s.w.fold), n); err != nil {
 		s.lines.reset()
 		return fmt.Errorf("commit batch %d: checkpoint: %w", n, err)
 	}
 	s.lines.committed(b.Lines, rows.stored)
 	s.w.ready, s.w.attempted = true, 0
 	s.w.committed, s.w.lastWriter = n, s.w.writer
+	s.w.lastConsumer, s.w.lastPositions = b.Consumer, b.Positions.Clone()
+	s.w.rollupRows += rows.rollupRows
 	s.snapshots.markStored(rows.hashes)
+	if s.foldDue() {
+		// The batch is committed whatever becomes of the fold: a failed
+		// fold is cleaned up by the next commit, like a failed commit.
+		if err := s.foldLocked(ctx); err != nil {
+			s.logFoldError(err)
+		}
+	}
 	return nil
 }
 
@@ -91,7 +100,7 @@ func (s *Store) sendAll(ctx context.Context, inserts []*insert, batch uint64) er
 	return first
 }
 
-func checkpointRow(consumer string, positions eventlog.Positions, batch uint64, writer string) *insert {
+func checkpointRow(consumer string, positions eventlog.Positions, batch uint64, writer string, fold uint64) *insert {
 	parts := make([]int32, 0, len(positions))
 	for p := range positions {
 		parts = append(parts, p)
@@ -103,9 +112,9 @@ func checkpointRow(consumer string, positions eventlog.Positions, batch uint64, 
 	}
 	return &insert{
 		table:   "checkpoints",
-		columns: []string{"consumer", "batch", "partitions", "offsets", "writer", "committed_at"},
+		columns: []string{"consumer", "batch", "partitions", "offsets", "writer", "committed_at", "fold"},
 		parts: []part{&col[string]{consumer}, &col[uint64]{batch}, &col[[]int32]{parts}, &col[[]int64]{offsets},
-			&col[string]{writer}, &col[time.Time]{time.Now()}},
+			&col[string]{writer}, &col[time.Time]{time.Now()}, &col[uint64]{fold}},
 	}
 }
 

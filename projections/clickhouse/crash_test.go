@@ -92,7 +92,7 @@ func TestInterruptedCommit(t *testing.T) {
 		crash bool   // the process dies instead of retrying
 	}{
 		{"LedgerRetried", "ledger", false, false},
-		{"SalesDailyThenCrash", "sales_daily", false, true},
+		{"SalesRollupThenCrash", "sales_rollup", false, true},
 		{"CheckpointRetried", "checkpoints", false, false},
 		{"CheckpointThenCrash", "checkpoints", false, true},
 		{"CheckpointAnswerLost", "checkpoints", true, false},

@@ -99,3 +99,22 @@ func getenv(key, fallback string) string {
 	}
 	return fallback
 }
+
+// waitMutations waits until the mutations of the config's database are done.
+func waitMutations(t testing.TB, cfg clickhouse.Config) {
+	t.Helper()
+	conn := adminConn(t, cfg.DSN)
+	for deadline := time.Now().Add(time.Minute); ; {
+		var pending uint64
+		if err := conn.QueryRow(context.Background(), "SELECT count() FROM system.mutations WHERE database = '"+cfg.Database+"' AND is_done = 0").Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d mutations of %s not done after a minute", pending, cfg.Database)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

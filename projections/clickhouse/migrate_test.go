@@ -10,13 +10,14 @@ import (
 	"github.com/loquat-dev/loquat/eventlog"
 	"github.com/loquat-dev/loquat/projections"
 	"github.com/loquat-dev/loquat/projections/clickhouse"
+	"github.com/loquat-dev/loquat/projections/storetest"
 )
 
 func TestMigrations(t *testing.T) {
 	first, cfg := openStore(t)
 	defer first.Close()
-	if got := clickhouse.AppliedMigrations(first); !reflect.DeepEqual(got, []int{1}) {
-		t.Errorf("first open applied %v, want [1]", got)
+	if got := clickhouse.AppliedMigrations(first); !reflect.DeepEqual(got, []int{1, 2}) {
+		t.Errorf("first open applied %v, want [1 2]", got)
 	}
 	second := mustOpen(t, cfg)
 	defer second.Close()
@@ -27,15 +28,15 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, []int{1}) {
-		t.Errorf("schema_migrations lists %v, want [1]", got)
+	if !reflect.DeepEqual(got, []int{1, 2}) {
+		t.Errorf("schema_migrations lists %v, want [1 2]", got)
 	}
 	var rows uint64
 	if err := adminConn(t, cfg.DSN).QueryRow(context.Background(), "SELECT count() FROM "+cfg.Database+".schema_migrations").Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 1 {
-		t.Errorf("schema_migrations has %d rows, want 1", rows)
+	if rows != 2 {
+		t.Errorf("schema_migrations has %d rows, want 2", rows)
 	}
 	var tables uint64
 	if err := adminConn(t, cfg.DSN).QueryRow(context.Background(), "SELECT count() FROM system.tables WHERE database = '"+cfg.Database+"'").Scan(&tables); err != nil {
@@ -43,6 +44,51 @@ func TestMigrations(t *testing.T) {
 	}
 	if want := len(clickhouse.Tables()); int(tables) != want {
 		t.Errorf("%d tables, want %d", tables, want)
+	}
+}
+
+// TestMigrationFromSchema1 turns a projected read model back into schema 1
+// (the rollup in sales_daily, no fold in the checkpoints, version 2 not
+// recorded) and opens it: migration 2 copies the rollup into generation 0,
+// every answer is as before, and projecting goes on (folding generation 0).
+func TestMigrationFromSchema1(t *testing.T) {
+	s, cfg := openStore(t)
+	ds := storetest.Generate(41, 800)
+	half := ds.Feed
+	half.Events = half.Events[:len(half.Events)/2]
+	half.Project(t, s, 100)
+	before := view(t, s)
+	s.Close()
+
+	ctx := context.Background()
+	conn := adminConn(t, cfg.DSN)
+	db := cfg.Database + "."
+	for _, stmt := range []string{
+		"INSERT INTO " + db + "sales_daily SELECT day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id, sales_fen, refunds_fen, batch FROM " + db + "sales_rollup",
+		"DROP TABLE " + db + "sales_rollup",
+		"ALTER TABLE " + db + "checkpoints DROP COLUMN fold",
+		"ALTER TABLE " + db + "schema_migrations DELETE WHERE version = 2",
+	} {
+		if err := conn.Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	waitMutations(t, cfg)
+
+	cfg.FoldMinRows = 200 // and fold generation 0 on the way
+	s = mustOpen(t, cfg)
+	defer s.Close()
+	if got := clickhouse.AppliedMigrations(s); !reflect.DeepEqual(got, []int{2}) {
+		t.Fatalf("opening a schema 1 read model applied %v, want [2]", got)
+	}
+	if after := view(t, s); after != before {
+		t.Errorf("after migration 2:\n%s\nbefore:\n%s", after, before)
+	}
+	// It goes on from there.
+	ds.Project(t, s, 50)
+	storetest.CheckReference(t, &projections.Queries{Store: s, Now: now}, ds.Want)
+	if gens, _ := rollupState(t, cfg); len(gens) == 0 || gens[len(gens)-1] == "0" {
+		t.Errorf("generation 0 was never folded (generations %v)", gens)
 	}
 }
 

@@ -95,18 +95,18 @@ func (d *dims) target(dim projections.Dim) any {
 	}
 }
 
-// Sales sums sales_daily by the query's dimensions.
+// Sales sums sales_rollup by the query's dimensions.
 func (s *Store) Sales(ctx context.Context, q projections.SalesQuery) ([]projections.SalesRow, error) {
 	cols, err := groupColumns(q.GroupBy)
 	if err != nil {
 		return nil, err
 	}
-	vis, err := s.visible(ctx)
+	vis, err := s.visibleRollup(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sales: %w", err)
 	}
 	sel := append(slices.Clone(cols), "toInt64(sum(sales_fen))", "toInt64(sum(refunds_fen))")
-	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.t("sales_daily") +
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.t("sales_rollup") +
 		" WHERE " + vis + where(q, true) + groupBy(cols)
 	var out []projections.SalesRow
 	err = s.query(ctx, query, func(r driver.Rows) error {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/loquat-dev/loquat/eventlog"
 )
 
 // writerState is what the store knows of its own commits; guarded by writeMu.
@@ -23,6 +25,14 @@ type writerState struct {
 	attempted uint64
 	// broken is a sticky error: another writer took over the tables.
 	broken error
+
+	// fold is the sales_rollup generation of the last checkpoint (see
+	// fold.go); rollupRows counts the generation's rows, foldRows the rows
+	// its fold wrote. lastConsumer and lastPositions are the last commit's,
+	// which a fold's checkpoint repeats.
+	fold, rollupRows, foldRows uint64
+	lastConsumer               string
+	lastPositions              eventlog.Positions
 }
 
 // prepareCommit makes the store ready for its next commit (under writeMu):
@@ -41,7 +51,7 @@ func (s *Store) prepareCommit(ctx context.Context) error {
 			return err
 		}
 	}
-	batch, writer, err := s.lastCheckpoint(ctx)
+	batch, writer, fold, err := s.lastCheckpoint(ctx)
 	if err != nil {
 		return err
 	}
@@ -63,21 +73,26 @@ func (s *Store) prepareCommit(ctx context.Context) error {
 	if err := s.deleteAfter(ctx, batch); err != nil {
 		return err
 	}
+	if fold != s.w.fold || s.w.rollupRows == 0 {
+		s.w.fold = fold
+		if s.w.rollupRows, s.w.foldRows, err = s.countRollup(ctx, fold); err != nil {
+			return err
+		}
+	}
 	s.w.ready = true
 	return nil
 }
 
-// lastCheckpoint reads the last committed batch and its writer (0, "" when none).
-func (s *Store) lastCheckpoint(ctx context.Context) (uint64, string, error) {
-	var batch uint64
-	var writer string
-	err := s.query(ctx, `SELECT batch, writer FROM `+s.t("checkpoints")+` ORDER BY batch DESC LIMIT 1`, func(r driver.Rows) error {
-		return r.Scan(&batch, &writer)
+// lastCheckpoint reads the last committed batch, its writer and its rollup
+// generation (0, "", 0 when none).
+func (s *Store) lastCheckpoint(ctx context.Context) (batch uint64, writer string, fold uint64, err error) {
+	err = s.query(ctx, `SELECT batch, writer, fold FROM `+s.t("checkpoints")+` ORDER BY batch DESC LIMIT 1`, func(r driver.Rows) error {
+		return r.Scan(&batch, &writer, &fold)
 	})
 	if err != nil {
-		return 0, "", fmt.Errorf("read the last checkpoint: %w", err)
+		return 0, "", 0, fmt.Errorf("read the last checkpoint: %w", err)
 	}
-	return batch, writer, nil
+	return batch, writer, fold, nil
 }
 
 // queryIDPrefix starts the query id of every insert of this store's tables.

@@ -11,7 +11,7 @@ import (
 	"github.com/loquat-dev/loquat/projections"
 )
 
-// rollupKey is one key of sales_daily.
+// rollupKey is one key of sales_rollup.
 type rollupKey struct {
 	day, platform, product, enterprise, village, livestream string
 	partyKind                                               domain.PartyKind
@@ -46,6 +46,8 @@ type batchContent struct {
 	inserts []*insert // every insert but the checkpoint
 	hashes  []string  // the listing snapshots the lines refer to
 	stored  []storedLine
+	// rollupRows is how many rows the batch adds to sales_rollup.
+	rollupRows uint64
 }
 
 // batchRows builds every insert of a batch (without the checkpoint).
@@ -110,6 +112,7 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		}
 	}
 	bt := func(n int) *col[uint64] { return new(col[uint64]).repeat(batch, n) }
+	rollup := w.rollupInsert(batch, s.w.fold)
 	inserts = append(inserts,
 		&insert{table: "listing_snapshots", columns: []string{"hash", "listing", "batch"},
 			parts: []part{&snapHash, &snapRaw, bt(len(snapHash))}},
@@ -121,11 +124,11 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 				&w.eSKU, &w.eProduct, &w.eEnterprise, &w.eVillage, &w.eLivestream, &w.eBuyer, &w.eAttributed, &w.eAmount, &w.eSign, bt(len(w.eSign))}},
 		&insert{table: "ledger", columns: []string{"platform", "order_id", "line_id", "entry_id", "party_kind", "party_id", "amount_fen", "sign", "batch"},
 			parts: []part{&w.sPlatform, &w.sOrder, &w.sLine, &w.sEntry, &w.sKind, &w.sParty, &w.sAmount, &w.sSign, bt(len(w.sSign))}},
-		w.rollupInsert(batch),
+		rollup,
 		w.livestreamInsert(batch),
 		incomeInsert(b.Income, batch),
 	)
-	return &batchContent{inserts: inserts, hashes: hashes, stored: storedLines}, nil
+	return &batchContent{inserts: inserts, hashes: hashes, stored: storedLines, rollupRows: uint64(rollup.len())}, nil
 }
 
 // byEntry splits a line's ledger rows into the groups of one entry each, in order.
@@ -197,12 +200,12 @@ func (w *lineRows) addRollup(r projections.LedgerRow, sign domain.Fen) {
 	}
 }
 
-// rollupInsert is the batch's change to sales_daily: one row per key,
+// rollupInsert is the batch's change to sales_rollup: one row per key,
 // leaving out keys whose change is nil (as the SQLite store does).
-func (w *lineRows) rollupInsert(batch uint64) *insert {
+func (w *lineRows) rollupInsert(batch, gen uint64) *insert {
 	var day, platform, product, enterprise, village, livestream, kind, party col[string]
 	var sales, refunds col[int64]
-	var bt col[uint64]
+	var bt, gn col[uint64]
 	for _, k := range w.rollupOrder {
 		d := w.rollup[k]
 		if d.sales == 0 && d.refunds == 0 {
@@ -218,11 +221,12 @@ func (w *lineRows) rollupInsert(batch uint64) *insert {
 		party.add(k.partyID)
 		sales.add(int64(d.sales))
 		refunds.add(int64(d.refunds))
+		gn.add(gen)
 		bt.add(batch)
 	}
-	return &insert{table: "sales_daily",
-		columns: []string{"day", "platform", "product", "enterprise_id", "village_id", "livestream_id", "party_kind", "party_id", "sales_fen", "refunds_fen", "batch"},
-		parts:   []part{&day, &platform, &product, &enterprise, &village, &livestream, &kind, &party, &sales, &refunds, &bt}}
+	return &insert{table: "sales_rollup",
+		columns: []string{"day", "platform", "product", "enterprise_id", "village_id", "livestream_id", "party_kind", "party_id", "sales_fen", "refunds_fen", "gen", "batch"},
+		parts:   []part{&day, &platform, &product, &enterprise, &village, &livestream, &kind, &party, &sales, &refunds, &gn, &bt}}
 }
 
 // livestreamInsert records the livestreams the batch sold through, with the

@@ -2,10 +2,12 @@ package clickhouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
@@ -121,6 +123,25 @@ var migrations = [][]string{
 			version UInt64
 		) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
 	},
+	// 2: the daily rollup by fold generation (see fold.go): sales_rollup
+	// replaces sales_daily, whose rows are copied into generation 0; the
+	// checkpoint names the generation readers read. Run again whole if cut
+	// short (the copy starts from an empty table).
+	{
+		`ALTER TABLE {checkpoints} ADD COLUMN fold UInt64 DEFAULT 0`,
+		`DROP TABLE IF EXISTS {sales_rollup}`,
+		`CREATE TABLE {sales_rollup} (
+			day String, platform String, product String, enterprise_id String, village_id String,
+			livestream_id String, party_kind String, party_id String,
+			sales_fen Int64, refunds_fen Int64,
+			gen UInt64,
+			batch UInt64
+		) ENGINE = MergeTree
+		PARTITION BY gen
+		ORDER BY (day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id, batch)`,
+		`INSERT INTO {sales_rollup} SELECT day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id,
+			sales_fen, refunds_fen, 0, batch FROM {sales_daily}`,
+	},
 }
 
 // expand replaces {name} with the qualified table names.
@@ -152,7 +173,7 @@ func (s *Store) migrate(ctx context.Context) ([]int, error) {
 	var applied []int
 	for v := top + 1; v <= len(migrations); v++ {
 		for i, stmt := range migrations[v-1] {
-			if err := s.exec(ctx, s.expand(stmt)); err != nil {
+			if err := s.exec(ctx, s.expand(stmt)); err != nil && !columnExists(stmt, err) {
 				return applied, fmt.Errorf("migration %d, statement %d: %w", v, i+1, err)
 			}
 		}
@@ -165,6 +186,17 @@ func (s *Store) migrate(ctx context.Context) ([]int, error) {
 	}
 	return applied, nil
 }
+
+// columnExists reports whether err is an ADD COLUMN's of a column that is
+// there already: 18.x has no ADD COLUMN IF NOT EXISTS, and a migration cut
+// short is applied again whole.
+func columnExists(stmt string, err error) bool {
+	var ex *clickhouse.Exception
+	return strings.Contains(stmt, " ADD COLUMN ") && errors.As(err, &ex) && ex.Code == codeDuplicateColumn
+}
+
+// codeDuplicateColumn is the server's DUPLICATE_COLUMN error code.
+const codeDuplicateColumn = 15
 
 // SchemaVersions lists the schema migrations recorded in the store, in order.
 // Two processes opening a new store at once may both apply a migration (its

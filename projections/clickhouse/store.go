@@ -44,6 +44,11 @@ type Config struct {
 	// ClickHouse only lines it does not hold. Default 1,000,000; negative:
 	// no cache, every batch reads its orders' lines from ClickHouse.
 	LineCacheLines int
+	// FoldMinRows is how many rows the daily rollup's current generation
+	// holds before a commit folds it (see fold.go); it is folded again
+	// once it holds twice what its fold wrote. Default 100,000; negative:
+	// never fold.
+	FoldMinRows int
 	// CleanupTimeout bounds how long a commit waits for the rows of an
 	// earlier, failed commit to be deleted before it gives up (and the
 	// projector retries). Default 5 minutes.
@@ -67,6 +72,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.LineCacheLines == 0 {
 		c.LineCacheLines = 1_000_000
+	}
+	if c.FoldMinRows == 0 {
+		c.FoldMinRows = 100_000
 	}
 }
 
@@ -212,13 +220,13 @@ var tables = []string{
 	"schema_migrations", "checkpoints",
 	"district", "villages", "households", "enterprises", "listings",
 	"lines", "listing_snapshots", "entries", "ledger", "sales_daily", "livestreams", "income",
-	"dead_letters",
+	"dead_letters", "sales_rollup",
 }
 
 // batchedTables are the tables whose rows carry the batch that wrote them.
 var batchedTables = []string{
 	"district", "villages", "households", "enterprises", "listings",
-	"lines", "listing_snapshots", "entries", "ledger", "sales_daily", "livestreams", "income",
+	"lines", "listing_snapshots", "entries", "ledger", "sales_daily", "sales_rollup", "livestreams", "income",
 	"checkpoints",
 }
 
@@ -249,13 +257,31 @@ func (s *Store) t(name string) string {
 // a query that locks two tables can deadlock with the RENAME of a rebuild
 // swap on older servers (18.x takes the tables' locks in name order).
 func (s *Store) visible(ctx context.Context) (string, error) {
-	var batch uint64
-	if err := s.query(ctx, `SELECT max(batch) FROM `+s.t("checkpoints"), func(r driver.Rows) error {
-		return r.Scan(&batch)
-	}); err != nil {
-		return "", fmt.Errorf("read the committed batch: %w", err)
+	batch, _, err := s.committedState(ctx)
+	if err != nil {
+		return "", err
 	}
 	return fmt.Sprintf("batch <= %d", batch), nil
+}
+
+// visibleRollup is visible for sales_rollup: the committed batches of the
+// generation the last checkpoint names (see fold.go).
+func (s *Store) visibleRollup(ctx context.Context) (string, error) {
+	batch, gen, err := s.committedState(ctx)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("gen = %d AND batch <= %d", gen, batch), nil
+}
+
+// committedState reads the last committed batch and its rollup generation.
+func (s *Store) committedState(ctx context.Context) (batch, gen uint64, err error) {
+	if err := s.query(ctx, `SELECT max(batch), argMax(fold, batch) FROM `+s.t("checkpoints"), func(r driver.Rows) error {
+		return r.Scan(&batch, &gen)
+	}); err != nil {
+		return 0, 0, fmt.Errorf("read the committed batch: %w", err)
+	}
+	return batch, gen, nil
 }
 
 // Close closes the connections. Safe to call twice.
