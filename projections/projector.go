@@ -1,10 +1,12 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -592,13 +594,65 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 			// to the registry topic.
 		}
 	}
+	after := make(map[domain.LineKey][]LedgerRow, len(touched))
+	var changedOrders []OrderRef
+	changed := map[OrderRef]bool{}
 	for _, k := range touched {
 		w := lines[k]
-		retract, add := diffLedger(w.before, LedgerRows(&w.state))
+		rows := LedgerRows(&w.state)
+		retract, add := diffLedger(w.before, rows)
 		b.Lines = append(b.Lines, LineChange{State: w.state, Retract: retract, Add: add})
 		pr.lines[k] = w.state
+		after[k] = rows
+		if ref := (OrderRef{k.Platform, k.OrderID}); (len(retract) > 0 || len(add) > 0) && !changed[ref] {
+			changed[ref] = true
+			changedOrders = append(changedOrders, ref)
+		}
 	}
+	b.Orders = orderChanges(changedOrders, changed, lines, after)
 	return nil
+}
+
+// orderChanges lists the entries of every line of each changed order,
+// before the batch and after it (after holds the touched lines' rows).
+func orderChanges(orders []OrderRef, changed map[OrderRef]bool, lines map[domain.LineKey]*lineWork, after map[domain.LineKey][]LedgerRow) []OrderChange {
+	if len(orders) == 0 {
+		return nil
+	}
+	byOrder := make(map[OrderRef][]domain.LineKey, len(orders))
+	for k := range lines {
+		ref := OrderRef{k.Platform, k.OrderID}
+		if changed[ref] {
+			byOrder[ref] = append(byOrder[ref], k)
+		}
+	}
+	out := make([]OrderChange, 0, len(orders))
+	for _, ref := range orders {
+		keys := byOrder[ref]
+		slices.SortFunc(keys, func(a, b domain.LineKey) int { return cmp.Compare(a.LineID, b.LineID) })
+		c := OrderChange{Platform: ref.Platform, OrderID: ref.OrderID}
+		for _, k := range keys {
+			w := lines[k]
+			c.Before = appendEntries(c.Before, w.before)
+			if rows, ok := after[k]; ok {
+				c.After = appendEntries(c.After, rows)
+			} else {
+				c.After = appendEntries(c.After, w.before)
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// appendEntries appends the first row of each entry of a line's rows.
+func appendEntries(out, rows []LedgerRow) []LedgerRow {
+	for i, r := range rows {
+		if i == 0 || r.EntryID != rows[i-1].EntryID {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // advance records a committed batch: the registry it applied (taking the

@@ -79,7 +79,7 @@ func (q *Queries) Overview(ctx context.Context, p Period) (Overview, error) {
 			f.Orders = o.Orders
 		}
 	}
-	total, err := q.Store.Orders(ctx, SalesQuery{Period: p})
+	total, err := q.Store.Orders(ctx, SalesQuery{Period: p, WithRefunded: true})
 	if err != nil {
 		return out, err
 	}
@@ -547,7 +547,7 @@ func (q *Queries) livestream(ctx context.Context, info LivestreamInfo, p Period,
 	for _, r := range sales {
 		s.add(r.SalesFen, r.RefundsFen)
 	}
-	orders, err := q.Store.Orders(ctx, SalesQuery{Period: p, LivestreamID: info.ID})
+	orders, err := q.Store.Orders(ctx, SalesQuery{Period: p, LivestreamID: info.ID, WithBuyers: true})
 	if err != nil {
 		return s, err
 	}

@@ -55,7 +55,23 @@ type Batch struct {
 	// Registry holds registry events to upsert, in log order.
 	Registry []domain.Event
 	Lines    []LineChange
-	Income   []IncomeRecord
+	// Orders are the changes of Lines again, order by order, for a store
+	// that keeps order counts aggregated as it writes (ClickHouse).
+	Orders []OrderChange
+	Income []IncomeRecord
+}
+
+// OrderChange is how a batch changes one order: the live entries of all of
+// the order's lines before and after it, one row per entry (the party
+// fields of the first share; the entry's other fields are the same for
+// every share). Counting an order per group is counting whether it has a
+// live entry in the group, which needs all of its lines, not only the
+// lines the batch changed.
+type OrderChange struct {
+	Platform string
+	OrderID  string
+	Before   []LedgerRow
+	After    []LedgerRow
 }
 
 // Empty reports whether the batch writes nothing but positions.
@@ -150,6 +166,11 @@ type SalesQuery struct {
 	PartyKind    domain.PartyKind
 	PartyID      string
 	GroupBy      []Dim
+	// WithRefunded and WithBuyers ask Orders for RefundedOrders and Buyers;
+	// a store may leave them 0 when not asked (counting them can cost it a
+	// scan of the period's entries), or fill them anyway.
+	WithRefunded bool
+	WithBuyers   bool
 }
 
 // SalesRow is one group of a SalesQuery; dimensions not grouped are empty.

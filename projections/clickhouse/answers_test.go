@@ -170,9 +170,18 @@ func answers(t *testing.T, q *projections.Queries) map[string]any {
 		rows, err := q.Store.Sales(ctx, projections.SalesQuery{GroupBy: g})
 		put(fmt.Sprintf("sales by %v", g), rows, err)
 	}
-	for _, g := range [][]projections.Dim{{projections.DimDay, projections.DimPlatform, projections.DimEnterprise, projections.DimVillage, projections.DimLivestream}, nil} {
-		rows, err := q.Store.Orders(ctx, projections.SalesQuery{GroupBy: g})
-		put(fmt.Sprintf("orders by %v", g), rows, err)
+	// Every grouping ClickHouse keeps order counts for, and one it does
+	// not (counted from the entries), with every count asked for.
+	d := projections.DimDay
+	for _, g := range [][]projections.Dim{
+		{d, projections.DimPlatform, projections.DimEnterprise, projections.DimVillage, projections.DimLivestream}, nil,
+		{d}, {projections.DimPlatform}, {d, projections.DimEnterprise}, {projections.DimVillage},
+		{d, projections.DimLivestream}, {projections.DimEnterprise, projections.DimLivestream},
+	} {
+		for _, p := range periods[:2] {
+			rows, err := q.Store.Orders(ctx, projections.SalesQuery{Period: p, GroupBy: g, WithRefunded: true, WithBuyers: true})
+			put(fmt.Sprintf("orders by %v in %v", g, p), rows, err)
+		}
 	}
 	return out
 }

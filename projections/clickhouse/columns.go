@@ -13,6 +13,8 @@ type part interface {
 	// rows returns rows [from, to) as the slice the driver appends.
 	rows(from, to int) any
 	len() int
+	// pick returns the rows at the indexes, as a new part.
+	pick(idx []int) part
 }
 
 // col is a column of T.
@@ -21,6 +23,13 @@ type col[T any] []T
 func (c *col[T]) add(v T)               { *c = append(*c, v) }
 func (c *col[T]) rows(from, to int) any { return []T((*c)[from:to]) }
 func (c *col[T]) len() int              { return len(*c) }
+func (c *col[T]) pick(idx []int) part {
+	out := make(col[T], len(idx))
+	for i, j := range idx {
+		out[i] = (*c)[j]
+	}
+	return &out
+}
 func (c *col[T]) repeat(v T, n int) *col[T] { // fill up to n rows with v
 	for len(*c) < n {
 		*c = append(*c, v)
@@ -33,6 +42,15 @@ type insert struct {
 	table   string
 	columns []string
 	parts   []part
+}
+
+// pick returns an insert of the rows at the indexes into another table.
+func (in *insert) pick(table string, idx []int) *insert {
+	parts := make([]part, len(in.parts))
+	for i, p := range in.parts {
+		parts[i] = p.pick(idx)
+	}
+	return &insert{table: table, columns: in.columns, parts: parts}
 }
 
 func (in *insert) len() int {

@@ -10,30 +10,31 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
-// Folding the daily rollup.
+// Folding the daily rollups (sales_rollup and order_counts).
 //
-// Every commit adds its change of money per key to sales_rollup, one row per
-// key per commit, and readers sum the rows. The rows cannot be merged away
+// Every commit adds its change of money per key to sales_rollup, and of
+// order counts to order_counts, one row per key per commit, and readers sum
+// the rows. The rows cannot be merged away
 // by the server (a SummingMergeTree could fold a failed commit's row into
 // committed ones before it is cleaned up), so without more the table grows
 // with every commit, and so does every query's work.
 //
-// A fold is a commit of its own, number n, that writes no events: one
-// INSERT … SELECT on the server sums the visible rows of the current
-// generation g (gen = g AND batch < n) into one row per key, with gen = n
-// and batch = n, and its checkpoint (the last commit's positions again)
+// A fold is a commit of its own, number n, that writes no events: an
+// INSERT … SELECT per table on the server sums the visible rows of the
+// current generation g (gen = g AND batch < n) into one row per key, with
+// gen = n and batch = n, and its checkpoint (the last commit's positions again)
 // names n as the generation. Readers read gen = (the last checkpoint's
 // fold) AND batch <= (the last checkpoint's batch): the folded rows and the
 // commits after them, which carry gen = n. Until the fold's checkpoint is
 // in, readers keep reading generation g, which is complete; a fold cut
 // short leaves rows of a batch after the committed one, which the next
-// commit deletes like any failed commit's. The table is partitioned by gen,
+// commit deletes like any failed commit's. The tables are partitioned by gen,
 // so the generations before the previous one are dropped whole (DROP
 // PARTITION, no mutation); the previous one is kept for readers that read
 // the checkpoint just before the fold landed.
 //
-// A fold runs after a commit once the generation holds FoldMinRows rows and
-// twice the rows its own fold wrote, so each row is folded a bounded number
+// A fold runs after a commit once the generation holds FoldMinRows rows of
+// sales_rollup (the larger table) and twice the rows its own fold wrote, so each row is folded a bounded number
 // of times, and the table stays within about twice its folded size.
 
 // foldDue reports whether the current generation is due for a fold.
@@ -62,6 +63,15 @@ func (s *Store) foldLocked(ctx context.Context) error {
 		s.t("sales_rollup"), rollupKeyColumns, rollupKeyColumns, n, n, s.t("sales_rollup"), from, s.w.committed, rollupKeyColumns))
 	if err != nil {
 		return fmt.Errorf("fold generation %d of sales_rollup: %w", from, err)
+	}
+	id = fmt.Sprintf("%s%d:fold:%s", s.queryIDPrefix(), n, randomID())
+	qctx = clickhouse.Context(ctx, clickhouse.WithQueryID(id))
+	err = s.exec(qctx, fmt.Sprintf(`INSERT INTO %s (%s, orders, gen, batch)
+		SELECT %s, toInt64(sum(orders)) AS n, %d, %d
+		FROM %s WHERE gen = %d AND batch <= %d GROUP BY %s HAVING n != 0`,
+		s.t("order_counts"), orderCountKey, orderCountKey, n, n, s.t("order_counts"), from, s.w.committed, orderCountKey))
+	if err != nil {
+		return fmt.Errorf("fold generation %d of order_counts: %w", from, err)
 	}
 	if s.insertHook != nil {
 		if err := s.insertHook(ctx, "fold", true); err != nil {
@@ -100,14 +110,24 @@ func (s *Store) countRollup(ctx context.Context, gen uint64) (rows, folded uint6
 	return rows, folded, nil
 }
 
-// dropGenerationsBefore drops the partitions of sales_rollup older than gen.
+// dropGenerationsBefore drops the partitions of sales_rollup and
+// order_counts older than gen.
 func (s *Store) dropGenerationsBefore(ctx context.Context, gen uint64) error {
+	for _, table := range []string{"sales_rollup", "order_counts"} {
+		if err := s.dropTableGenerationsBefore(ctx, table, gen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) dropTableGenerationsBefore(ctx context.Context, table string, gen uint64) error {
 	s.namesMu.RLock()
-	table := s.prefix + "sales_rollup"
+	name := s.prefix + table
 	s.namesMu.RUnlock()
 	var old []string
 	err := s.query(ctx, fmt.Sprintf(`SELECT DISTINCT partition FROM system.parts WHERE database = %s AND table = %s AND active`,
-		lit(s.cfg.Database), lit(table)), func(r driver.Rows) error {
+		lit(s.cfg.Database), lit(name)), func(r driver.Rows) error {
 		var p string
 		if err := r.Scan(&p); err != nil {
 			return err
@@ -123,7 +143,7 @@ func (s *Store) dropGenerationsBefore(ctx context.Context, gen uint64) error {
 	}
 	slices.Sort(old)
 	for _, p := range old {
-		if err := s.exec(ctx, fmt.Sprintf(`ALTER TABLE %s DROP PARTITION %s`, s.t("sales_rollup"), p)); err != nil {
+		if err := s.exec(ctx, fmt.Sprintf(`ALTER TABLE %s DROP PARTITION %s`, s.t(table), p)); err != nil {
 			return fmt.Errorf("drop rollup generation %s: %w", p, err)
 		}
 	}

@@ -16,8 +16,8 @@ import (
 func TestMigrations(t *testing.T) {
 	first, cfg := openStore(t)
 	defer first.Close()
-	if got := clickhouse.AppliedMigrations(first); !reflect.DeepEqual(got, []int{1, 2}) {
-		t.Errorf("first open applied %v, want [1 2]", got)
+	if got := clickhouse.AppliedMigrations(first); !reflect.DeepEqual(got, []int{1, 2, 3, 4}) {
+		t.Errorf("first open applied %v, want [1 2 3 4]", got)
 	}
 	second := mustOpen(t, cfg)
 	defer second.Close()
@@ -28,15 +28,15 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, []int{1, 2}) {
-		t.Errorf("schema_migrations lists %v, want [1 2]", got)
+	if !reflect.DeepEqual(got, []int{1, 2, 3, 4}) {
+		t.Errorf("schema_migrations lists %v, want [1 2 3 4]", got)
 	}
 	var rows uint64
 	if err := adminConn(t, cfg.DSN).QueryRow(context.Background(), "SELECT count() FROM "+cfg.Database+".schema_migrations").Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 2 {
-		t.Errorf("schema_migrations has %d rows, want 2", rows)
+	if rows != 4 {
+		t.Errorf("schema_migrations has %d rows, want 4", rows)
 	}
 	var tables uint64
 	if err := adminConn(t, cfg.DSN).QueryRow(context.Background(), "SELECT count() FROM system.tables WHERE database = '"+cfg.Database+"'").Scan(&tables); err != nil {
@@ -48,8 +48,10 @@ func TestMigrations(t *testing.T) {
 }
 
 // TestMigrationFromSchema1 turns a projected read model back into schema 1
-// (the rollup in sales_daily, no fold in the checkpoints, version 2 not
-// recorded) and opens it: migration 2 copies the rollup into generation 0,
+// (the rollup in sales_daily, no fold in the checkpoints, no order counts,
+// no livestream entries, versions 2 to 4 not recorded) and opens it:
+// migration 2 copies the rollup into generation 0, migration 3 counts the
+// orders from the entries, migration 4 copies the livestreams' entries,
 // every answer is as before, and projecting goes on (folding generation 0).
 func TestMigrationFromSchema1(t *testing.T) {
 	s, cfg := openStore(t)
@@ -66,8 +68,10 @@ func TestMigrationFromSchema1(t *testing.T) {
 	for _, stmt := range []string{
 		"INSERT INTO " + db + "sales_daily SELECT day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id, sales_fen, refunds_fen, batch FROM " + db + "sales_rollup",
 		"DROP TABLE " + db + "sales_rollup",
+		"DROP TABLE " + db + "order_counts",
+		"DROP TABLE " + db + "livestream_entries",
 		"ALTER TABLE " + db + "checkpoints DROP COLUMN fold",
-		"ALTER TABLE " + db + "schema_migrations DELETE WHERE version = 2",
+		"ALTER TABLE " + db + "schema_migrations DELETE WHERE version >= 2",
 	} {
 		if err := conn.Exec(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -78,8 +82,8 @@ func TestMigrationFromSchema1(t *testing.T) {
 	cfg.FoldMinRows = 200 // and fold generation 0 on the way
 	s = mustOpen(t, cfg)
 	defer s.Close()
-	if got := clickhouse.AppliedMigrations(s); !reflect.DeepEqual(got, []int{2}) {
-		t.Fatalf("opening a schema 1 read model applied %v, want [2]", got)
+	if got := clickhouse.AppliedMigrations(s); !reflect.DeepEqual(got, []int{2, 3, 4}) {
+		t.Fatalf("opening a schema 1 read model applied %v, want [2 3 4]", got)
 	}
 	if after := view(t, s); after != before {
 		t.Errorf("after migration 2:\n%s\nbefore:\n%s", after, before)

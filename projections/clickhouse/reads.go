@@ -141,10 +141,23 @@ func (s *Store) Sales(ctx context.Context, q projections.SalesQuery) ([]projecti
 // and summed. Grouping all of them instead costs the server most of an
 // order count's time. An entry's attributes never change, so the filter
 // may come before the grouping.
-func (s *Store) liveEntries(vis string, columns []string, filter string) string {
+//
+// A filter on one livestream reads livestream_entries, the same rows sorted
+// by livestream, instead of scanning every entry.
+func (s *Store) liveEntries(vis string, columns []string, filter string, livestream string) string {
+	table := s.t("entries")
+	if livestream != "" {
+		table = s.t("livestream_entries")
+		filter += " AND livestream_id = " + lit(livestream)
+	}
 	key := []string{"platform", "order_id", "line_id", "entry_id"}
-	keyTuple := "(" + strings.Join(key, ", ") + ")"
-	retracted := "(SELECT " + strings.Join(key, ", ") + " FROM " + s.t("entries") + " WHERE " + vis + filter + " AND sign < 0)"
+	// Entries are split by a hash of their key: a hash shared with a
+	// retracted entry only sends an entry to the grouped part, which is
+	// exact for any entry, so the split needs no exact key, and a set of
+	// hashes costs the server a third of a set of string tuples. The
+	// filter holds for all of an entry's rows alike.
+	keyTuple := "cityHash64(" + strings.Join(key, ", ") + ")"
+	retracted := "(SELECT " + keyTuple + " FROM " + table + " WHERE " + vis + filter + " AND sign < 0)"
 	group := slices.Clone(key)
 	var plain, summed []string
 	for _, c := range columns {
@@ -159,56 +172,11 @@ func (s *Store) liveEntries(vis string, columns []string, filter string) string 
 		plain = append(plain, c)
 		summed = append(summed, c)
 	}
-	return "(SELECT " + strings.Join(plain, ", ") + " FROM " + s.t("entries") +
+	return "(SELECT " + strings.Join(plain, ", ") + " FROM " + table +
 		" WHERE " + vis + filter + " AND sign > 0 AND " + keyTuple + " NOT IN " + retracted +
-		" UNION ALL SELECT " + strings.Join(summed, ", ") + " FROM " + s.t("entries") +
+		" UNION ALL SELECT " + strings.Join(summed, ", ") + " FROM " + table +
 		" WHERE " + vis + filter + " AND " + keyTuple + " IN " + retracted +
 		" GROUP BY " + strings.Join(group, ", ") + " HAVING sum(sign) > 0)"
-}
-
-// Orders counts distinct orders and buyers in the live ledger entries by dimensions.
-func (s *Store) Orders(ctx context.Context, q projections.SalesQuery) ([]projections.OrderRow, error) {
-	for _, d := range q.GroupBy {
-		if d == projections.DimPartyKind || d == projections.DimPartyID || d == projections.DimProduct {
-			return nil, fmt.Errorf("orders cannot be grouped by %q", d)
-		}
-	}
-	cols, err := groupColumns(q.GroupBy)
-	if err != nil {
-		return nil, err
-	}
-	vis, err := s.visible(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("orders: %w", err)
-	}
-	inner := append([]string{"platform", "order_id", "kind", "buyer_ref"}, cols...)
-	sel := append(slices.Clone(cols),
-		// Over tuples, not concatenated strings (the server builds no
-		// strings); a buyer is (platform, buyer), an order without a buyer
-		// id its own buyer (platform, "", order).
-		`toInt64(uniqExactIf(platform, order_id, kind = 'sale'))`,
-		`toInt64(uniqExactIf(platform, order_id, kind = 'refund'))`,
-		`toInt64(uniqExactIf(platform, buyer_ref, if(buyer_ref != '', '', order_id), kind = 'sale'))`)
-	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.liveEntries(vis, inner, where(q, false)) + groupBy(cols)
-	var out []projections.OrderRow
-	err = s.query(ctx, query, func(r driver.Rows) error {
-		var d dims
-		var row projections.OrderRow
-		dest := make([]any, 0, len(sel))
-		for _, dim := range q.GroupBy {
-			dest = append(dest, d.target(dim))
-		}
-		if err := r.Scan(append(dest, &row.Orders, &row.RefundedOrders, &row.Buyers)...); err != nil {
-			return err
-		}
-		row.Day, row.Platform, row.EnterpriseID, row.VillageID, row.LivestreamID = d.day, d.platform, d.enterprise, d.village, d.livestream
-		out = append(out, row)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("orders: %w", err)
-	}
-	return out, nil
 }
 
 // Income sums recorded income per household in the period.
@@ -245,7 +213,7 @@ func (s *Store) LivestreamMinutes(ctx context.Context, id string) ([]projections
 	}
 	query := `SELECT minute, toInt64(uniqExactIf(order_id, kind = 'sale')),
 			toInt64(sumIf(amount, kind = 'sale')), toInt64(-sumIf(amount, kind = 'refund'))
-		FROM ` + s.liveEntries(vis, []string{"order_id", "kind", "minute", "amount"}, " AND livestream_id = "+lit(id)) +
+		FROM ` + s.liveEntries(vis, []string{"order_id", "kind", "minute", "amount"}, "", id) +
 		` GROUP BY minute ORDER BY minute`
 	var out []projections.MinuteRow
 	err = s.query(ctx, query, func(r driver.Rows) error {
@@ -297,7 +265,7 @@ func (s *Store) UnattributedSKUs(ctx context.Context, p projections.Period) ([]p
 			toInt64(uniqExactIf(platform, order_id, line_id, kind = 'sale')),
 			toInt64(sumIf(amount, kind = 'sale')), toInt64(-sumIf(amount, kind = 'refund')),
 			min(at), max(at)
-		FROM ` + s.liveEntries(vis, []string{"platform", "order_id", "line_id", "sku_id", "product", "kind", "at", "amount"}, filter) +
+		FROM ` + s.liveEntries(vis, []string{"platform", "order_id", "line_id", "sku_id", "product", "kind", "at", "amount"}, filter, "") +
 		` GROUP BY platform, sku_id ORDER BY platform, sku_id`
 	var out []projections.UnattributedSKU
 	err = s.query(ctx, query, func(r driver.Rows) error {

@@ -113,18 +113,29 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 	}
 	bt := func(n int) *col[uint64] { return new(col[uint64]).repeat(batch, n) }
 	rollup := w.rollupInsert(batch, s.w.fold)
+	entries := &insert{table: "entries", columns: []string{"day", "platform", "order_id", "line_id", "entry_id", "kind", "at", "minute",
+		"sku_id", "product", "enterprise_id", "village_id", "livestream_id", "buyer_ref", "attributed", "amount_fen", "sign", "batch"},
+		parts: []part{&w.eDay, &w.ePlatform, &w.eOrder, &w.eLine, &w.eEntry, &w.eKind, &w.eAt, &w.eMinute,
+			&w.eSKU, &w.eProduct, &w.eEnterprise, &w.eVillage, &w.eLivestream, &w.eBuyer, &w.eAttributed, &w.eAmount, &w.eSign, bt(len(w.eSign))}}
+	// livestream_entries: the entries sold through a livestream again,
+	// sorted by livestream for the livestream queries.
+	var streamed []int
+	for i, ls := range w.eLivestream {
+		if ls != "" {
+			streamed = append(streamed, i)
+		}
+	}
 	inserts = append(inserts,
 		&insert{table: "listing_snapshots", columns: []string{"hash", "listing", "batch"},
 			parts: []part{&snapHash, &snapRaw, bt(len(snapHash))}},
 		&insert{table: "lines", columns: []string{"platform", "order_id", "line_id", "state", "batch"},
 			parts: []part{&w.lPlatform, &w.lOrder, &w.lLine, &w.lState, bt(len(w.lState))}},
-		&insert{table: "entries", columns: []string{"day", "platform", "order_id", "line_id", "entry_id", "kind", "at", "minute",
-			"sku_id", "product", "enterprise_id", "village_id", "livestream_id", "buyer_ref", "attributed", "amount_fen", "sign", "batch"},
-			parts: []part{&w.eDay, &w.ePlatform, &w.eOrder, &w.eLine, &w.eEntry, &w.eKind, &w.eAt, &w.eMinute,
-				&w.eSKU, &w.eProduct, &w.eEnterprise, &w.eVillage, &w.eLivestream, &w.eBuyer, &w.eAttributed, &w.eAmount, &w.eSign, bt(len(w.eSign))}},
+		entries,
+		entries.pick("livestream_entries", streamed),
 		&insert{table: "ledger", columns: []string{"platform", "order_id", "line_id", "entry_id", "party_kind", "party_id", "amount_fen", "sign", "batch"},
 			parts: []part{&w.sPlatform, &w.sOrder, &w.sLine, &w.sEntry, &w.sKind, &w.sParty, &w.sAmount, &w.sSign, bt(len(w.sSign))}},
 		rollup,
+		orderCountsInsert(b.Orders, batch, s.w.fold),
 		w.livestreamInsert(batch),
 		incomeInsert(b.Income, batch),
 	)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/loquat-dev/loquat/projections"
 )
 
 // migrations are applied in order and recorded in schema_migrations; a
@@ -142,6 +144,69 @@ var migrations = [][]string{
 		`INSERT INTO {sales_rollup} SELECT day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id,
 			sales_fen, refunds_fen, 0, batch FROM {sales_daily}`,
 	},
+	// 3: order counts per day and grouping (see orders.go), counted from
+	// the committed live sale entries into the current generation. Run
+	// again whole if cut short.
+	append([]string{
+		`DROP TABLE IF EXISTS {order_counts}`,
+		`CREATE TABLE {order_counts} (
+			gs String, -- the grouping: all, platform, enterprise_id, …
+			day String, platform String, enterprise_id String, village_id String, livestream_id String,
+			orders Int64,
+			gen UInt64,
+			batch UInt64
+		) ENGINE = MergeTree
+		PARTITION BY gen
+		ORDER BY (gs, day, platform, enterprise_id, village_id, livestream_id, batch)`,
+	}, orderCountsBackfill()...),
+	// 4: the entries sold through a livestream again, sorted by livestream.
+	// Run again whole if cut short.
+	{
+		`DROP TABLE IF EXISTS {livestream_entries}`,
+		`CREATE TABLE {livestream_entries} (
+			day String, platform String, order_id String, line_id String, entry_id String,
+			kind String, at Int64, minute String,
+			sku_id String, product String, enterprise_id String, village_id String,
+			livestream_id String, buyer_ref String,
+			attributed UInt8, amount_fen Int64, sign Int8,
+			batch UInt64
+		) ENGINE = MergeTree ORDER BY (livestream_id, day, platform, order_id, line_id, entry_id)`,
+		`INSERT INTO {livestream_entries} SELECT day, platform, order_id, line_id, entry_id, kind, at, minute,
+			sku_id, product, enterprise_id, village_id, livestream_id, buyer_ref, attributed, amount_fen, sign, batch
+			FROM {entries} WHERE livestream_id != ''`,
+	},
+}
+
+// orderCountsBackfill counts the committed live sale entries into
+// order_counts, one statement per grouping.
+func orderCountsBackfill() []string {
+	var out []string
+	for _, g := range orderGroupings {
+		cols := map[projections.Dim]string{}
+		for _, d := range g {
+			cols[d] = string(d)
+		}
+		col := func(d projections.Dim) string {
+			if c, ok := cols[d]; ok {
+				return c
+			}
+			return "''"
+		}
+		group := []string{"day"}
+		for _, d := range g {
+			group = append(group, string(d))
+		}
+		out = append(out, `INSERT INTO {order_counts} SELECT `+lit(groupingName(g))+`, day, `+
+			col(projections.DimPlatform)+`, `+col(projections.DimEnterprise)+`, `+col(projections.DimVillage)+`, `+col(projections.DimLivestream)+`,
+			toInt64(uniqExact(platform, order_id)),
+			(SELECT argMax(fold, batch) FROM {checkpoints}), (SELECT max(batch) FROM {checkpoints})
+			FROM (SELECT day, platform, order_id, enterprise_id, village_id, livestream_id FROM {entries}
+				WHERE kind = 'sale' AND batch <= (SELECT max(batch) FROM {checkpoints})
+				GROUP BY day, platform, order_id, line_id, entry_id, enterprise_id, village_id, livestream_id
+				HAVING sum(sign) > 0)
+			GROUP BY `+strings.Join(group, ", "))
+	}
+	return out
 }
 
 // expand replaces {name} with the qualified table names.

@@ -220,14 +220,14 @@ var tables = []string{
 	"schema_migrations", "checkpoints",
 	"district", "villages", "households", "enterprises", "listings",
 	"lines", "listing_snapshots", "entries", "ledger", "sales_daily", "livestreams", "income",
-	"dead_letters", "sales_rollup",
+	"dead_letters", "sales_rollup", "order_counts", "livestream_entries",
 }
 
 // batchedTables are the tables whose rows carry the batch that wrote them.
 var batchedTables = []string{
 	"district", "villages", "households", "enterprises", "listings",
-	"lines", "listing_snapshots", "entries", "ledger", "sales_daily", "sales_rollup", "livestreams", "income",
-	"checkpoints",
+	"lines", "listing_snapshots", "entries", "livestream_entries", "ledger", "sales_daily", "sales_rollup", "order_counts",
+	"livestreams", "income", "checkpoints",
 }
 
 func (s *Store) setNames(prefix string) {

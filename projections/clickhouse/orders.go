@@ -1,0 +1,297 @@
+package clickhouse
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/projections"
+)
+
+// Order counts.
+//
+// Counting distinct orders over the entries of a period costs the server a
+// pass over them and a set of every order (hundreds of milliseconds at half
+// a million orders). But all of an order's sale entries fall on its payment
+// day, so the number of orders paid in a period is the sum of the orders
+// paid on each of its days, for any grouping: order_counts keeps, per
+// China-time day and per key of each grouping below, how many orders have a
+// live sale entry there, changed by ±1 as the projector's OrderChanges move
+// an order in or out of a group. It is written in the commit's batch and
+// generation and folded with sales_rollup (see fold.go).
+//
+// An Orders query whose filters and groups (besides the day) are one of
+// these groupings reads the paid-order counts from order_counts; refunded
+// orders and buyers (not additive over days: an order refunded on two days
+// is one refunded order) are counted from the period's entries, and only
+// when asked (SalesQuery.WithRefunded, WithBuyers). Any other query counts
+// everything from the entries.
+var orderGroupings = [][]projections.Dim{
+	{},
+	{projections.DimPlatform},
+	{projections.DimEnterprise},
+	{projections.DimVillage},
+	{projections.DimLivestream},
+	{projections.DimEnterprise, projections.DimLivestream},
+}
+
+// groupingName names a grouping in order_counts.gs.
+func groupingName(dims []projections.Dim) string {
+	if len(dims) == 0 {
+		return "all"
+	}
+	names := make([]string, len(dims))
+	for i, d := range dims {
+		names[i] = string(d)
+	}
+	slices.Sort(names)
+	return strings.Join(slices.Compact(names), "+")
+}
+
+// orderGroupingOf returns the grouping an Orders query reads, if one is kept.
+func orderGroupingOf(q projections.SalesQuery) (string, bool) {
+	var dims []projections.Dim
+	for _, d := range q.GroupBy {
+		if d != projections.DimDay {
+			dims = append(dims, d)
+		}
+	}
+	if q.Platform != "" {
+		dims = append(dims, projections.DimPlatform)
+	}
+	if q.EnterpriseID != "" {
+		dims = append(dims, projections.DimEnterprise)
+	}
+	if q.VillageID != "" {
+		dims = append(dims, projections.DimVillage)
+	}
+	if q.LivestreamID != "" {
+		dims = append(dims, projections.DimLivestream)
+	}
+	name := groupingName(dims)
+	for _, g := range orderGroupings {
+		if groupingName(g) == name {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// orderKey is one row key of order_counts.
+type orderKey struct {
+	gs, day, platform, enterprise, village, livestream string
+}
+
+// orderKeys returns the keys of every grouping an order's live entries count in.
+func orderKeys(entries []projections.LedgerRow) map[orderKey]bool {
+	keys := map[orderKey]bool{}
+	for _, r := range entries {
+		if r.Kind != domain.EntrySale {
+			continue
+		}
+		day := domain.Day(r.At)
+		for _, g := range orderGroupings {
+			k := orderKey{gs: groupingName(g), day: day}
+			for _, d := range g {
+				switch d {
+				case projections.DimPlatform:
+					k.platform = r.Platform
+				case projections.DimEnterprise:
+					k.enterprise = r.EnterpriseID
+				case projections.DimVillage:
+					k.village = r.VillageID
+				case projections.DimLivestream:
+					k.livestream = r.LivestreamID
+				}
+			}
+			keys[k] = true
+		}
+	}
+	return keys
+}
+
+// orderCountsInsert is the batch's change to order_counts.
+func orderCountsInsert(changes []projections.OrderChange, batch, gen uint64) *insert {
+	delta := map[orderKey]int64{}
+	var order []orderKey
+	move := func(k orderKey, by int64) {
+		if _, ok := delta[k]; !ok {
+			order = append(order, k)
+		}
+		delta[k] += by
+	}
+	for _, c := range changes {
+		before, after := orderKeys(c.Before), orderKeys(c.After)
+		for k := range after {
+			if !before[k] {
+				move(k, 1)
+			}
+		}
+		for k := range before {
+			if !after[k] {
+				move(k, -1)
+			}
+		}
+	}
+	slices.SortFunc(order, func(a, b orderKey) int {
+		return cmp.Or(cmp.Compare(a.gs, b.gs), cmp.Compare(a.day, b.day), cmp.Compare(a.platform, b.platform),
+			cmp.Compare(a.enterprise, b.enterprise), cmp.Compare(a.village, b.village), cmp.Compare(a.livestream, b.livestream))
+	})
+	var gs, day, platform, enterprise, village, livestream col[string]
+	var orders col[int64]
+	var gn, bt col[uint64]
+	for _, k := range order {
+		if delta[k] == 0 {
+			continue
+		}
+		gs.add(k.gs)
+		day.add(k.day)
+		platform.add(k.platform)
+		enterprise.add(k.enterprise)
+		village.add(k.village)
+		livestream.add(k.livestream)
+		orders.add(delta[k])
+		gn.add(gen)
+		bt.add(batch)
+	}
+	return &insert{table: "order_counts",
+		columns: []string{"gs", "day", "platform", "enterprise_id", "village_id", "livestream_id", "orders", "gen", "batch"},
+		parts:   []part{&gs, &day, &platform, &enterprise, &village, &livestream, &orders, &gn, &bt}}
+}
+
+// orderCountKey is order_counts' key, as folded.
+const orderCountKey = "gs, day, platform, enterprise_id, village_id, livestream_id"
+
+// Orders counts distinct orders (paid, refunded) and buyers by dimensions:
+// paid orders from order_counts where the grouping is kept, the rest from
+// the live entries.
+func (s *Store) Orders(ctx context.Context, q projections.SalesQuery) ([]projections.OrderRow, error) {
+	for _, d := range q.GroupBy {
+		if d == projections.DimPartyKind || d == projections.DimPartyID || d == projections.DimProduct {
+			return nil, fmt.Errorf("orders cannot be grouped by %q", d)
+		}
+	}
+	cols, err := groupColumns(q.GroupBy)
+	if err != nil {
+		return nil, err
+	}
+	batch, gen, err := s.committedState(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("orders: %w", err)
+	}
+	vis := fmt.Sprintf("batch <= %d", batch)
+	gs, kept := orderGroupingOf(q)
+	if !kept {
+		return s.ordersFromEntries(ctx, q, cols, vis, true, true, true)
+	}
+	rows := map[dims]*projections.OrderRow{}
+	var keys []dims
+	row := func(d dims) *projections.OrderRow {
+		r := rows[d]
+		if r == nil {
+			r = &projections.OrderRow{Day: d.day, Platform: d.platform, EnterpriseID: d.enterprise, VillageID: d.village, LivestreamID: d.livestream}
+			rows[d] = r
+			keys = append(keys, d)
+		}
+		return r
+	}
+	query := "SELECT " + strings.Join(append(slices.Clone(cols), "toInt64(sum(orders)) AS n"), ", ") + " FROM " + s.t("order_counts") +
+		fmt.Sprintf(" WHERE gen = %d AND batch <= %d AND gs = %s", gen, batch, lit(gs)) + where(q, false)
+	if len(cols) > 0 {
+		query += " GROUP BY " + strings.Join(cols, ", ")
+	}
+	query += " HAVING n != 0"
+	err = s.query(ctx, query, func(r driver.Rows) error {
+		var d dims
+		var n int64
+		dest := make([]any, 0, len(cols)+1)
+		for _, dim := range q.GroupBy {
+			dest = append(dest, d.target(dim))
+		}
+		if err := r.Scan(append(dest, &n)...); err != nil {
+			return err
+		}
+		row(d).Orders = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("orders: %w", err)
+	}
+	if q.WithRefunded || q.WithBuyers {
+		more, err := s.ordersFromEntries(ctx, q, cols, vis, false, q.WithRefunded, q.WithBuyers)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range more {
+			r := row(dims{day: m.Day, platform: m.Platform, enterprise: m.EnterpriseID, village: m.VillageID, livestream: m.LivestreamID})
+			r.RefundedOrders, r.Buyers = m.RefundedOrders, m.Buyers
+		}
+	}
+	slices.SortFunc(keys, func(a, b dims) int {
+		for _, dim := range q.GroupBy {
+			if c := cmp.Compare(*a.target(dim).(*string), *b.target(dim).(*string)); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	out := make([]projections.OrderRow, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, *rows[k])
+	}
+	return out, nil
+}
+
+// ordersFromEntries counts from the live entries: paid orders, refunded
+// orders and buyers as asked (a count not asked is 0). Only the entries of
+// the kinds it counts are read.
+func (s *Store) ordersFromEntries(ctx context.Context, q projections.SalesQuery, cols []string, vis string, paid, refunded, buyers bool) ([]projections.OrderRow, error) {
+	zero := "toInt64(0)"
+	orders, refunds, buyer := zero, zero, zero
+	var kinds []string
+	if paid {
+		orders = `toInt64(uniqExactIf(platform, order_id, kind = 'sale'))`
+	}
+	if refunded {
+		refunds = `toInt64(uniqExactIf(platform, order_id, kind = 'refund'))`
+		kinds = append(kinds, lit(string(domain.EntryRefund)))
+	}
+	if buyers {
+		// A buyer is (platform, buyer); an order without a buyer id is its
+		// own buyer (platform, "", order).
+		buyer = `toInt64(uniqExactIf(platform, buyer_ref, if(buyer_ref != '', '', order_id), kind = 'sale'))`
+	}
+	if paid || buyers {
+		kinds = append(kinds, lit(string(domain.EntrySale)))
+	}
+	// where(q) filters the livestream too; liveEntries reads it from
+	// livestream_entries.
+	filter := where(q, false) + " AND kind IN (" + strings.Join(kinds, ", ") + ")"
+	inner := append([]string{"platform", "order_id", "kind", "buyer_ref"}, cols...)
+	sel := append(slices.Clone(cols), orders, refunds, buyer)
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.liveEntries(vis, inner, filter, q.LivestreamID) + groupBy(cols)
+	var out []projections.OrderRow
+	err := s.query(ctx, query, func(r driver.Rows) error {
+		var d dims
+		var row projections.OrderRow
+		dest := make([]any, 0, len(sel))
+		for _, dim := range q.GroupBy {
+			dest = append(dest, d.target(dim))
+		}
+		if err := r.Scan(append(dest, &row.Orders, &row.RefundedOrders, &row.Buyers)...); err != nil {
+			return err
+		}
+		row.Day, row.Platform, row.EnterpriseID, row.VillageID, row.LivestreamID = d.day, d.platform, d.enterprise, d.village, d.livestream
+		out = append(out, row)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("orders: %w", err)
+	}
+	return out, nil
+}
