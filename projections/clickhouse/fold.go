@@ -10,7 +10,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
-// Folding the daily rollups (sales_rollup and order_counts).
+// Folding the daily rollups (sales_rollup, sales_summary and order_counts).
 //
 // Every commit adds its change of money per key to sales_rollup, and of
 // order counts to order_counts, one row per key per commit, and readers sum
@@ -42,8 +42,11 @@ func (s *Store) foldDue() bool {
 	return s.cfg.FoldMinRows > 0 && s.w.rollupRows >= uint64(s.cfg.FoldMinRows) && s.w.rollupRows >= 2*s.w.foldRows
 }
 
-// rollupKeyColumns are sales_rollup's key columns.
-const rollupKeyColumns = "day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id"
+// rollupKeyColumns are sales_rollup's key columns, summaryKeyColumns sales_summary's.
+const (
+	rollupKeyColumns  = "day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id"
+	summaryKeyColumns = "day, platform, product, enterprise_id, village_id, livestream_id, party_kind"
+)
 
 // foldLocked folds the current generation as commit committed+1 (under writeMu).
 func (s *Store) foldLocked(ctx context.Context) error {
@@ -63,6 +66,15 @@ func (s *Store) foldLocked(ctx context.Context) error {
 		s.t("sales_rollup"), rollupKeyColumns, rollupKeyColumns, n, n, s.t("sales_rollup"), from, s.w.committed, rollupKeyColumns))
 	if err != nil {
 		return fmt.Errorf("fold generation %d of sales_rollup: %w", from, err)
+	}
+	id = fmt.Sprintf("%s%d:fold:%s", s.queryIDPrefix(), n, randomID())
+	qctx = clickhouse.Context(ctx, clickhouse.WithQueryID(id))
+	err = s.exec(qctx, fmt.Sprintf(`INSERT INTO %s (%s, sales_fen, refunds_fen, gen, batch)
+		SELECT %s, toInt64(sum(sales_fen)), toInt64(sum(refunds_fen)), %d, %d
+		FROM %s WHERE gen = %d AND batch <= %d GROUP BY %s`,
+		s.t("sales_summary"), summaryKeyColumns, summaryKeyColumns, n, n, s.t("sales_summary"), from, s.w.committed, summaryKeyColumns))
+	if err != nil {
+		return fmt.Errorf("fold generation %d of sales_summary: %w", from, err)
 	}
 	id = fmt.Sprintf("%s%d:fold:%s", s.queryIDPrefix(), n, randomID())
 	qctx = clickhouse.Context(ctx, clickhouse.WithQueryID(id))
@@ -113,7 +125,7 @@ func (s *Store) countRollup(ctx context.Context, gen uint64) (rows, folded uint6
 // dropGenerationsBefore drops the partitions of sales_rollup and
 // order_counts older than gen.
 func (s *Store) dropGenerationsBefore(ctx context.Context, gen uint64) error {
-	for _, table := range []string{"sales_rollup", "order_counts"} {
+	for _, table := range []string{"sales_rollup", "sales_summary", "order_counts"} {
 		if err := s.dropTableGenerationsBefore(ctx, table, gen); err != nil {
 			return err
 		}

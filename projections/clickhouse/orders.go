@@ -270,11 +270,11 @@ func (s *Store) ordersFromEntries(ctx context.Context, q projections.SalesQuery,
 		kinds = append(kinds, lit(string(domain.EntrySale)))
 	}
 	// where(q) filters the livestream too; liveEntries reads it from
-	// livestream_entries.
+	// livestream_entries, and refunds alone from refund_entries.
 	filter := where(q, false) + " AND kind IN (" + strings.Join(kinds, ", ") + ")"
 	inner := append([]string{"platform", "order_id", "kind", "buyer_ref"}, cols...)
 	sel := append(slices.Clone(cols), orders, refunds, buyer)
-	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.liveEntries(vis, inner, filter, q.LivestreamID) + groupBy(cols)
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.liveEntries(vis, inner, filter, entrySource{livestream: q.LivestreamID, refundsOnly: !paid && !buyers}) + groupBy(cols)
 	var out []projections.OrderRow
 	err := s.query(ctx, query, func(r driver.Rows) error {
 		var d dims

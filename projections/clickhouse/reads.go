@@ -102,11 +102,17 @@ func (s *Store) Sales(ctx context.Context, q projections.SalesQuery) ([]projecti
 		return nil, err
 	}
 	vis, err := s.visibleRollup(ctx)
+	// Without a party to filter or group by, the summary (summed over
+	// party_id, a twentieth of the rows here) answers alike.
+	table := s.t("sales_summary")
+	if q.PartyID != "" || slices.Contains(q.GroupBy, projections.DimPartyID) {
+		table = s.t("sales_rollup")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sales: %w", err)
 	}
 	sel := append(slices.Clone(cols), "toInt64(sum(sales_fen))", "toInt64(sum(refunds_fen))")
-	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.t("sales_rollup") +
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + table +
 		" WHERE " + vis + where(q, true) + groupBy(cols)
 	var out []projections.SalesRow
 	err = s.query(ctx, query, func(r driver.Rows) error {
@@ -130,6 +136,12 @@ func (s *Store) Sales(ctx context.Context, q projections.SalesQuery) ([]projecti
 	return out, nil
 }
 
+// entrySource says which entries a query needs (see liveEntries).
+type entrySource struct {
+	livestream  string // only this livestream's
+	refundsOnly bool   // only refunds
+}
+
 // liveEntries is a subquery of the entries that stand (added and not
 // retracted) as of the last committed batch, with the given columns besides
 // the key; amount is the entry's current amount.
@@ -142,13 +154,17 @@ func (s *Store) Sales(ctx context.Context, q projections.SalesQuery) ([]projecti
 // order count's time. An entry's attributes never change, so the filter
 // may come before the grouping.
 //
-// A filter on one livestream reads livestream_entries, the same rows sorted
-// by livestream, instead of scanning every entry.
-func (s *Store) liveEntries(vis string, columns []string, filter string, livestream string) string {
+// src narrows the entries read to a smaller table where it can: one
+// livestream's entries from livestream_entries (sorted by livestream), only
+// refunds from refund_entries, rather than a scan of every entry.
+func (s *Store) liveEntries(vis string, columns []string, filter string, src entrySource) string {
 	table := s.t("entries")
-	if livestream != "" {
+	switch {
+	case src.livestream != "":
 		table = s.t("livestream_entries")
-		filter += " AND livestream_id = " + lit(livestream)
+		filter += " AND livestream_id = " + lit(src.livestream)
+	case src.refundsOnly:
+		table = s.t("refund_entries")
 	}
 	key := []string{"platform", "order_id", "line_id", "entry_id"}
 	// Entries are split by a hash of their key: a hash shared with a
@@ -213,7 +229,7 @@ func (s *Store) LivestreamMinutes(ctx context.Context, id string) ([]projections
 	}
 	query := `SELECT minute, toInt64(uniqExactIf(order_id, kind = 'sale')),
 			toInt64(sumIf(amount, kind = 'sale')), toInt64(-sumIf(amount, kind = 'refund'))
-		FROM ` + s.liveEntries(vis, []string{"order_id", "kind", "minute", "amount"}, "", id) +
+		FROM ` + s.liveEntries(vis, []string{"order_id", "kind", "minute", "amount"}, "", entrySource{livestream: id}) +
 		` GROUP BY minute ORDER BY minute`
 	var out []projections.MinuteRow
 	err = s.query(ctx, query, func(r driver.Rows) error {
@@ -265,7 +281,7 @@ func (s *Store) UnattributedSKUs(ctx context.Context, p projections.Period) ([]p
 			toInt64(uniqExactIf(platform, order_id, line_id, kind = 'sale')),
 			toInt64(sumIf(amount, kind = 'sale')), toInt64(-sumIf(amount, kind = 'refund')),
 			min(at), max(at)
-		FROM ` + s.liveEntries(vis, []string{"platform", "order_id", "line_id", "sku_id", "product", "kind", "at", "amount"}, filter, "") +
+		FROM ` + s.liveEntries(vis, []string{"platform", "order_id", "line_id", "sku_id", "product", "kind", "at", "amount"}, filter, entrySource{}) +
 		` GROUP BY platform, sku_id ORDER BY platform, sku_id`
 	var out []projections.UnattributedSKU
 	err = s.query(ctx, query, func(r driver.Rows) error {

@@ -119,10 +119,14 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 			&w.eSKU, &w.eProduct, &w.eEnterprise, &w.eVillage, &w.eLivestream, &w.eBuyer, &w.eAttributed, &w.eAmount, &w.eSign, bt(len(w.eSign))}}
 	// livestream_entries: the entries sold through a livestream again,
 	// sorted by livestream for the livestream queries.
-	var streamed []int
+	// refund_entries: the refunds again, for counting refunded orders.
+	var streamed, refunds []int
 	for i, ls := range w.eLivestream {
 		if ls != "" {
 			streamed = append(streamed, i)
+		}
+		if w.eKind[i] == string(domain.EntryRefund) {
+			refunds = append(refunds, i)
 		}
 	}
 	inserts = append(inserts,
@@ -132,9 +136,11 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 			parts: []part{&w.lPlatform, &w.lOrder, &w.lLine, &w.lState, bt(len(w.lState))}},
 		entries,
 		entries.pick("livestream_entries", streamed),
+		entries.pick("refund_entries", refunds),
 		&insert{table: "ledger", columns: []string{"platform", "order_id", "line_id", "entry_id", "party_kind", "party_id", "amount_fen", "sign", "batch"},
 			parts: []part{&w.sPlatform, &w.sOrder, &w.sLine, &w.sEntry, &w.sKind, &w.sParty, &w.sAmount, &w.sSign, bt(len(w.sSign))}},
 		rollup,
+		summaryInsert(rollup),
 		orderCountsInsert(b.Orders, batch, s.w.fold),
 		w.livestreamInsert(batch),
 		incomeInsert(b.Income, batch),
@@ -238,6 +244,49 @@ func (w *lineRows) rollupInsert(batch, gen uint64) *insert {
 	return &insert{table: "sales_rollup",
 		columns: []string{"day", "platform", "product", "enterprise_id", "village_id", "livestream_id", "party_kind", "party_id", "sales_fen", "refunds_fen", "gen", "batch"},
 		parts:   []part{&day, &platform, &product, &enterprise, &village, &livestream, &kind, &party, &sales, &refunds, &gn, &bt}}
+}
+
+// summaryInsert is rollup summed over party_id, into sales_summary: a row
+// for every key of which rollup has a row (even when the parties' changes
+// cancel out), so that the groups a query finds are the same in both.
+func summaryInsert(rollup *insert) *insert {
+	type key struct{ day, platform, product, enterprise, village, livestream, kind string }
+	cols := make([][]string, 7)
+	for i := range cols {
+		cols[i] = rollup.parts[i].rows(0, rollup.len()).([]string)
+	}
+	sales := rollup.parts[8].rows(0, rollup.len()).([]int64)
+	refunds := rollup.parts[9].rows(0, rollup.len()).([]int64)
+	gens := rollup.parts[10].rows(0, rollup.len()).([]uint64)
+	batches := rollup.parts[11].rows(0, rollup.len()).([]uint64)
+	sums := map[key]int{}
+	var day, platform, product, enterprise, village, livestream, kind col[string]
+	var s, r col[int64]
+	var gn, bt col[uint64]
+	for i := 0; i < rollup.len(); i++ {
+		k := key{cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i], cols[5][i], cols[6][i]}
+		j, ok := sums[k]
+		if !ok {
+			j = len(s)
+			sums[k] = j
+			day.add(k.day)
+			platform.add(k.platform)
+			product.add(k.product)
+			enterprise.add(k.enterprise)
+			village.add(k.village)
+			livestream.add(k.livestream)
+			kind.add(k.kind)
+			s.add(0)
+			r.add(0)
+			gn.add(gens[i])
+			bt.add(batches[i])
+		}
+		s[j] += sales[i]
+		r[j] += refunds[i]
+	}
+	return &insert{table: "sales_summary",
+		columns: []string{"day", "platform", "product", "enterprise_id", "village_id", "livestream_id", "party_kind", "sales_fen", "refunds_fen", "gen", "batch"},
+		parts:   []part{&day, &platform, &product, &enterprise, &village, &livestream, &kind, &s, &r, &gn, &bt}}
 }
 
 // livestreamInsert records the livestreams the batch sold through, with the

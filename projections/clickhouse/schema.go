@@ -175,6 +175,39 @@ var migrations = [][]string{
 			sku_id, product, enterprise_id, village_id, livestream_id, buyer_ref, attributed, amount_fen, sign, batch
 			FROM {entries} WHERE livestream_id != ''`,
 	},
+	// 5: the refund entries again, for counting refunded orders. Run again
+	// whole if cut short.
+	{
+		`DROP TABLE IF EXISTS {refund_entries}`,
+		`CREATE TABLE {refund_entries} (
+			day String, platform String, order_id String, line_id String, entry_id String,
+			kind String, at Int64, minute String,
+			sku_id String, product String, enterprise_id String, village_id String,
+			livestream_id String, buyer_ref String,
+			attributed UInt8, amount_fen Int64, sign Int8,
+			batch UInt64
+		) ENGINE = MergeTree ORDER BY (day, platform, order_id, line_id, entry_id)`,
+		`INSERT INTO {refund_entries} SELECT day, platform, order_id, line_id, entry_id, kind, at, minute,
+			sku_id, product, enterprise_id, village_id, livestream_id, buyer_ref, attributed, amount_fen, sign, batch
+			FROM {entries} WHERE kind = 'refund'`,
+	},
+	// 6: the daily rollup summed over party_id (see summaryInsert), batch
+	// by batch from sales_rollup. Run again whole if cut short.
+	{
+		`DROP TABLE IF EXISTS {sales_summary}`,
+		`CREATE TABLE {sales_summary} (
+			day String, platform String, product String, enterprise_id String, village_id String,
+			livestream_id String, party_kind String,
+			sales_fen Int64, refunds_fen Int64,
+			gen UInt64,
+			batch UInt64
+		) ENGINE = MergeTree
+		PARTITION BY gen
+		ORDER BY (day, platform, product, enterprise_id, village_id, livestream_id, party_kind, batch)`,
+		`INSERT INTO {sales_summary} SELECT day, platform, product, enterprise_id, village_id, livestream_id, party_kind,
+			toInt64(sum(sales_fen)), toInt64(sum(refunds_fen)), gen, batch FROM {sales_rollup}
+			GROUP BY day, platform, product, enterprise_id, village_id, livestream_id, party_kind, gen, batch`,
+	},
 }
 
 // orderCountsBackfill counts the committed live sale entries into

@@ -220,13 +220,13 @@ var tables = []string{
 	"schema_migrations", "checkpoints",
 	"district", "villages", "households", "enterprises", "listings",
 	"lines", "listing_snapshots", "entries", "ledger", "sales_daily", "livestreams", "income",
-	"dead_letters", "sales_rollup", "order_counts", "livestream_entries",
+	"dead_letters", "sales_rollup", "order_counts", "livestream_entries", "refund_entries", "sales_summary",
 }
 
 // batchedTables are the tables whose rows carry the batch that wrote them.
 var batchedTables = []string{
 	"district", "villages", "households", "enterprises", "listings",
-	"lines", "listing_snapshots", "entries", "livestream_entries", "ledger", "sales_daily", "sales_rollup", "order_counts",
+	"lines", "listing_snapshots", "entries", "livestream_entries", "refund_entries", "ledger", "sales_daily", "sales_rollup", "sales_summary", "order_counts",
 	"livestreams", "income", "checkpoints",
 }
 
