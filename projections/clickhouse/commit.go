@@ -41,7 +41,11 @@ func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 		s.lines.reset()
 		return fmt.Errorf("commit batch %d: %w", n, err)
 	}
-	if err := s.send(ctx, checkpointRow(b.Consumer, b.Positions, n, s.w.writer, s.w.fold), n); err != nil {
+	registryBatch := s.w.registryBatch
+	if len(b.Registry) > 0 {
+		registryBatch = n
+	}
+	if err := s.send(ctx, checkpointRow(b.Consumer, b.Positions, n, s.w.writer, s.w.fold, registryBatch), n); err != nil {
 		s.lines.reset()
 		return fmt.Errorf("commit batch %d: checkpoint: %w", n, err)
 	}
@@ -49,6 +53,7 @@ func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 	s.w.ready, s.w.attempted = true, 0
 	s.w.committed, s.w.lastWriter = n, s.w.writer
 	s.w.lastConsumer, s.w.lastPositions = b.Consumer, b.Positions.Clone()
+	s.w.registryBatch = registryBatch
 	s.w.rollupRows += rows.rollupRows
 	s.snapshots.markStored(rows.hashes)
 	if s.foldDue() {
@@ -100,7 +105,7 @@ func (s *Store) sendAll(ctx context.Context, inserts []*insert, batch uint64) er
 	return first
 }
 
-func checkpointRow(consumer string, positions eventlog.Positions, batch uint64, writer string, fold uint64) *insert {
+func checkpointRow(consumer string, positions eventlog.Positions, batch uint64, writer string, fold, registryBatch uint64) *insert {
 	parts := make([]int32, 0, len(positions))
 	for p := range positions {
 		parts = append(parts, p)
@@ -112,9 +117,9 @@ func checkpointRow(consumer string, positions eventlog.Positions, batch uint64, 
 	}
 	return &insert{
 		table:   "checkpoints",
-		columns: []string{"consumer", "batch", "partitions", "offsets", "writer", "committed_at", "fold"},
+		columns: []string{"consumer", "batch", "partitions", "offsets", "writer", "committed_at", "fold", "registry"},
 		parts: []part{&col[string]{consumer}, &col[uint64]{batch}, &col[[]int32]{parts}, &col[[]int64]{offsets},
-			&col[string]{writer}, &col[time.Time]{time.Now()}, &col[uint64]{fold}},
+			&col[string]{writer}, &col[time.Time]{time.Now()}, &col[uint64]{fold}, &col[uint64]{registryBatch}},
 	}
 }
 

@@ -94,7 +94,7 @@ func (s *Store) foldLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.send(ctx, checkpointRow(s.w.lastConsumer, s.w.lastPositions, n, s.w.writer, n), n); err != nil {
+	if err := s.send(ctx, checkpointRow(s.w.lastConsumer, s.w.lastPositions, n, s.w.writer, n, s.w.registryBatch), n); err != nil {
 		return fmt.Errorf("fold generation %d of sales_rollup: checkpoint: %w", from, err)
 	}
 	s.w.ready, s.w.attempted = true, 0

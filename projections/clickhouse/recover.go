@@ -33,6 +33,9 @@ type writerState struct {
 	fold, rollupRows, foldRows uint64
 	lastConsumer               string
 	lastPositions              eventlog.Positions
+	// registryBatch is the last batch that wrote the registry, which every
+	// checkpoint repeats (see Registry).
+	registryBatch uint64
 }
 
 // prepareCommit makes the store ready for its next commit (under writeMu):
@@ -51,7 +54,7 @@ func (s *Store) prepareCommit(ctx context.Context) error {
 			return err
 		}
 	}
-	batch, writer, fold, err := s.lastCheckpoint(ctx)
+	batch, writer, fold, registryBatch, err := s.lastCheckpoint(ctx)
 	if err != nil {
 		return err
 	}
@@ -73,6 +76,13 @@ func (s *Store) prepareCommit(ctx context.Context) error {
 	if err := s.deleteAfter(ctx, batch); err != nil {
 		return err
 	}
+	s.w.registryBatch = registryBatch
+	if registryBatch == 0 && batch > 0 {
+		// Checkpoints from before schema 2 do not say: find out once.
+		if s.w.registryBatch, err = s.maxRegistryBatch(ctx, batch); err != nil {
+			return err
+		}
+	}
 	if fold != s.w.fold || s.w.rollupRows == 0 {
 		s.w.fold = fold
 		if s.w.rollupRows, s.w.foldRows, err = s.countRollup(ctx, fold); err != nil {
@@ -83,16 +93,31 @@ func (s *Store) prepareCommit(ctx context.Context) error {
 	return nil
 }
 
-// lastCheckpoint reads the last committed batch, its writer and its rollup
-// generation (0, "", 0 when none).
-func (s *Store) lastCheckpoint(ctx context.Context) (batch uint64, writer string, fold uint64, err error) {
-	err = s.query(ctx, `SELECT batch, writer, fold FROM `+s.t("checkpoints")+` ORDER BY batch DESC LIMIT 1`, func(r driver.Rows) error {
-		return r.Scan(&batch, &writer, &fold)
+// lastCheckpoint reads the last committed batch, its writer, its rollup
+// generation and its registry batch (zeros when none).
+func (s *Store) lastCheckpoint(ctx context.Context) (batch uint64, writer string, fold, registry uint64, err error) {
+	err = s.query(ctx, `SELECT batch, writer, fold, registry FROM `+s.t("checkpoints")+` ORDER BY batch DESC LIMIT 1`, func(r driver.Rows) error {
+		return r.Scan(&batch, &writer, &fold, &registry)
 	})
 	if err != nil {
-		return 0, "", 0, fmt.Errorf("read the last checkpoint: %w", err)
+		return 0, "", 0, 0, fmt.Errorf("read the last checkpoint: %w", err)
 	}
-	return batch, writer, fold, nil
+	return batch, writer, fold, registry, nil
+}
+
+// maxRegistryBatch is the last committed batch that wrote the registry.
+func (s *Store) maxRegistryBatch(ctx context.Context, committed uint64) (uint64, error) {
+	var out uint64
+	for _, t := range []string{"district", "villages", "households", "enterprises", "listings"} {
+		var b uint64
+		if err := s.query(ctx, fmt.Sprintf(`SELECT max(batch) FROM %s WHERE batch <= %d`, s.t(t), committed), func(r driver.Rows) error {
+			return r.Scan(&b)
+		}); err != nil {
+			return 0, fmt.Errorf("read the registry's last batch: %w", err)
+		}
+		out = max(out, b)
+	}
+	return out, nil
 }
 
 // queryIDPrefix starts the query id of every insert of this store's tables.

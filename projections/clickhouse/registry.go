@@ -130,17 +130,46 @@ type listingKey struct {
 
 // LoadRegistry rebuilds the registry from the registry tables.
 func (s *Store) LoadRegistry(ctx context.Context) (*domain.Registry, error) {
-	return s.Registry(ctx)
-}
-
-// Registry rebuilds the registry as of the last committed batch: each key's
-// row of the highest batch.
-func (s *Store) Registry(ctx context.Context) (*domain.Registry, error) {
-	reg := domain.NewRegistry()
-	c, err := s.visible(ctx)
+	c, err := s.lastCommitted(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read registry: %w", err)
 	}
+	return s.readRegistry(ctx, fmt.Sprintf("batch <= %d", c.batch))
+}
+
+// Registry rebuilds the registry as of the last committed batch: each key's
+// row of the highest batch. The registry changes rarely, and every
+// checkpoint names the last batch that changed it: while that batch and the
+// last writer (a rebuild's tables number their batches afresh) are those
+// of the registry read last, that one is answered again. The registry
+// returned is shared: callers must not change it.
+func (s *Store) Registry(ctx context.Context) (*domain.Registry, error) {
+	c, err := s.lastCommitted(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read registry: %w", err)
+	}
+	key := fmt.Sprintf("%d/%s", c.registry, c.writer)
+	s.registryMu.Lock()
+	cached, at := s.registryCache, s.registryCacheKey
+	s.registryMu.Unlock()
+	if c.registry != 0 && at == key && cached != nil {
+		return cached, nil
+	}
+	reg, err := s.readRegistry(ctx, fmt.Sprintf("batch <= %d", c.batch))
+	if err != nil {
+		return nil, err
+	}
+	if c.registry != 0 {
+		s.registryMu.Lock()
+		s.registryCache, s.registryCacheKey = reg, key
+		s.registryMu.Unlock()
+	}
+	return reg, nil
+}
+
+// readRegistry reads the registry's tables up to the condition c.
+func (s *Store) readRegistry(ctx context.Context, c string) (*domain.Registry, error) {
+	reg := domain.NewRegistry()
 	if err := s.query(ctx, `SELECT argMax(id, batch), argMax(name, batch), argMax(monitoring_line_fen, batch), count()
 		FROM `+s.t("district")+` WHERE `+c, func(r driver.Rows) error {
 		var d domain.District

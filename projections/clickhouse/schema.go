@@ -126,11 +126,14 @@ var migrations = [][]string{
 		) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
 	},
 	// 2: the daily rollup by fold generation (see fold.go): sales_rollup
-	// replaces sales_daily, whose rows are copied into generation 0; the
-	// checkpoint names the generation readers read. Run again whole if cut
+	// replaces sales_daily, whose rows are copied into generation 0, sorted
+	// by party (queries without a party read sales_summary); the checkpoint
+	// names the generation readers read. Run again whole if cut
 	// short (the copy starts from an empty table).
 	{
 		`ALTER TABLE {checkpoints} ADD COLUMN fold UInt64 DEFAULT 0`,
+		// The last batch that wrote the registry, for readers' registry cache.
+		`ALTER TABLE {checkpoints} ADD COLUMN registry UInt64 DEFAULT 0`,
 		`DROP TABLE IF EXISTS {sales_rollup}`,
 		`CREATE TABLE {sales_rollup} (
 			day String, platform String, product String, enterprise_id String, village_id String,
@@ -140,7 +143,7 @@ var migrations = [][]string{
 			batch UInt64
 		) ENGINE = MergeTree
 		PARTITION BY gen
-		ORDER BY (day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id, batch)`,
+		ORDER BY (party_kind, party_id, day, platform, product, enterprise_id, village_id, livestream_id, batch)`,
 		`INSERT INTO {sales_rollup} SELECT day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id,
 			sales_fen, refunds_fen, 0, batch FROM {sales_daily}`,
 	},

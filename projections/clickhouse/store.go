@@ -21,6 +21,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/projections"
 )
 
@@ -137,7 +138,12 @@ type Store struct {
 
 	snapshots *snapshots
 	lines     *lineCache
-	applied   []int // migrations this Open applied
+	// registryCache is the registry as of registryCacheKey (the last batch
+	// that wrote it, and the last writer), for Registry; guarded by registryMu.
+	registryMu       sync.Mutex
+	registryCache    *domain.Registry
+	registryCacheKey string
+	applied          []int // migrations this Open applied
 
 	// shadow is set on a store returned by Shadow, whose tables replace
 	// those of prefix live on SwapIn.
@@ -276,12 +282,29 @@ func (s *Store) visibleRollup(ctx context.Context) (string, error) {
 
 // committedState reads the last committed batch and its rollup generation.
 func (s *Store) committedState(ctx context.Context) (batch, gen uint64, err error) {
-	if err := s.query(ctx, `SELECT max(batch), argMax(fold, batch) FROM `+s.t("checkpoints"), func(r driver.Rows) error {
-		return r.Scan(&batch, &gen)
+	c, err := s.lastCommitted(ctx)
+	return c.batch, c.gen, err
+}
+
+// committed is what the last checkpoint says.
+type committed struct {
+	batch uint64
+	gen   uint64 // the rollups' generation
+	// registry is the last batch that wrote the registry (0: not known).
+	registry uint64
+	// writer wrote the last batch: batch numbers start again in a rebuild's
+	// tables, whose writer is another.
+	writer string
+}
+
+func (s *Store) lastCommitted(ctx context.Context) (committed, error) {
+	var c committed
+	if err := s.query(ctx, `SELECT max(batch), argMax(fold, batch), argMax(registry, batch), argMax(writer, batch) FROM `+s.t("checkpoints"), func(r driver.Rows) error {
+		return r.Scan(&c.batch, &c.gen, &c.registry, &c.writer)
 	}); err != nil {
-		return 0, 0, fmt.Errorf("read the committed batch: %w", err)
+		return c, fmt.Errorf("read the committed batch: %w", err)
 	}
-	return batch, gen, nil
+	return c, nil
 }
 
 // Close closes the connections. Safe to call twice.
