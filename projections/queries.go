@@ -52,6 +52,7 @@ func page[T any](items []T, p Paging) Page[T] {
 
 // Overview sums everything in the period.
 func (q *Queries) Overview(ctx context.Context, p Period) (Overview, error) {
+	ctx = WithReadSnapshot(ctx)
 	out := Overview{Period: PeriodJSON(p), ByPlatform: []PlatformFigs{}, ByDay: []DayFigs{}}
 	byPlatformKind, err := q.Store.Sales(ctx, SalesQuery{Period: p, GroupBy: []Dim{DimPlatform, DimPartyKind}})
 	if err != nil {
@@ -212,6 +213,7 @@ func floorDiv(a, b domain.Fen) domain.Fen {
 
 // Household summarises one household.
 func (q *Queries) Household(ctx context.Context, id string, p Period) (HouseholdSummary, error) {
+	ctx = WithReadSnapshot(ctx)
 	reg, err := q.Store.Registry(ctx)
 	if err != nil {
 		return HouseholdSummary{}, err
@@ -250,6 +252,7 @@ type HouseholdQuery struct {
 
 // Households lists households' summaries.
 func (q *Queries) Households(ctx context.Context, hq HouseholdQuery) (Page[HouseholdSummary], error) {
+	ctx = WithReadSnapshot(ctx)
 	sortKey := func(s *HouseholdSummary) domain.Fen { return 0 }
 	desc := false
 	field := hq.Sort
@@ -361,6 +364,7 @@ func (q *Queries) enterpriseFigures(ctx context.Context, reg *domain.Registry, o
 
 // Enterprise summarises one enterprise with its breakdowns.
 func (q *Queries) Enterprise(ctx context.Context, id string, p Period) (EnterpriseSummary, error) {
+	ctx = WithReadSnapshot(ctx)
 	reg, err := q.Store.Registry(ctx)
 	if err != nil {
 		return EnterpriseSummary{}, err
@@ -430,6 +434,7 @@ func (q *Queries) Enterprise(ctx context.Context, id string, p Period) (Enterpri
 
 // Enterprises lists every registered enterprise's figures.
 func (q *Queries) Enterprises(ctx context.Context, p Period, pg Paging) (Page[EnterpriseSummary], error) {
+	ctx = WithReadSnapshot(ctx)
 	reg, err := q.Store.Registry(ctx)
 	if err != nil {
 		return Page[EnterpriseSummary]{}, err
@@ -492,6 +497,7 @@ func (q *Queries) villageFigures(ctx context.Context, reg *domain.Registry, p Pe
 
 // Village summarises one village.
 func (q *Queries) Village(ctx context.Context, id string, p Period) (VillageSummary, error) {
+	ctx = WithReadSnapshot(ctx)
 	reg, err := q.Store.Registry(ctx)
 	if err != nil {
 		return VillageSummary{}, err
@@ -513,6 +519,7 @@ func (q *Queries) Village(ctx context.Context, id string, p Period) (VillageSumm
 
 // Villages lists every registered village's figures.
 func (q *Queries) Villages(ctx context.Context, p Period, pg Paging) (Page[VillageSummary], error) {
+	ctx = WithReadSnapshot(ctx)
 	reg, err := q.Store.Registry(ctx)
 	if err != nil {
 		return Page[VillageSummary]{}, err
@@ -526,6 +533,7 @@ func (q *Queries) Villages(ctx context.Context, p Period, pg Paging) (Page[Villa
 
 // Livestream summarises one livestream over its whole life, per minute.
 func (q *Queries) Livestream(ctx context.Context, id string) (LivestreamSummary, error) {
+	ctx = WithReadSnapshot(ctx)
 	infos, err := q.Store.Livestreams(ctx)
 	if err != nil {
 		return LivestreamSummary{}, err
@@ -593,6 +601,7 @@ func (q *Queries) livestream(ctx context.Context, info LivestreamInfo, p Period,
 
 // Livestreams lists the livestreams with sales in the period.
 func (q *Queries) Livestreams(ctx context.Context, p Period, pg Paging) (Page[LivestreamSummary], error) {
+	ctx = WithReadSnapshot(ctx)
 	infos, err := q.Store.Livestreams(ctx)
 	if err != nil {
 		return Page[LivestreamSummary]{}, err
@@ -612,6 +621,7 @@ func (q *Queries) Livestreams(ctx context.Context, p Period, pg Paging) (Page[Li
 
 // Unattributed lists the SKUs sold without a listing.
 func (q *Queries) Unattributed(ctx context.Context, p Period, pg Paging) (Page[UnattributedItem], error) {
+	ctx = WithReadSnapshot(ctx)
 	rows, err := q.Store.UnattributedSKUs(ctx, p)
 	if err != nil {
 		return Page[UnattributedItem]{}, err
@@ -626,6 +636,7 @@ func (q *Queries) Unattributed(ctx context.Context, p Period, pg Paging) (Page[U
 
 // DeadLetters lists dead letters, newest first.
 func (q *Queries) DeadLetters(ctx context.Context, pg Paging) (Page[DeadLetterItem], error) {
+	ctx = WithReadSnapshot(ctx)
 	dls, total, err := q.Store.DeadLetters(ctx, pg.Limit, pg.Offset)
 	if err != nil {
 		return Page[DeadLetterItem]{}, err

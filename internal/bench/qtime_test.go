@@ -75,7 +75,7 @@ func TestQueryBreakdown(t *testing.T) {
 			case "overview":
 				_, err = q.Overview(ctx, projections.Period{})
 			case "household":
-				_, err = q.Household(ctx, "H-0101-001", projections.Period{})
+				_, err = q.Household(ctx, "H-001", projections.Period{})
 			case "enterprise":
 				_, err = q.Enterprise(ctx, "E-QINGXI", projections.Period{})
 			case "livestream":

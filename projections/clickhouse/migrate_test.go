@@ -16,8 +16,8 @@ import (
 func TestMigrations(t *testing.T) {
 	first, cfg := openStore(t)
 	defer first.Close()
-	if got := clickhouse.AppliedMigrations(first); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6}) {
-		t.Errorf("first open applied %v, want [1 2 3 4 5 6]", got)
+	if got := clickhouse.AppliedMigrations(first); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7}) {
+		t.Errorf("first open applied %v, want [1 2 3 4 5 6 7]", got)
 	}
 	second := mustOpen(t, cfg)
 	defer second.Close()
@@ -28,15 +28,15 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6}) {
-		t.Errorf("schema_migrations lists %v, want [1 2 3 4 5 6]", got)
+	if !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7}) {
+		t.Errorf("schema_migrations lists %v, want [1 2 3 4 5 6 7]", got)
 	}
 	var rows uint64
 	if err := adminConn(t, cfg.DSN).QueryRow(context.Background(), "SELECT count() FROM "+cfg.Database+".schema_migrations").Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 6 {
-		t.Errorf("schema_migrations has %d rows, want 6", rows)
+	if rows != 7 {
+		t.Errorf("schema_migrations has %d rows, want 7", rows)
 	}
 	var tables uint64
 	if err := adminConn(t, cfg.DSN).QueryRow(context.Background(), "SELECT count() FROM system.tables WHERE database = '"+cfg.Database+"'").Scan(&tables); err != nil {
@@ -50,11 +50,12 @@ func TestMigrations(t *testing.T) {
 // TestMigrationFromSchema1 turns a projected read model back into schema 1
 // (the rollup in sales_daily, no fold or registry batch in the checkpoints,
 // no order counts,
-// no livestream or refund entries, no summary, versions 2 to 6 not
-// recorded) and opens it:
+// no livestream, refund or retracted entries, no summary, versions 2 to 7
+// not recorded) and opens it:
 // migration 2 copies the rollup into generation 0, migration 3 counts the
 // orders from the entries, migrations 4 and 5 copy the livestreams' and the
 // refunds' entries, migration 6 sums the rollup into the summary,
+// migration 7 lists the retractions,
 // every answer is as before, and projecting goes on (folding generation 0).
 func TestMigrationFromSchema1(t *testing.T) {
 	s, cfg := openStore(t)
@@ -75,6 +76,7 @@ func TestMigrationFromSchema1(t *testing.T) {
 		"DROP TABLE " + db + "livestream_entries",
 		"DROP TABLE " + db + "refund_entries",
 		"DROP TABLE " + db + "sales_summary",
+		"DROP TABLE " + db + "retracted_entries",
 		"ALTER TABLE " + db + "checkpoints DROP COLUMN fold",
 		"ALTER TABLE " + db + "checkpoints DROP COLUMN registry",
 		"ALTER TABLE " + db + "schema_migrations DELETE WHERE version >= 2",
@@ -88,8 +90,8 @@ func TestMigrationFromSchema1(t *testing.T) {
 	cfg.FoldMinRows = 200 // and fold generation 0 on the way
 	s = mustOpen(t, cfg)
 	defer s.Close()
-	if got := clickhouse.AppliedMigrations(s); !reflect.DeepEqual(got, []int{2, 3, 4, 5, 6}) {
-		t.Fatalf("opening a schema 1 read model applied %v, want [2 3 4 5 6]", got)
+	if got := clickhouse.AppliedMigrations(s); !reflect.DeepEqual(got, []int{2, 3, 4, 5, 6, 7}) {
+		t.Fatalf("opening a schema 1 read model applied %v, want [2 3 4 5 6 7]", got)
 	}
 	if after := view(t, s); after != before {
 		t.Errorf("after migration 2:\n%s\nbefore:\n%s", after, before)

@@ -184,10 +184,9 @@ func (s *Store) Orders(ctx context.Context, q projections.SalesQuery) ([]project
 	if err != nil {
 		return nil, fmt.Errorf("orders: %w", err)
 	}
-	vis := fmt.Sprintf("batch <= %d", batch)
 	gs, kept := orderGroupingOf(q)
 	if !kept {
-		return s.ordersFromEntries(ctx, q, cols, vis, true, true, true)
+		return s.ordersFromEntries(ctx, q, cols, true, true, true)
 	}
 	rows := map[dims]*projections.OrderRow{}
 	var keys []dims
@@ -223,7 +222,7 @@ func (s *Store) Orders(ctx context.Context, q projections.SalesQuery) ([]project
 		return nil, fmt.Errorf("orders: %w", err)
 	}
 	if q.WithRefunded || q.WithBuyers {
-		more, err := s.ordersFromEntries(ctx, q, cols, vis, false, q.WithRefunded, q.WithBuyers)
+		more, err := s.ordersFromEntries(ctx, q, cols, false, q.WithRefunded, q.WithBuyers)
 		if err != nil {
 			return nil, err
 		}
@@ -250,7 +249,7 @@ func (s *Store) Orders(ctx context.Context, q projections.SalesQuery) ([]project
 // ordersFromEntries counts from the live entries: paid orders, refunded
 // orders and buyers as asked (a count not asked is 0). Only the entries of
 // the kinds it counts are read.
-func (s *Store) ordersFromEntries(ctx context.Context, q projections.SalesQuery, cols []string, vis string, paid, refunded, buyers bool) ([]projections.OrderRow, error) {
+func (s *Store) ordersFromEntries(ctx context.Context, q projections.SalesQuery, cols []string, paid, refunded, buyers bool) ([]projections.OrderRow, error) {
 	zero := "toInt64(0)"
 	orders, refunds, buyer := zero, zero, zero
 	var kinds []string
@@ -274,9 +273,13 @@ func (s *Store) ordersFromEntries(ctx context.Context, q projections.SalesQuery,
 	filter := where(q, false) + " AND kind IN (" + strings.Join(kinds, ", ") + ")"
 	inner := append([]string{"platform", "order_id", "kind", "buyer_ref"}, cols...)
 	sel := append(slices.Clone(cols), orders, refunds, buyer)
-	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.liveEntries(vis, inner, filter, entrySource{livestream: q.LivestreamID, refundsOnly: !paid && !buyers}) + groupBy(cols)
+	live, err := s.liveEntries(ctx, inner, filter, entrySource{livestream: q.LivestreamID, refundsOnly: !paid && !buyers})
+	if err != nil {
+		return nil, fmt.Errorf("orders: %w", err)
+	}
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + live + groupBy(cols)
 	var out []projections.OrderRow
-	err := s.query(ctx, query, func(r driver.Rows) error {
+	err = s.query(ctx, query, func(r driver.Rows) error {
 		var d dims
 		var row projections.OrderRow
 		dest := make([]any, 0, len(sel))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -147,17 +148,29 @@ type entrySource struct {
 // the key; amount is the entry's current amount.
 //
 // An entry stands while its signs sum to more than 0. Nearly every entry is
-// added once and never retracted: those stand as their one row says, with
-// no grouping (a commit adds an entry once; a change retracts it first). Only entries with a retraction row (few: a line's entries
-// change when a refund or payment arrives out of order) are grouped by key
-// and summed. Grouping all of them instead costs the server most of an
-// order count's time. An entry's attributes never change, so the filter
-// may come before the grouping.
+// added once and never retracted (a commit adds an entry once; a change
+// retracts it first): those stand as their one row says, with no grouping.
+// Only entries with a retraction row (few: a line's entries change when
+// refunds arrive out of order) are grouped by key and summed. Which those
+// are, retracted_entries says; its keys' hashes are read once per
+// committed batch and put in the query as a list (none: no grouping at
+// all). A hash shared with a retracted entry only sends an entry to the
+// grouped part, which is exact for any entry. An entry's attributes never
+// change, so the filter may come before the grouping.
 //
 // src narrows the entries read to a smaller table where it can: one
 // livestream's entries from livestream_entries (sorted by livestream), only
 // refunds from refund_entries, rather than a scan of every entry.
-func (s *Store) liveEntries(vis string, columns []string, filter string, src entrySource) string {
+func (s *Store) liveEntries(ctx context.Context, columns []string, filter string, src entrySource) (string, error) {
+	c, err := s.lastCommitted(ctx)
+	if err != nil {
+		return "", err
+	}
+	retracted, err := s.retractedKeys(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	vis := fmt.Sprintf("batch <= %d", c.batch)
 	table := s.t("entries")
 	switch {
 	case src.livestream != "":
@@ -167,13 +180,6 @@ func (s *Store) liveEntries(vis string, columns []string, filter string, src ent
 		table = s.t("refund_entries")
 	}
 	key := []string{"platform", "order_id", "line_id", "entry_id"}
-	// Entries are split by a hash of their key: a hash shared with a
-	// retracted entry only sends an entry to the grouped part, which is
-	// exact for any entry, so the split needs no exact key, and a set of
-	// hashes costs the server a third of a set of string tuples. The
-	// filter holds for all of an entry's rows alike.
-	keyTuple := "cityHash64(" + strings.Join(key, ", ") + ")"
-	retracted := "(SELECT " + keyTuple + " FROM " + table + " WHERE " + vis + filter + " AND sign < 0)"
 	group := slices.Clone(key)
 	var plain, summed []string
 	for _, c := range columns {
@@ -188,11 +194,61 @@ func (s *Store) liveEntries(vis string, columns []string, filter string, src ent
 		plain = append(plain, c)
 		summed = append(summed, c)
 	}
+	if retracted == "" {
+		return "(SELECT " + strings.Join(plain, ", ") + " FROM " + table + " WHERE " + vis + filter + " AND sign > 0)", nil
+	}
+	hash := "cityHash64(" + strings.Join(key, ", ") + ")"
 	return "(SELECT " + strings.Join(plain, ", ") + " FROM " + table +
-		" WHERE " + vis + filter + " AND sign > 0 AND " + keyTuple + " NOT IN " + retracted +
+		" WHERE " + vis + filter + " AND sign > 0 AND " + hash + " NOT IN " + retracted +
 		" UNION ALL SELECT " + strings.Join(summed, ", ") + " FROM " + table +
-		" WHERE " + vis + filter + " AND " + keyTuple + " IN " + retracted +
-		" GROUP BY " + strings.Join(group, ", ") + " HAVING sum(sign) > 0)"
+		" WHERE " + vis + filter + " AND " + hash + " IN " + retracted +
+		" GROUP BY " + strings.Join(group, ", ") + " HAVING sum(sign) > 0)", nil
+}
+
+// maxListedRetractions bounds the retracted keys put in a query as a list;
+// past it the query reads them from retracted_entries itself.
+const maxListedRetractions = 5000
+
+// retractedKeys returns the hashes of the retracted entries as of the
+// committed batch, as an IN list ("" for none), read once per batch and writer.
+func (s *Store) retractedKeys(ctx context.Context, c committed) (string, error) {
+	key := fmt.Sprintf("%d/%s", c.batch, c.writer)
+	s.retractedMu.Lock()
+	if s.retractedKey == key {
+		list := s.retractedList
+		s.retractedMu.Unlock()
+		return list, nil
+	}
+	s.retractedMu.Unlock()
+	hash := "cityHash64(platform, order_id, line_id, entry_id)"
+	from := fmt.Sprintf(" FROM %s WHERE batch <= %d", s.t("retracted_entries"), c.batch)
+	var n uint64
+	if err := s.query(ctx, "SELECT uniqExact("+hash+")"+from, func(r driver.Rows) error { return r.Scan(&n) }); err != nil {
+		return "", fmt.Errorf("read the retracted entries: %w", err)
+	}
+	var list string
+	switch {
+	case n == 0:
+	case n > maxListedRetractions:
+		list = "(SELECT " + hash + from + ")"
+	default:
+		var hashes []string
+		if err := s.query(ctx, "SELECT DISTINCT "+hash+from, func(r driver.Rows) error {
+			var h uint64
+			if err := r.Scan(&h); err != nil {
+				return err
+			}
+			hashes = append(hashes, strconv.FormatUint(h, 10))
+			return nil
+		}); err != nil {
+			return "", fmt.Errorf("read the retracted entries: %w", err)
+		}
+		list = "(" + strings.Join(hashes, ",") + ")"
+	}
+	s.retractedMu.Lock()
+	s.retractedKey, s.retractedList = key, list
+	s.retractedMu.Unlock()
+	return list, nil
 }
 
 // Income sums recorded income per household in the period.
@@ -223,13 +279,13 @@ func (s *Store) Income(ctx context.Context, p projections.Period) (map[string]do
 
 // LivestreamMinutes returns a livestream's figures per China-time minute.
 func (s *Store) LivestreamMinutes(ctx context.Context, id string) ([]projections.MinuteRow, error) {
-	vis, err := s.visible(ctx)
+	live, err := s.liveEntries(ctx, []string{"order_id", "kind", "minute", "amount"}, "", entrySource{livestream: id})
 	if err != nil {
 		return nil, fmt.Errorf("livestream minutes: %w", err)
 	}
 	query := `SELECT minute, toInt64(uniqExactIf(order_id, kind = 'sale')),
 			toInt64(sumIf(amount, kind = 'sale')), toInt64(-sumIf(amount, kind = 'refund'))
-		FROM ` + s.liveEntries(vis, []string{"order_id", "kind", "minute", "amount"}, "", entrySource{livestream: id}) +
+		FROM ` + live +
 		` GROUP BY minute ORDER BY minute`
 	var out []projections.MinuteRow
 	err = s.query(ctx, query, func(r driver.Rows) error {
@@ -272,16 +328,16 @@ func (s *Store) Livestreams(ctx context.Context) ([]projections.LivestreamInfo, 
 
 // UnattributedSKUs sums the live unattributed entries by platform SKU.
 func (s *Store) UnattributedSKUs(ctx context.Context, p projections.Period) ([]projections.UnattributedSKU, error) {
-	vis, err := s.visible(ctx)
+	filter := where(projections.SalesQuery{Period: p}, false) + " AND attributed = 0"
+	live, err := s.liveEntries(ctx, []string{"platform", "order_id", "line_id", "sku_id", "product", "kind", "at", "amount"}, filter, entrySource{})
 	if err != nil {
 		return nil, fmt.Errorf("unattributed: %w", err)
 	}
-	filter := where(projections.SalesQuery{Period: p}, false) + " AND attributed = 0"
 	query := `SELECT platform, sku_id, max(product),
 			toInt64(uniqExactIf(platform, order_id, line_id, kind = 'sale')),
 			toInt64(sumIf(amount, kind = 'sale')), toInt64(-sumIf(amount, kind = 'refund')),
 			min(at), max(at)
-		FROM ` + s.liveEntries(vis, []string{"platform", "order_id", "line_id", "sku_id", "product", "kind", "at", "amount"}, filter, entrySource{}) +
+		FROM ` + live +
 		` GROUP BY platform, sku_id ORDER BY platform, sku_id`
 	var out []projections.UnattributedSKU
 	err = s.query(ctx, query, func(r driver.Rows) error {

@@ -120,13 +120,17 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 	// livestream_entries: the entries sold through a livestream again,
 	// sorted by livestream for the livestream queries.
 	// refund_entries: the refunds again, for counting refunded orders.
-	var streamed, refunds []int
+	// retracted_entries: the keys of the retraction rows (see liveEntries).
+	var streamed, refunds, retracted []int
 	for i, ls := range w.eLivestream {
 		if ls != "" {
 			streamed = append(streamed, i)
 		}
 		if w.eKind[i] == string(domain.EntryRefund) {
 			refunds = append(refunds, i)
+		}
+		if w.eSign[i] < 0 {
+			retracted = append(retracted, i)
 		}
 	}
 	inserts = append(inserts,
@@ -137,6 +141,9 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		entries,
 		entries.pick("livestream_entries", streamed),
 		entries.pick("refund_entries", refunds),
+		&insert{table: "retracted_entries", columns: []string{"platform", "order_id", "line_id", "entry_id", "batch"},
+			parts: []part{w.ePlatform.pick(retracted), w.eOrder.pick(retracted), w.eLine.pick(retracted), w.eEntry.pick(retracted),
+				bt(len(w.eSign)).pick(retracted)}},
 		&insert{table: "ledger", columns: []string{"platform", "order_id", "line_id", "entry_id", "party_kind", "party_id", "amount_fen", "sign", "batch"},
 			parts: []part{&w.sPlatform, &w.sOrder, &w.sLine, &w.sEntry, &w.sKind, &w.sParty, &w.sAmount, &w.sSign, bt(len(w.sSign))}},
 		rollup,

@@ -211,6 +211,16 @@ var migrations = [][]string{
 			toInt64(sum(sales_fen)), toInt64(sum(refunds_fen)), gen, batch FROM {sales_rollup}
 			GROUP BY day, platform, product, enterprise_id, village_id, livestream_id, party_kind, gen, batch`,
 	},
+	// 7: the keys of the entries' retraction rows (see liveEntries). Run
+	// again whole if cut short.
+	{
+		`DROP TABLE IF EXISTS {retracted_entries}`,
+		`CREATE TABLE {retracted_entries} (
+			platform String, order_id String, line_id String, entry_id String,
+			batch UInt64
+		) ENGINE = MergeTree ORDER BY (platform, order_id, line_id, entry_id)`,
+		`INSERT INTO {retracted_entries} SELECT platform, order_id, line_id, entry_id, batch FROM {entries} WHERE sign < 0`,
+	},
 }
 
 // orderCountsBackfill counts the committed live sale entries into

@@ -143,7 +143,12 @@ type Store struct {
 	registryMu       sync.Mutex
 	registryCache    *domain.Registry
 	registryCacheKey string
-	applied          []int // migrations this Open applied
+	// retractedList is liveEntries' list of retracted keys as of
+	// retractedKey (committed batch and writer); guarded by retractedMu.
+	retractedMu   sync.Mutex
+	retractedKey  string
+	retractedList string
+	applied       []int // migrations this Open applied
 
 	// shadow is set on a store returned by Shadow, whose tables replace
 	// those of prefix live on SwapIn.
@@ -227,12 +232,13 @@ var tables = []string{
 	"district", "villages", "households", "enterprises", "listings",
 	"lines", "listing_snapshots", "entries", "ledger", "sales_daily", "livestreams", "income",
 	"dead_letters", "sales_rollup", "order_counts", "livestream_entries", "refund_entries", "sales_summary",
+	"retracted_entries",
 }
 
 // batchedTables are the tables whose rows carry the batch that wrote them.
 var batchedTables = []string{
 	"district", "villages", "households", "enterprises", "listings",
-	"lines", "listing_snapshots", "entries", "livestream_entries", "refund_entries", "ledger", "sales_daily", "sales_rollup", "sales_summary", "order_counts",
+	"lines", "listing_snapshots", "entries", "livestream_entries", "refund_entries", "retracted_entries", "ledger", "sales_daily", "sales_rollup", "sales_summary", "order_counts",
 	"livestreams", "income", "checkpoints",
 }
 
@@ -297,7 +303,13 @@ type committed struct {
 	writer string
 }
 
+// lastCommitted reads the last checkpoint, once per read snapshot (see
+// projections.WithReadSnapshot).
 func (s *Store) lastCommitted(ctx context.Context) (committed, error) {
+	return projections.Snapshot(ctx, func() (committed, error) { return s.readLastCommitted(ctx) })
+}
+
+func (s *Store) readLastCommitted(ctx context.Context) (committed, error) {
 	var c committed
 	if err := s.query(ctx, `SELECT max(batch), argMax(fold, batch), argMax(registry, batch), argMax(writer, batch) FROM `+s.t("checkpoints"), func(r driver.Rows) error {
 		return r.Scan(&c.batch, &c.gen, &c.registry, &c.writer)
