@@ -40,6 +40,15 @@ var orderGroupings = [][]projections.Dim{
 	{projections.DimEnterprise, projections.DimLivestream},
 }
 
+// orderGroupingNames are the names of orderGroupings, in order.
+var orderGroupingNames = func() []string {
+	out := make([]string, len(orderGroupings))
+	for i, g := range orderGroupings {
+		out[i] = groupingName(g)
+	}
+	return out
+}()
+
 // groupingName names a grouping in order_counts.gs.
 func groupingName(dims []projections.Dim) string {
 	if len(dims) == 0 {
@@ -74,12 +83,7 @@ func orderGroupingOf(q projections.SalesQuery) (string, bool) {
 		dims = append(dims, projections.DimLivestream)
 	}
 	name := groupingName(dims)
-	for _, g := range orderGroupings {
-		if groupingName(g) == name {
-			return name, true
-		}
-	}
-	return "", false
+	return name, slices.Contains(orderGroupingNames, name)
 }
 
 // orderKey is one row key of order_counts.
@@ -95,8 +99,8 @@ func orderKeys(entries []projections.LedgerRow) map[orderKey]bool {
 			continue
 		}
 		day := domain.Day(r.At)
-		for _, g := range orderGroupings {
-			k := orderKey{gs: groupingName(g), day: day}
+		for i, g := range orderGroupings {
+			k := orderKey{gs: orderGroupingNames[i], day: day}
 			for _, d := range g {
 				switch d {
 				case projections.DimPlatform:
