@@ -609,7 +609,9 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 			changedOrders = append(changedOrders, ref)
 		}
 	}
-	b.Orders = orderChanges(changedOrders, changed, lines, after)
+	if p.store.NeedsOrderChanges() {
+		b.Orders = orderChanges(changedOrders, changed, lines, after)
+	}
 	return nil
 }
 

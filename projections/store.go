@@ -40,6 +40,9 @@ type Writer interface {
 	Commit(ctx context.Context, b *Batch) error
 	// PutDeadLetters stores dead letters; storing one twice keeps one.
 	PutDeadLetters(ctx context.Context, dls []domain.DeadLetter) error
+	// NeedsOrderChanges reports whether Commit reads Batch.Orders; the
+	// projector works them out only for a store that does.
+	NeedsOrderChanges() bool
 }
 
 // OrderRef names one platform order.
@@ -56,7 +59,8 @@ type Batch struct {
 	Registry []domain.Event
 	Lines    []LineChange
 	// Orders are the changes of Lines again, order by order, for a store
-	// that keeps order counts aggregated as it writes (ClickHouse).
+	// that keeps order counts aggregated as it writes (ClickHouse); empty
+	// unless the store NeedsOrderChanges.
 	Orders []OrderChange
 	Income []IncomeRecord
 }

@@ -40,6 +40,9 @@ var orderGroupings = [][]projections.Dim{
 	{projections.DimEnterprise, projections.DimLivestream},
 }
 
+// NeedsOrderChanges is true: Commit moves order_counts by Batch.Orders.
+func (s *Store) NeedsOrderChanges() bool { return true }
+
 // orderGroupingNames are the names of orderGroupings, in order.
 var orderGroupingNames = func() []string {
 	out := make([]string, len(orderGroupings))

@@ -260,6 +260,9 @@ func (s *Store) LoadLines(ctx context.Context, orders []projections.OrderRef) ([
 	return out, nil
 }
 
+// NeedsOrderChanges is false: orders are counted from the entries when read.
+func (s *Store) NeedsOrderChanges() bool { return false }
+
 // KnownIncome reports which income event ids are stored.
 func (s *Store) KnownIncome(ctx context.Context, ids []string) (map[string]bool, error) {
 	known := map[string]bool{}
