@@ -42,11 +42,17 @@ func (s *Store) foldDue() bool {
 	return s.cfg.FoldMinRows > 0 && s.w.rollupRows >= uint64(s.cfg.FoldMinRows) && s.w.rollupRows >= 2*s.w.foldRows
 }
 
-// rollupKeyColumns are sales_rollup's key columns, summaryKeyColumns sales_summary's.
-const (
-	rollupKeyColumns  = "day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id"
-	summaryKeyColumns = "day, platform, product, enterprise_id, village_id, livestream_id, party_kind"
-)
+// foldedTables are the tables a fold folds: the key columns, the summed
+// columns and their sums, and a condition on the sums (zero order counts
+// mean nothing; a rollup key with zero sums still names a group a query
+// finds, as in SQLite).
+var foldedTables = []struct{ table, key, values, sums, having string }{
+	{"sales_rollup", "day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id",
+		"sales_fen, refunds_fen", "toInt64(sum(sales_fen)), toInt64(sum(refunds_fen))", ""},
+	{"sales_summary", "day, platform, product, enterprise_id, village_id, livestream_id, party_kind",
+		"sales_fen, refunds_fen", "toInt64(sum(sales_fen)), toInt64(sum(refunds_fen))", ""},
+	{"order_counts", orderCountKey, "orders", "toInt64(sum(orders)) AS n", " HAVING n != 0"},
+}
 
 // foldLocked folds the current generation as commit committed+1 (under writeMu).
 func (s *Store) foldLocked(ctx context.Context) error {
@@ -58,32 +64,15 @@ func (s *Store) foldLocked(ctx context.Context) error {
 			return err
 		}
 	}
-	id := fmt.Sprintf("%s%d:fold:%s", s.queryIDPrefix(), n, randomID())
-	qctx := clickhouse.Context(ctx, clickhouse.WithQueryID(id))
-	err := s.exec(qctx, fmt.Sprintf(`INSERT INTO %s (%s, sales_fen, refunds_fen, gen, batch)
-		SELECT %s, toInt64(sum(sales_fen)), toInt64(sum(refunds_fen)), %d, %d
-		FROM %s WHERE gen = %d AND batch <= %d GROUP BY %s`,
-		s.t("sales_rollup"), rollupKeyColumns, rollupKeyColumns, n, n, s.t("sales_rollup"), from, s.w.committed, rollupKeyColumns))
-	if err != nil {
-		return fmt.Errorf("fold generation %d of sales_rollup: %w", from, err)
-	}
-	id = fmt.Sprintf("%s%d:fold:%s", s.queryIDPrefix(), n, randomID())
-	qctx = clickhouse.Context(ctx, clickhouse.WithQueryID(id))
-	err = s.exec(qctx, fmt.Sprintf(`INSERT INTO %s (%s, sales_fen, refunds_fen, gen, batch)
-		SELECT %s, toInt64(sum(sales_fen)), toInt64(sum(refunds_fen)), %d, %d
-		FROM %s WHERE gen = %d AND batch <= %d GROUP BY %s`,
-		s.t("sales_summary"), summaryKeyColumns, summaryKeyColumns, n, n, s.t("sales_summary"), from, s.w.committed, summaryKeyColumns))
-	if err != nil {
-		return fmt.Errorf("fold generation %d of sales_summary: %w", from, err)
-	}
-	id = fmt.Sprintf("%s%d:fold:%s", s.queryIDPrefix(), n, randomID())
-	qctx = clickhouse.Context(ctx, clickhouse.WithQueryID(id))
-	err = s.exec(qctx, fmt.Sprintf(`INSERT INTO %s (%s, orders, gen, batch)
-		SELECT %s, toInt64(sum(orders)) AS n, %d, %d
-		FROM %s WHERE gen = %d AND batch <= %d GROUP BY %s HAVING n != 0`,
-		s.t("order_counts"), orderCountKey, orderCountKey, n, n, s.t("order_counts"), from, s.w.committed, orderCountKey))
-	if err != nil {
-		return fmt.Errorf("fold generation %d of order_counts: %w", from, err)
+	for _, f := range foldedTables {
+		// The query id marks it as this store's insert (see waitInserts).
+		id := fmt.Sprintf("%s%d:fold:%s", s.queryIDPrefix(), n, randomID())
+		err := s.exec(clickhouse.Context(ctx, clickhouse.WithQueryID(id)), fmt.Sprintf(`INSERT INTO %s (%s, %s, gen, batch)
+			SELECT %s, %s, %d, %d FROM %s WHERE gen = %d AND batch <= %d GROUP BY %s%s`,
+			s.t(f.table), f.key, f.values, f.key, f.sums, n, n, s.t(f.table), from, s.w.committed, f.key, f.having))
+		if err != nil {
+			return fmt.Errorf("fold generation %d of %s: %w", from, f.table, err)
+		}
 	}
 	if s.insertHook != nil {
 		if err := s.insertHook(ctx, "fold", true); err != nil {
@@ -125,8 +114,8 @@ func (s *Store) countRollup(ctx context.Context, gen uint64) (rows, folded uint6
 // dropGenerationsBefore drops the partitions of sales_rollup and
 // order_counts older than gen.
 func (s *Store) dropGenerationsBefore(ctx context.Context, gen uint64) error {
-	for _, table := range []string{"sales_rollup", "sales_summary", "order_counts"} {
-		if err := s.dropTableGenerationsBefore(ctx, table, gen); err != nil {
+	for _, f := range foldedTables {
+		if err := s.dropTableGenerationsBefore(ctx, f.table, gen); err != nil {
 			return err
 		}
 	}

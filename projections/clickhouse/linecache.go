@@ -141,6 +141,20 @@ func (st storedLine) state(k domain.LineKey) loadedLine {
 	return out
 }
 
+// scanLine scans a row of (platform, order_id, line_id, state).
+func scanLine(r driver.Rows) (domain.LineKey, storedLine, error) {
+	var k domain.LineKey
+	var raw string
+	var st storedLine
+	if err := r.Scan(&k.Platform, &k.OrderID, &k.LineID, &raw); err != nil {
+		return k, st, err
+	}
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		return k, st, fmt.Errorf("line %v: %w", k, err)
+	}
+	return k, st, nil
+}
+
 // prime readies the cache on the store's first LoadLines (and after a
 // failed commit): on an empty read model it is complete at once; on one of
 // at most max lines it reads them all; on a larger one it stays cold and
@@ -181,14 +195,9 @@ func (s *Store) primeLines(ctx context.Context) error {
 	}
 	err = s.query(ctx, `SELECT platform, order_id, line_id, argMax(state, batch) FROM `+s.t("lines")+
 		` WHERE `+vis+` GROUP BY platform, order_id, line_id`, func(r driver.Rows) error {
-		var k domain.LineKey
-		var raw string
-		if err := r.Scan(&k.Platform, &k.OrderID, &k.LineID, &raw); err != nil {
+		k, st, err := scanLine(r)
+		if err != nil {
 			return err
-		}
-		var st storedLine
-		if err := json.Unmarshal([]byte(raw), &st); err != nil {
-			return fmt.Errorf("line %v: %w", k, err)
 		}
 		c.putLocked(k, st)
 		return nil

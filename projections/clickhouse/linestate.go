@@ -225,14 +225,9 @@ func (s *Store) queryLines(ctx context.Context, vis string, orders []projections
 		` GROUP BY platform, order_id, line_id`
 	var out []loadedLine
 	err := s.query(bigQuery(ctx, q, len(orders)), q, func(r driver.Rows) error {
-		var k domain.LineKey
-		var raw string
-		if err := r.Scan(&k.Platform, &k.OrderID, &k.LineID, &raw); err != nil {
+		k, st, err := scanLine(r)
+		if err != nil {
 			return err
-		}
-		var st storedLine
-		if err := json.Unmarshal([]byte(raw), &st); err != nil {
-			return fmt.Errorf("line %v: %w", k, err)
 		}
 		if h := st.Listing; h != "" {
 			if _, _, ok := s.snapshots.get(h); !ok {

@@ -166,33 +166,17 @@ var migrations = [][]string{
 	// Run again whole if cut short.
 	{
 		`DROP TABLE IF EXISTS {livestream_entries}`,
-		`CREATE TABLE {livestream_entries} (
-			day String, platform String, order_id String, line_id String, entry_id String,
-			kind String, at Int64, minute String,
-			sku_id String, product String, enterprise_id String, village_id String,
-			livestream_id String, buyer_ref String,
-			attributed UInt8, amount_fen Int64, sign Int8,
-			batch UInt64
-		) ENGINE = MergeTree ORDER BY (livestream_id, day, platform, order_id, line_id, entry_id)`,
-		`INSERT INTO {livestream_entries} SELECT day, platform, order_id, line_id, entry_id, kind, at, minute,
-			sku_id, product, enterprise_id, village_id, livestream_id, buyer_ref, attributed, amount_fen, sign, batch
-			FROM {entries} WHERE livestream_id != ''`,
+		`CREATE TABLE {livestream_entries} (` + entryColumnTypes + `) ENGINE = MergeTree
+		ORDER BY (livestream_id, day, platform, order_id, line_id, entry_id)`,
+		`INSERT INTO {livestream_entries} SELECT ` + entryColumns + ` FROM {entries} WHERE livestream_id != ''`,
 	},
 	// 5: the refund entries again, for counting refunded orders. Run again
 	// whole if cut short.
 	{
 		`DROP TABLE IF EXISTS {refund_entries}`,
-		`CREATE TABLE {refund_entries} (
-			day String, platform String, order_id String, line_id String, entry_id String,
-			kind String, at Int64, minute String,
-			sku_id String, product String, enterprise_id String, village_id String,
-			livestream_id String, buyer_ref String,
-			attributed UInt8, amount_fen Int64, sign Int8,
-			batch UInt64
-		) ENGINE = MergeTree ORDER BY (day, platform, order_id, line_id, entry_id)`,
-		`INSERT INTO {refund_entries} SELECT day, platform, order_id, line_id, entry_id, kind, at, minute,
-			sku_id, product, enterprise_id, village_id, livestream_id, buyer_ref, attributed, amount_fen, sign, batch
-			FROM {entries} WHERE kind = 'refund'`,
+		`CREATE TABLE {refund_entries} (` + entryColumnTypes + `) ENGINE = MergeTree
+		ORDER BY (day, platform, order_id, line_id, entry_id)`,
+		`INSERT INTO {refund_entries} SELECT ` + entryColumns + ` FROM {entries} WHERE kind = 'refund'`,
 	},
 	// 6: the daily rollup summed over party_id (see summaryInsert), batch
 	// by batch from sales_rollup. Run again whole if cut short.
@@ -254,6 +238,19 @@ func orderCountsBackfill() []string {
 	}
 	return out
 }
+
+// entryColumns are the columns of entries and of its copies
+// (livestream_entries, refund_entries), entryColumnTypes their types.
+const (
+	entryColumns = `day, platform, order_id, line_id, entry_id, kind, at, minute,
+		sku_id, product, enterprise_id, village_id, livestream_id, buyer_ref, attributed, amount_fen, sign, batch`
+	entryColumnTypes = `day String, platform String, order_id String, line_id String, entry_id String,
+		kind String, at Int64, minute String,
+		sku_id String, product String, enterprise_id String, village_id String,
+		livestream_id String, buyer_ref String,
+		attributed UInt8, amount_fen Int64, sign Int8,
+		batch UInt64`
+)
 
 // expand replaces {name} with the qualified table names.
 func (s *Store) expand(stmt string) string {
