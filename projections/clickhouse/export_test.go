@@ -19,3 +19,11 @@ func Tables() []string { return append([]string(nil), tables...) }
 
 // QueryIDPrefix is the start of the query id of the store's commit inserts.
 func QueryIDPrefix(s *Store) string { return s.queryIDPrefix() }
+
+// SetMaxListedRetractions sets how many retracted keys a query lists before
+// it reads them with a subquery, and returns a func that restores it.
+func SetMaxListedRetractions(n int) (restore func()) {
+	old := maxListedRetractions
+	maxListedRetractions = n
+	return func() { maxListedRetractions = old }
+}

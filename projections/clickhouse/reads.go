@@ -207,7 +207,7 @@ func (s *Store) liveEntries(ctx context.Context, columns []string, filter string
 
 // maxListedRetractions bounds the retracted keys put in a query as a list;
 // past it the query reads them from retracted_entries itself.
-const maxListedRetractions = 5000
+var maxListedRetractions = 5000
 
 // retractedKeys returns the hashes of the retracted entries as of the
 // committed batch, as an IN list ("" for none), read once per batch and writer.
@@ -229,7 +229,7 @@ func (s *Store) retractedKeys(ctx context.Context, c committed) (string, error) 
 	var list string
 	switch {
 	case n == 0:
-	case n > maxListedRetractions:
+	case n > uint64(max(maxListedRetractions, 0)):
 		list = "(SELECT " + hash + from + ")"
 	default:
 		var hashes []string
