@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/internal/polling"
 )
 
 // The request as JD names it.
@@ -62,10 +63,7 @@ func (e *APIError) Error() string {
 func (e *APIError) Temporary() bool { return retryableCodes[e.Code] }
 
 // errPermanent marks a failure that another attempt would repeat.
-type errPermanent struct{ err error }
-
-func (e errPermanent) Error() string { return e.err.Error() }
-func (e errPermanent) Unwrap() error { return e.err }
+type errPermanent = polling.Permanent
 
 // errBadPage is an answer that is not a search answer: it is dead-lettered
 // once the attempts are used up.
@@ -136,31 +134,19 @@ type client struct {
 // is returned as *errBadPage; a failure another attempt would repeat is
 // errPermanent. It stops at once when ctx ends.
 func (c *client) fetch(ctx context.Context, w window, n int) (*page, error) {
-	backoff := c.cfg.RetryBackoff
-	var err error
-	for attempt := 1; ; attempt++ {
-		var p *page
-		p, err = c.fetchOnce(ctx, w, n)
-		if err == nil {
-			return p, nil
-		}
-		var perm errPermanent
-		if errors.As(err, &perm) || attempt >= c.cfg.MaxAttempts || ctx.Err() != nil {
-			break
-		}
+	p, err := polling.Do(ctx, c.retry(), func(attempt int, backoff time.Duration, err error) {
 		c.logger.LogAttrs(ctx, slog.LevelWarn, "jd order search failed, retrying",
 			slog.String("window", w.String()), slog.Int("page", n), slog.Int("attempt", attempt),
 			slog.Duration("backoff", backoff), slog.String("err", err.Error()))
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("window %s page %d: %w (after %d attempts: %w)", w, n, ctx.Err(), attempt, err)
-		case <-t.C:
-		}
-		backoff = min(2*backoff, c.cfg.MaxRetryBackoff)
+	}, func() (*page, error) { return c.fetchOnce(ctx, w, n) })
+	if err != nil {
+		return nil, fmt.Errorf("window %s page %d: %w", w, n, err)
 	}
-	return nil, fmt.Errorf("window %s page %d: %w", w, n, err)
+	return p, nil
+}
+
+func (c *client) retry() polling.Retry {
+	return polling.Retry{MaxAttempts: c.cfg.MaxAttempts, Backoff: c.cfg.RetryBackoff, MaxBackoff: c.cfg.MaxRetryBackoff}
 }
 
 func (c *client) fetchOnce(ctx context.Context, w window, n int) (*page, error) {
@@ -169,7 +155,7 @@ func (c *client) fetchOnce(ctx context.Context, w window, n int) (*page, error) 
 	form := c.form(w, n)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.APIBaseURL, strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, errPermanent{err}
+		return nil, errPermanent{Err: err}
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
 	req.Header.Set("Accept", "application/json")
@@ -191,7 +177,7 @@ func (c *client) fetchOnce(ctx context.Context, w window, n int) (*page, error) 
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
 		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
 	case resp.StatusCode != http.StatusOK:
-		return nil, errPermanent{fmt.Errorf("HTTP %d", resp.StatusCode)}
+		return nil, errPermanent{Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
 	}
 	return decodePage(body)
 }
@@ -211,7 +197,7 @@ func decodePage(body []byte) (*page, error) {
 		if e.Temporary() {
 			return nil, e
 		}
-		return nil, errPermanent{e}
+		return nil, errPermanent{Err: e}
 	}
 	if a.Response == nil {
 		return nil, &errBadPage{raw: body, err: fmt.Errorf("answer has neither %s nor error_response", responseKey)}
@@ -225,7 +211,7 @@ func decodePage(body []byte) (*page, error) {
 		if ar.EnglishErrCode != "" {
 			desc += " (" + ar.EnglishErrCode + ")"
 		}
-		return nil, errPermanent{&APIError{Code: ar.ResultCode, Desc: desc}}
+		return nil, errPermanent{Err: &APIError{Code: ar.ResultCode, Desc: desc}}
 	}
 	total, err := strconv.Atoi(r.OrderTotal.s)
 	if err != nil || total < 0 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest"
+	"github.com/loquat-dev/loquat/ingest/internal/polling"
 )
 
 // ErrRunning is returned by Run and RunOnce while another Run or RunOnce of
@@ -79,29 +80,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer p.running.Unlock()
-	for {
-		caughtUp, err := p.step(ctx, p.target())
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			var perm errPermanent
-			if errors.As(err, &perm) {
-				p.logger.LogAttrs(ctx, slog.LevelError, "jd poller stopped", slog.String("err", err.Error()))
-				return fmt.Errorf("jd: %w", err)
-			}
-			p.logger.LogAttrs(ctx, slog.LevelWarn, "jd poll failed, will retry", slog.String("err", err.Error()), slog.Duration("retry_in", p.cfg.Interval))
-		}
-		if err != nil || caughtUp {
-			t := time.NewTimer(p.cfg.Interval)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil
-			case <-t.C:
-			}
-		}
-	}
+	return p.loop().Run(ctx)
 }
 
 // RunOnce polls window after window until the cursor reaches the clock less
@@ -113,16 +92,11 @@ func (p *Poller) RunOnce(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer p.running.Unlock()
-	target := p.target()
-	for {
-		caughtUp, err := p.step(ctx, target)
-		if err != nil {
-			return fmt.Errorf("jd: %w", err)
-		}
-		if caughtUp {
-			return nil
-		}
-	}
+	return p.loop().RunOnce(ctx)
+}
+
+func (p *Poller) loop() *polling.Loop[time.Time] {
+	return &polling.Loop[time.Time]{Name: "jd", Interval: p.cfg.Interval, Logger: p.logger, Target: p.target, Step: p.step}
 }
 
 // target is where polling catches up to: now less the safety lag.
@@ -151,7 +125,7 @@ func (p *Poller) next(ctx context.Context, target time.Time) (w window, due bool
 	from := covered
 	if ok {
 		if covered, err = time.Parse(time.RFC3339, saved); err != nil {
-			return window{}, false, errPermanent{fmt.Errorf("cursor %q holds %q, not an RFC 3339 time: %w", p.cfg.Name, saved, err)}
+			return window{}, false, errPermanent{Err: fmt.Errorf("cursor %q holds %q, not an RFC 3339 time: %w", p.cfg.Name, saved, err)}
 		}
 		from = covered.Add(-p.cfg.Overlap)
 	}

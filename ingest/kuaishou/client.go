@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/loquat-dev/loquat/ingest/internal/polling"
 )
 
 // The request as the platform names it.
@@ -61,10 +63,7 @@ func (e *APIError) Temporary() bool {
 }
 
 // errPermanent marks a failure that another attempt would repeat.
-type errPermanent struct{ err error }
-
-func (e errPermanent) Error() string { return e.err.Error() }
-func (e errPermanent) Unwrap() error { return e.err }
+type errPermanent = polling.Permanent
 
 // errBadPage is an answer that is not a cursor-list answer: it is
 // dead-lettered once the attempts are used up.
@@ -128,31 +127,19 @@ type client struct {
 // returned as *errBadPage; a failure another attempt would repeat is
 // errPermanent. It stops at once when ctx ends.
 func (c *client) fetch(ctx context.Context, w window) (*page, error) {
-	backoff := c.cfg.RetryBackoff
-	var err error
-	for attempt := 1; ; attempt++ {
-		var p *page
-		p, err = c.fetchOnce(ctx, w)
-		if err == nil {
-			return p, nil
-		}
-		var perm errPermanent
-		if errors.As(err, &perm) || attempt >= c.cfg.MaxAttempts || ctx.Err() != nil {
-			break
-		}
+	p, err := polling.Do(ctx, c.retry(), func(attempt int, backoff time.Duration, err error) {
 		c.logger.LogAttrs(ctx, slog.LevelWarn, "kuaishou order list failed, retrying",
 			slog.String("window", w.String()), slog.Int("attempt", attempt),
 			slog.Duration("backoff", backoff), slog.String("err", err.Error()))
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("window %s: %w (after %d attempts: %w)", w, ctx.Err(), attempt, err)
-		case <-t.C:
-		}
-		backoff = min(2*backoff, c.cfg.MaxRetryBackoff)
+	}, func() (*page, error) { return c.fetchOnce(ctx, w) })
+	if err != nil {
+		return nil, fmt.Errorf("window %s: %w", w, err)
 	}
-	return nil, fmt.Errorf("window %s: %w", w, err)
+	return p, nil
+}
+
+func (c *client) retry() polling.Retry {
+	return polling.Retry{MaxAttempts: c.cfg.MaxAttempts, Backoff: c.cfg.RetryBackoff, MaxBackoff: c.cfg.MaxRetryBackoff}
 }
 
 func (c *client) fetchOnce(ctx context.Context, w window) (*page, error) {
@@ -161,7 +148,7 @@ func (c *client) fetchOnce(ctx context.Context, w window) (*page, error) {
 	u := strings.TrimRight(c.cfg.APIBaseURL, "/") + listPath + "?" + c.query(w).Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, errPermanent{err}
+		return nil, errPermanent{Err: err}
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.cfg.HTTPClient.Do(req)
@@ -182,7 +169,7 @@ func (c *client) fetchOnce(ctx context.Context, w window) (*page, error) {
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
 		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
 	case resp.StatusCode != http.StatusOK:
-		return nil, errPermanent{fmt.Errorf("HTTP %d", resp.StatusCode)}
+		return nil, errPermanent{Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
 	}
 	return decodePage(body)
 }
@@ -205,7 +192,7 @@ func decodePage(body []byte) (*page, error) {
 		if e.Temporary() {
 			return nil, e
 		}
-		return nil, errPermanent{e}
+		return nil, errPermanent{Err: e}
 	}
 	if a.Data == nil || a.Data.Pcursor == nil {
 		return nil, &errBadPage{raw: body, err: errors.New("answer has no data.pcursor")}

@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest"
+	"github.com/loquat-dev/loquat/ingest/internal/polling"
 )
 
 // ErrRunning is returned by Run and RunOnce while another Run or RunOnce of
@@ -84,29 +84,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer p.running.Unlock()
-	for {
-		caughtUp, err := p.step(ctx, p.target())
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			var perm errPermanent
-			if errors.As(err, &perm) {
-				p.logger.LogAttrs(ctx, slog.LevelError, "kuaishou poller stopped", slog.String("err", err.Error()))
-				return fmt.Errorf("kuaishou: %w", err)
-			}
-			p.logger.LogAttrs(ctx, slog.LevelWarn, "kuaishou poll failed, will retry", slog.String("err", err.Error()), slog.Duration("retry_in", p.cfg.Interval))
-		}
-		if err != nil || caughtUp {
-			t := time.NewTimer(p.cfg.Interval)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil
-			case <-t.C:
-			}
-		}
-	}
+	return p.loop().Run(ctx)
 }
 
 // RunOnce polls until the cursor reaches the clock less SafetyLag, as it
@@ -117,16 +95,11 @@ func (p *Poller) RunOnce(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer p.running.Unlock()
-	target := p.target()
-	for {
-		caughtUp, err := p.step(ctx, target)
-		if err != nil {
-			return fmt.Errorf("kuaishou: %w", err)
-		}
-		if caughtUp {
-			return nil
-		}
-	}
+	return p.loop().RunOnce(ctx)
+}
+
+func (p *Poller) loop() *polling.Loop[int64] {
+	return &polling.Loop[int64]{Name: "kuaishou", Interval: p.cfg.Interval, Logger: p.logger, Target: p.target, Step: p.step}
 }
 
 // target is where polling catches up to, in Unix ms: now less the safety lag.
@@ -165,7 +138,7 @@ func (p *Poller) load(ctx context.Context) (st cursorState, fresh bool, err erro
 		return cursorState{CoveredTo: p.cfg.Start.UnixMilli()}, true, nil
 	}
 	if err := json.Unmarshal([]byte(saved), &st); err != nil || st.CoveredTo <= 0 || (st.Window != nil && st.Window.End < st.Window.Begin) {
-		return cursorState{}, false, errPermanent{fmt.Errorf("cursor %q holds %q, not a kuaishou cursor", p.cfg.Name, saved)}
+		return cursorState{}, false, errPermanent{Err: fmt.Errorf("cursor %q holds %q, not a kuaishou cursor", p.cfg.Name, saved)}
 	}
 	return st, false, nil
 }
