@@ -2,7 +2,6 @@ package douyin_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
@@ -24,14 +23,6 @@ var (
 		SkuOrderList: []douyinsim.SkuOrder{{OrderID: "4981457725000000201", SkuID: 1747203364827180, ItemNum: 1, PayAmount: 6400}},
 	}
 )
-
-func china(s string) time.Time {
-	t, err := domain.ParseChinaTime(s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
 
 func TestTagsToEvents(t *testing.T) {
 	const sample = "4981457725012345678"
@@ -71,7 +62,7 @@ func TestTagsToEvents(t *testing.T) {
 			r := newRig(t, nil)
 			mustNoErr(t, r.sim.AddOrders(freightOrder, unpaidOrder))
 			wantAnswer(t, r.push(t, body(t, tt.msg)), 200, 0)
-			want, got := eventsJSON(t, []domain.Event{tt.want}), eventsJSON(t, r.sink.events())
+			want, got := eventsJSON(t, []domain.Event{tt.want}), eventsJSON(t, r.sink.Events())
 			if string(want) != string(got) {
 				t.Errorf("want\n%s\ngot\n%s", want, got)
 			}
@@ -90,7 +81,7 @@ func TestDetailFetchedOncePerBody(t *testing.T) {
 		t.Errorf("want 1 order.orderDetail call, got %d", n)
 	}
 	types := []domain.EventType{}
-	for _, e := range r.sink.events() {
+	for _, e := range r.sink.Events() {
 		types = append(types, e.Type())
 	}
 	if want := []domain.EventType{domain.TypeOrderPaid, domain.TypeOrderCancelled, domain.TypeOrderPaid}; !equal(types, want) {

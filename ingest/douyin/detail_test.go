@@ -7,6 +7,7 @@ import (
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
+	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
 )
 
 func TestDetailFetchRetries(t *testing.T) {
@@ -29,15 +30,15 @@ func TestDetailFetchRetries(t *testing.T) {
 			if n := r.sim.DetailRequests(); n != tt.wantRequests {
 				t.Errorf("order.orderDetail calls: want %d, got %d", tt.wantRequests, n)
 			}
-			events := r.sink.events()
-			if got := len(find[*domain.OrderPaid](events)); got != map[bool]int{true: 1}[tt.wantPaid] {
+			events := r.sink.Events()
+			if got := len(ingesttest.Find[*domain.OrderPaid](events)); got != map[bool]int{true: 1}[tt.wantPaid] {
 				t.Errorf("OrderPaid appended: want %v, got %d", tt.wantPaid, got)
 			}
 			// The created message needs no detail: it is appended either way.
-			if got := len(find[*domain.OrderCreated](events)); got != 1 {
+			if got := len(ingesttest.Find[*domain.OrderCreated](events)); got != 1 {
 				t.Errorf("want the OrderCreated appended, got %d", got)
 			}
-			if n := len(r.sink.deadLetters()); n != 0 {
+			if n := len(r.sink.DeadLetters()); n != 0 {
 				t.Errorf("a fetch failure is no dead letter; got %d", n)
 			}
 		})
@@ -69,7 +70,7 @@ func TestDetailRequestRefused(t *testing.T) {
 			if n := r.sim.DetailRequests(); n != 1 {
 				t.Errorf("want 1 order.orderDetail call (no retry), got %d", n)
 			}
-			if n := len(find[*domain.OrderPaid](r.sink.events())); n != 0 {
+			if n := len(ingesttest.Find[*domain.OrderPaid](r.sink.Events())); n != 0 {
 				t.Errorf("want no OrderPaid, got %d", n)
 			}
 		})
@@ -96,7 +97,7 @@ func TestDetailTimeoutRetried(t *testing.T) {
 	mustNoErr(t, sim.AddOrderDetailJSON(readFile(t, "order-detail.json")))
 	r := rigWithServer(t, sim, slowHandler(sim, 1, 2*time.Second), func(c *douyin.Config) { c.HTTPTimeout = 50 * time.Millisecond })
 	wantAnswer(t, r.push(t, readFile(t, "push-paid.json")), 200, 0)
-	if n := len(find[*domain.OrderPaid](r.sink.events())); n != 1 {
+	if n := len(ingesttest.Find[*domain.OrderPaid](r.sink.Events())); n != 1 {
 		t.Errorf("want the OrderPaid after a timed-out first attempt, got %d", n)
 	}
 }
@@ -124,8 +125,8 @@ func TestLargeIDsExact(t *testing.T) {
 		msg("206", "9223372036854775803", `{"aftersale_id":`+aftersale+`,"p_id":`+pid+`,"s_id":`+sid+`,"refund_amount":100,"modify_time":1588317630}`),
 	)
 	wantAnswer(t, r.push(t, b), 200, 0)
-	events := r.sink.events()
-	c, p, f := find[*domain.OrderCreated](events), find[*domain.OrderPaid](events), find[*domain.RefundSucceeded](events)
+	events := r.sink.Events()
+	c, p, f := ingesttest.Find[*domain.OrderCreated](events), ingesttest.Find[*domain.OrderPaid](events), ingesttest.Find[*domain.RefundSucceeded](events)
 	if len(c) != 1 || len(p) != 1 || len(f) != 1 {
 		t.Fatalf("want one created, paid and refund event, got %d, %d, %d", len(c), len(p), len(f))
 	}

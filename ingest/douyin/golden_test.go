@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/*.json from the handler's output")
@@ -27,10 +28,10 @@ func TestGoldenSamples(t *testing.T) {
 		t.Run(tt.push, func(t *testing.T) {
 			r := newRig(t, nil)
 			wantAnswer(t, r.push(t, readFile(t, tt.push)), 200, 0, "success")
-			if n := r.sink.appendCalls(); n != 1 {
+			if n := len(r.sink.Batches()); n != 1 {
 				t.Fatalf("want one Append call, got %d", n)
 			}
-			got := eventsJSON(t, r.sink.events())
+			got := eventsJSON(t, r.sink.Events())
 			path := filepath.Join("testdata", "golden", tt.golden)
 			if *update {
 				mustNoErr(t, os.MkdirAll(filepath.Dir(path), 0o755))
@@ -50,17 +51,17 @@ func TestSampleFigures(t *testing.T) {
 	r := newRig(t, nil)
 	wantAnswer(t, r.push(t, readFile(t, "push-paid.json")), 200, 0)
 	wantAnswer(t, r.push(t, readFile(t, "push-refund.json")), 200, 0)
-	events := r.sink.events()
+	events := r.sink.Events()
 	if len(events) != 3 {
 		t.Fatalf("want 3 events (created, paid, refund), got %d", len(events))
 	}
 
-	created := find[*domain.OrderCreated](events)
+	created := ingesttest.Find[*domain.OrderCreated](events)
 	if len(created) != 1 || created[0].OrderID != "4981457725012345678" || created[0].CreatedAt.Unix() != 1588231200 {
 		t.Errorf("OrderCreated: got %+v", created)
 	}
 
-	paid := find[*domain.OrderPaid](events)
+	paid := ingesttest.Find[*domain.OrderPaid](events)
 	if len(paid) != 1 || len(paid[0].Lines) != 1 {
 		t.Fatalf("want one OrderPaid with one line, got %+v", paid)
 	}
@@ -82,7 +83,7 @@ func TestSampleFigures(t *testing.T) {
 		t.Errorf("line: want 12800 fen for 2 units, got %d fen for %d", l.AmountFen, l.Quantity)
 	}
 
-	refunds := find[*domain.RefundSucceeded](events)
+	refunds := ingesttest.Find[*domain.RefundSucceeded](events)
 	if len(refunds) != 1 {
 		t.Fatalf("want one RefundSucceeded, got %d", len(refunds))
 	}

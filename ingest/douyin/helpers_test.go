@@ -2,13 +2,10 @@ package douyin_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +14,15 @@ import (
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
+	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
+)
+
+// Shared with the other adapters' tests (ingest/internal/ingesttest).
+var (
+	readFile   = ingesttest.ReadTestdata
+	mustNoErr  = ingesttest.MustNoErr
+	eventsJSON = ingesttest.EventsJSON
+	china      = ingesttest.China
 )
 
 // The samples' credentials (samples/README.md).
@@ -29,53 +35,8 @@ const (
 // receivedAt is the handler's clock in tests.
 var receivedAt = time.Date(2020, 5, 1, 16, 0, 0, 0, domain.ChinaTime)
 
-// collectingSink records what the handler appends; it is the test's view of
-// the event log, not a stand-in for the Douyin API.
-type collectingSink struct {
-	mu        sync.Mutex
-	appends   [][]domain.Event
-	dead      []domain.DeadLetter
-	appendErr error
-}
-
-func (s *collectingSink) Append(_ context.Context, events ...domain.Event) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.appendErr != nil {
-		return s.appendErr
-	}
-	s.appends = append(s.appends, events)
-	return nil
-}
-
-func (s *collectingSink) DeadLetter(_ context.Context, dl domain.DeadLetter) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.dead = append(s.dead, dl)
-	return nil
-}
-
-func (s *collectingSink) events() []domain.Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []domain.Event
-	for _, a := range s.appends {
-		out = append(out, a...)
-	}
-	return out
-}
-
-func (s *collectingSink) deadLetters() []domain.DeadLetter {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]domain.DeadLetter(nil), s.dead...)
-}
-
-func (s *collectingSink) appendCalls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.appends)
-}
+// collectingSink is the test's event log (ingest/internal/ingesttest).
+type collectingSink = ingesttest.Sink
 
 // rig is a handler wired to a simulated platform and a collecting sink.
 type rig struct {
@@ -159,20 +120,6 @@ func msg(tag, msgID, data string) douyinsim.Message {
 	return douyinsim.Message{Tag: tag, MsgID: msgID, Data: data}
 }
 
-func readFile(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	mustNoErr(t, err)
-	return b
-}
-
-func mustNoErr(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func wantAnswer(t *testing.T, got pushAnswer, status, code int, msgHas ...string) {
 	t.Helper()
 	if got.Status != status || got.Code != code {
@@ -186,32 +133,6 @@ func wantAnswer(t *testing.T, got pushAnswer, status, code int, msgHas ...string
 }
 
 // eventsJSON renders events for comparison and golden files.
-func eventsJSON(t *testing.T, events []domain.Event) []byte {
-	t.Helper()
-	type row struct {
-		Type         domain.EventType `json:"type"`
-		ID           string           `json:"id"`
-		PartitionKey string           `json:"partition_key"`
-		Event        domain.Event     `json:"event"`
-	}
-	rows := make([]row, len(events))
-	for i, e := range events {
-		rows[i] = row{e.Type(), e.ID(), e.PartitionKey(), e}
-	}
-	b, err := json.MarshalIndent(rows, "", "  ")
-	mustNoErr(t, err)
-	return append(b, '\n')
-}
-
-func find[E domain.Event](events []domain.Event) []E {
-	var out []E
-	for _, e := range events {
-		if x, ok := e.(E); ok {
-			out = append(out, x)
-		}
-	}
-	return out
-}
 
 var errSinkDown = errors.New("event log unavailable")
 

@@ -46,11 +46,11 @@ func TestLiveDayMatchesLedger(t *testing.T) {
 		t.Fatal("the shuffled sequence brings no refund before its payment: the test would not cover that case")
 	}
 	mustNoErr(t, pusher.Push(context.Background(), day.Messages))
-	if n := len(r.sink.deadLetters()); n != 0 {
-		t.Fatalf("want no dead letters, got %d: %s", n, r.sink.deadLetters()[0].Reason)
+	if n := len(r.sink.DeadLetters()); n != 0 {
+		t.Fatalf("want no dead letters, got %d: %s", n, r.sink.DeadLetters()[0].Reason)
 	}
 
-	got := figures(r.sink.events())
+	got := figures(r.sink.Events())
 	want := day.Ledger
 	if got.OrdersPaid != want.OrdersPaid {
 		t.Errorf("orders paid: want %d, got %d", want.OrdersPaid, got.OrdersPaid)

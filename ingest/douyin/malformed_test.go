@@ -30,14 +30,14 @@ func TestMalformedBodyIsOneDeadLetter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t, nil)
 			wantAnswer(t, r.push(t, []byte(tt.body)), 400, 40000, "not a JSON array")
-			dead := r.sink.deadLetters()
+			dead := r.sink.DeadLetters()
 			if len(dead) != 1 {
 				t.Fatalf("want exactly one dead letter, got %d", len(dead))
 			}
 			if dead[0].Source != "douyin" || !bytes.Equal(dead[0].Raw, []byte(tt.body)) || !dead[0].ReceivedAt.Equal(receivedAt) {
 				t.Errorf("dead letter: want source douyin, the whole body, received %s; got %s, %q, %s", receivedAt, dead[0].Source, dead[0].Raw, dead[0].ReceivedAt)
 			}
-			if n := r.sink.appendCalls(); n != 0 {
+			if n := len(r.sink.Batches()); n != 0 {
 				t.Errorf("want no Append, got %d", n)
 			}
 		})
@@ -71,7 +71,7 @@ func TestBadMessageAmongGood(t *testing.T) {
 			b := "[" + element(t, created) + "," + element(t, paid) + "," + tt.bad + "," + element(t, refund) + "]"
 			wantAnswer(t, r.push(t, []byte(b)), 400, 40000, badID)
 
-			dead := r.sink.deadLetters()
+			dead := r.sink.DeadLetters()
 			if len(dead) != 1 {
 				t.Fatalf("want one dead letter, got %d", len(dead))
 			}
@@ -83,11 +83,11 @@ func TestBadMessageAmongGood(t *testing.T) {
 					t.Errorf("dead letter reason %q does not name %q", dead[0].Reason, s)
 				}
 			}
-			if n := r.sink.appendCalls(); n != 1 {
+			if n := len(r.sink.Batches()); n != 1 {
 				t.Fatalf("want one Append call, got %d", n)
 			}
 			var types []domain.EventType
-			for _, e := range r.sink.events() {
+			for _, e := range r.sink.Events() {
 				types = append(types, e.Type())
 			}
 			want := []domain.EventType{domain.TypeOrderCreated, domain.TypeOrderPaid, domain.TypeRefundSucceeded}
@@ -111,7 +111,7 @@ func TestAcceptedWithoutEvents(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t, nil)
 			wantAnswer(t, r.push(t, tt.body), 200, 0, "success")
-			if n, d := r.sink.appendCalls(), len(r.sink.deadLetters()); n != 0 || d != 0 {
+			if n, d := len(r.sink.Batches()), len(r.sink.DeadLetters()); n != 0 || d != 0 {
 				t.Errorf("want no Append and no dead letter, got %d and %d", n, d)
 			}
 		})
@@ -129,14 +129,14 @@ func TestTransportErrors(t *testing.T) {
 
 	big := bytes.Repeat([]byte(" "), 8<<20+1)
 	wantAnswer(t, r.push(t, big), 413, 41300)
-	if n, d := r.sink.appendCalls(), len(r.sink.deadLetters()); n != 0 || d != 0 {
+	if n, d := len(r.sink.Batches()), len(r.sink.DeadLetters()); n != 0 || d != 0 {
 		t.Errorf("want nothing stored for a refused body, got %d appends and %d dead letters", n, d)
 	}
 }
 
 func TestSinkFailureIs503(t *testing.T) {
 	r := newRig(t, nil)
-	r.sink.appendErr = errSinkDown
+	r.sink.FailAppends(errSinkDown)
 	wantAnswer(t, r.push(t, readFile(t, "push-paid.json")), 503, 50300, errSinkDown.Error())
 }
 

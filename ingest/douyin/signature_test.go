@@ -35,7 +35,7 @@ func TestSampleSignaturesAccepted(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t, nil)
 			wantAnswer(t, r.post(t, readFile(t, tt.file), tt.headers), 200, 0, "success")
-			if len(r.sink.events()) == 0 {
+			if len(r.sink.Events()) == 0 {
 				t.Error("no events appended for an accepted push")
 			}
 		})
@@ -64,10 +64,10 @@ func TestBadSignatureRejected(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t, nil)
 			wantAnswer(t, r.post(t, tt.body, tt.headers), 401, 40100, tt.msgHas)
-			if n := len(r.sink.events()); n != 0 {
+			if n := len(r.sink.Events()); n != 0 {
 				t.Errorf("want nothing appended, got %d events", n)
 			}
-			if n := len(r.sink.deadLetters()); n != 0 {
+			if n := len(r.sink.DeadLetters()); n != 0 {
 				t.Errorf("want no dead letter for unauthenticated input, got %d", n)
 			}
 			if n := r.sim.DetailRequests(); n != 0 {

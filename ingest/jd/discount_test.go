@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
 	"github.com/loquat-dev/loquat/ingest/jd/jdsim"
 )
 
@@ -41,12 +42,12 @@ func TestSellerDiscountSpread(t *testing.T) {
 			sim := newSim(t, jdsim.Options{})
 			mustNoErr(t, sim.AddOrders(f.order(t)))
 			r := newRig(t, sim, nil)
-			r.clock.set(china("2020-05-02 12:00:00"))
+			r.clock.Set(china("2020-05-02 12:00:00"))
 			mustNoErr(t, r.poller(t, r.config(china("2020-05-02 09:00:00"))).RunOnce(context.Background()))
-			if d := r.sink.deadLetters(); len(d) != 0 {
+			if d := r.sink.DeadLetters(); len(d) != 0 {
 				t.Fatalf("want no dead letter, got %s", d[0].Reason)
 			}
-			paid := find[*domain.OrderPaid](r.sink.events())
+			paid := ingesttest.Find[*domain.OrderPaid](r.sink.Events())
 			if len(paid) != 1 {
 				t.Fatalf("want one OrderPaid, got %d", len(paid))
 			}

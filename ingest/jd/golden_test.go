@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
 	"github.com/loquat-dev/loquat/ingest/jd/jdsim"
 )
 
@@ -22,7 +23,7 @@ func sampleRun(t *testing.T) *rig {
 	sim := newSim(t, jdsim.Options{})
 	mustNoErr(t, sim.AddRecordedPage(readFile(t, "jd-order-search.json")))
 	r := newRig(t, sim, nil)
-	r.clock.set(china("2020-05-01 10:00:00"))
+	r.clock.Set(china("2020-05-01 10:00:00"))
 	cfg := r.config(china("2020-04-30 20:00:00"))
 	cfg.Window = 24 * time.Hour
 	mustNoErr(t, r.poller(t, cfg).RunOnce(context.Background()))
@@ -33,10 +34,10 @@ func sampleRun(t *testing.T) *rig {
 // the golden file.
 func TestGoldenSample(t *testing.T) {
 	r := sampleRun(t)
-	if n := len(r.sink.deadLetters()); n != 0 {
-		t.Fatalf("want no dead letters, got %d: %s", n, r.sink.deadLetters()[0].Reason)
+	if n := len(r.sink.DeadLetters()); n != 0 {
+		t.Fatalf("want no dead letters, got %d: %s", n, r.sink.DeadLetters()[0].Reason)
 	}
-	got := eventsJSON(t, r.sink.events())
+	got := eventsJSON(t, r.sink.Events())
 	path := filepath.Join("testdata", "golden", "jd-order-search.events.json")
 	if *update {
 		mustNoErr(t, os.MkdirAll(filepath.Dir(path), 0o755))
@@ -52,12 +53,12 @@ func TestGoldenSample(t *testing.T) {
 // orders, independently of the golden file.
 func TestSampleFigures(t *testing.T) {
 	r := sampleRun(t)
-	events := r.sink.events()
-	if got := len(find[*domain.OrderCreated](events)); got != 2 {
+	events := r.sink.Events()
+	if got := len(ingesttest.Find[*domain.OrderCreated](events)); got != 2 {
 		t.Errorf("want 2 OrderCreated, got %d", got)
 	}
 	paid := map[string]*domain.OrderPaid{}
-	for _, e := range find[*domain.OrderPaid](events) {
+	for _, e := range ingesttest.Find[*domain.OrderPaid](events) {
 		paid[e.OrderID] = e
 	}
 	for _, c := range []struct {
@@ -80,7 +81,7 @@ func TestSampleFigures(t *testing.T) {
 			t.Errorf("order %s paid_at: want %s China time, got %s", c.order, c.paidAt, got)
 		}
 	}
-	cancels := find[*domain.OrderCancelled](events)
+	cancels := ingesttest.Find[*domain.OrderCancelled](events)
 	if len(cancels) != 1 {
 		t.Fatalf("want one OrderCancelled, got %d", len(cancels))
 	}
@@ -98,7 +99,7 @@ func TestSampleFigures(t *testing.T) {
 	if f.ByDay["2020-04-30"].GMVFen != 16970 || f.ByDay["2020-05-01"].RefundsFen != 5990 {
 		t.Errorf("by day: want GMV 16970 on 2020-04-30 and refunds 5990 on 2020-05-01, got %+v", f.ByDay)
 	}
-	if got := r.cursors.get("jd"); got != "2020-05-01T09:59:00+08:00" {
+	if got := r.cursors.Get("jd"); got != "2020-05-01T09:59:00+08:00" {
 		t.Errorf("cursor: want the window end 2020-05-01T09:59:00+08:00 (now less the safety lag), got %q", got)
 	}
 }

@@ -82,7 +82,7 @@ func TestLedgerThroughRestartsAndFailures(t *testing.T) {
 	restarts, storeFailures := 0, 0
 	const step = 37*time.Minute + 13*time.Second
 	for now := from.Add(step); ; now = now.Add(step) {
-		r.clock.set(now)
+		r.clock.Set(now)
 		for attempt := 1; ; attempt++ {
 			if attempt > 50 {
 				t.Fatalf("at %s: still failing after 50 restarts", now)
@@ -92,9 +92,7 @@ func TestLedgerThroughRestartsAndFailures(t *testing.T) {
 				k.arm(1+rng.IntN(25), rng.IntN(2) == 0, cancel)
 			}
 			if rng.IntN(6) == 0 {
-				r.cursors.mu.Lock()
-				r.cursors.failSaves = 1
-				r.cursors.mu.Unlock()
+				r.cursors.FailNextSaves(1)
 			}
 			// A new poller for every run: a restart with nothing in memory.
 			err := r.poller(t, cfg).RunOnce(ctx)
@@ -117,11 +115,11 @@ func TestLedgerThroughRestartsAndFailures(t *testing.T) {
 			break
 		}
 	}
-	if d := r.sink.deadLetters(); len(d) != 0 {
+	if d := r.sink.DeadLetters(); len(d) != 0 {
 		t.Fatalf("want no dead letters, got %d: %s", len(d), d[0].Reason)
 	}
 
-	got, want := tally(r.sink.events()), book.Ledger
+	got, want := tally(r.sink.Events()), book.Ledger
 	if got.Totals != want.Totals {
 		t.Errorf("totals: want %+v, got %+v (fen)", want.Totals, got.Totals)
 	}
@@ -143,7 +141,7 @@ func TestLedgerThroughRestartsAndFailures(t *testing.T) {
 	if restarts < 5 || storeFailures < 2 || answered[jdsim.CodeAppCallLimited] == 0 || answered[jdsim.CodeBackendUnavailable] == 0 || answered["500"] == 0 {
 		t.Errorf("want restarts, cursor-store failures, rate limits, busy answers and HTTP 500s; got %d restarts, %d store failures, answers %v", restarts, storeFailures, answered)
 	}
-	if n := paidThenCancelledLater(r.sink.batches()); n == 0 {
+	if n := paidThenCancelledLater(r.sink.Batches()); n == 0 {
 		t.Error("no order was seen paid and only later cancelled: the test would not cover a later window picking up a change")
 	}
 	if answered["ok"] < 400 {

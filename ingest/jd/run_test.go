@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
 	"github.com/loquat-dev/loquat/ingest/jd"
 	"github.com/loquat-dev/loquat/ingest/jd/jdsim"
 )
@@ -29,7 +30,7 @@ func TestRunRidesOutAnOutage(t *testing.T) {
 		})
 	})
 	mustNoErr(t, r.sim.AddOrders(paidFixture("5001", "2020-05-02 10:00:30", "", item{"100012043978", "59.90", 1}).order(t)))
-	r.clock.set(china("2020-05-02 12:00:00"))
+	r.clock.Set(china("2020-05-02 12:00:00"))
 	cfg := r.config(china("2020-05-02 09:00:00"))
 	cfg.MaxAttempts = 3
 	p := r.poller(t, cfg)
@@ -38,9 +39,9 @@ func TestRunRidesOutAnOutage(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 	deadline := time.Now().Add(10 * time.Second)
-	for r.cursors.get("jd") != "2020-05-02T11:59:00+08:00" {
+	for r.cursors.Get("jd") != "2020-05-02T11:59:00+08:00" {
 		if time.Now().After(deadline) {
-			t.Fatalf("Run did not catch up; cursor %q", r.cursors.get("jd"))
+			t.Fatalf("Run did not catch up; cursor %q", r.cursors.Get("jd"))
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -51,10 +52,10 @@ func TestRunRidesOutAnOutage(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Run: want nil once its context ends, got %v", err)
 	}
-	if got := find[*domain.OrderPaid](r.sink.events()); len(got) == 0 {
+	if got := ingesttest.Find[*domain.OrderPaid](r.sink.Events()); len(got) == 0 {
 		t.Error("no OrderPaid appended")
 	}
-	if n := len(r.logs.find("will retry")); n == 0 {
+	if n := len(r.logs.Find("will retry")); n == 0 {
 		t.Error("want the failed polls logged")
 	}
 }

@@ -92,13 +92,13 @@ func TestSigningBugsAreRejected(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newClockedRig(t, jdsim.Options{}, nil)
 			mustNoErr(t, r.sim.AddOrders(paidFixture("3001", "2020-05-02 10:00:30", "", item{"100012043978", "59.90", 1}).order(t)))
-			r.clock.set(china("2020-05-02 12:00:00"))
+			r.clock.Set(china("2020-05-02 12:00:00"))
 			cfg := r.config(china("2020-05-02 09:00:00"))
 			tt.adjust(&cfg)
 			err := r.poller(t, cfg).RunOnce(context.Background())
 			if tt.wantCode == "" {
 				mustNoErr(t, err)
-				if len(r.sink.events()) == 0 {
+				if len(r.sink.Events()) == 0 {
 					t.Error("accepted, but no events")
 				}
 				return
@@ -110,7 +110,7 @@ func TestSigningBugsAreRejected(t *testing.T) {
 			if n := r.sim.Requests(); n != 1 {
 				t.Errorf("a rejected signature is not worth retrying: want 1 request, got %d", n)
 			}
-			if len(r.sink.events()) != 0 || r.cursors.get("jd") != "" {
+			if len(r.sink.Events()) != 0 || r.cursors.Get("jd") != "" {
 				t.Error("a rejected request appended events or moved the cursor")
 			}
 			// Run stops too, with the same error, instead of polling forever.

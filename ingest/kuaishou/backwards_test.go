@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
 	"github.com/loquat-dev/loquat/ingest/kuaishou/kuaishousim"
 )
 
@@ -23,24 +24,24 @@ func TestBackwardStatusIgnored(t *testing.T) {
 	))
 	p := r.poller(t, r.config(china("2020-05-02 10:00:00")))
 
-	r.clock.set(china("2020-05-02 10:20:00"))
+	r.clock.Set(china("2020-05-02 10:20:00"))
 	mustNoErr(t, p.RunOnce(context.Background()))
-	if c := find[*domain.OrderCancelled](r.sink.events()); len(c) != 1 || !c[0].WasPaid {
+	if c := ingesttest.Find[*domain.OrderCancelled](r.sink.Events()); len(c) != 1 || !c[0].WasPaid {
 		t.Fatalf("first poll: want the order closed after payment, got %+v", c)
 	}
-	before := len(r.sink.events())
+	before := len(r.sink.Events())
 
-	r.clock.set(china("2020-05-02 11:00:00"))
+	r.clock.Set(china("2020-05-02 11:00:00"))
 	mustNoErr(t, p.RunOnce(context.Background()))
-	for _, e := range r.sink.events()[before:] {
+	for _, e := range r.sink.Events()[before:] {
 		if e.PartitionKey() == domain.OrderKey("kuaishou", "6001") {
 			t.Errorf("second poll appended %s for order 6001, whose status moved backwards", e.Type())
 		}
 	}
-	if got := find[*domain.OrderPaid](r.sink.events()[before:]); len(got) != 1 || got[0].OrderID != "6002" {
+	if got := ingesttest.Find[*domain.OrderPaid](r.sink.Events()[before:]); len(got) != 1 || got[0].OrderID != "6002" {
 		t.Errorf("second poll: want order 6002 paid, got %+v", got)
 	}
-	logged := r.logs.find("moved backwards")
+	logged := r.logs.Find("moved backwards")
 	if len(logged) != 1 {
 		t.Fatalf("want one log record of a backward status, got %d", len(logged))
 	}

@@ -76,7 +76,7 @@ func TestNewTouchesNoNetwork(t *testing.T) {
 	}
 	p, err := kuaishou.New(cfg, &collectingSink{}, cursors, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	mustNoErr(t, err)
-	if cursors.saves != 0 || logs.Len() != 0 {
+	if cursors.Saves() != 0 || logs.Len() != 0 {
 		t.Fatal("New touched the cursor store or logged")
 	}
 	err = p.RunOnce(context.Background())

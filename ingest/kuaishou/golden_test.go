@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
 	"github.com/loquat-dev/loquat/ingest/kuaishou/kuaishousim"
 )
 
@@ -22,7 +23,7 @@ func sampleRun(t *testing.T) *rig {
 	sim := newSim(t, kuaishousim.Options{})
 	mustNoErr(t, sim.AddRecordedPage(readFile(t, "kuaishou-order-cursor-list.json")))
 	r := newRig(t, sim, nil)
-	r.clock.set(china("2020-05-01 10:00:00"))
+	r.clock.Set(china("2020-05-01 10:00:00"))
 	cfg := r.config(china("2020-04-30 19:00:00"))
 	cfg.Window = 24 * time.Hour
 	mustNoErr(t, r.poller(t, cfg).RunOnce(context.Background()))
@@ -33,10 +34,10 @@ func sampleRun(t *testing.T) *rig {
 // samples/kuaishou-order-cursor-list.json with the golden file.
 func TestGoldenSample(t *testing.T) {
 	r := sampleRun(t)
-	if n := len(r.sink.deadLetters()); n != 0 {
-		t.Fatalf("want no dead letters, got %d: %s", n, r.sink.deadLetters()[0].Reason)
+	if n := len(r.sink.DeadLetters()); n != 0 {
+		t.Fatalf("want no dead letters, got %d: %s", n, r.sink.DeadLetters()[0].Reason)
 	}
-	got := eventsJSON(t, r.sink.events())
+	got := eventsJSON(t, r.sink.Events())
 	path := filepath.Join("testdata", "golden", "kuaishou-order-cursor-list.events.json")
 	if *update {
 		mustNoErr(t, os.MkdirAll(filepath.Dir(path), 0o755))
@@ -52,12 +53,12 @@ func TestGoldenSample(t *testing.T) {
 // Kuaishou order, independently of the golden file.
 func TestSampleFigures(t *testing.T) {
 	r := sampleRun(t)
-	events := r.sink.events()
-	created := find[*domain.OrderCreated](events)
+	events := r.sink.Events()
+	created := ingesttest.Find[*domain.OrderCreated](events)
 	if len(created) != 1 || created[0].OrderID != "2004301234567890" || created[0].CreatedAt.UnixMilli() != 1588246400000 {
 		t.Errorf("OrderCreated: want order 2004301234567890 at 1588246400000 ms, got %+v", created)
 	}
-	paid := find[*domain.OrderPaid](events)
+	paid := ingesttest.Find[*domain.OrderPaid](events)
 	if len(paid) != 1 || len(paid[0].Lines) != 1 {
 		t.Fatalf("want one OrderPaid with one line, got %+v", paid)
 	}
@@ -81,7 +82,7 @@ func TestSampleFigures(t *testing.T) {
 	if f.GMVFen != 7960 || f.RefundsFen != 0 || f.NetFen != 7960 || f.ByDistributor["1887203345"].GMVFen != 7960 {
 		t.Errorf("figures: want GMV and net 7960 fen, all through distributor 1887203345; got %+v", f)
 	}
-	if len(find[*domain.OrderShipped](events))+len(find[*domain.OrderCompleted](events))+len(find[*domain.OrderCancelled](events)) != 0 {
+	if len(ingesttest.Find[*domain.OrderShipped](events))+len(ingesttest.Find[*domain.OrderCompleted](events))+len(ingesttest.Find[*domain.OrderCancelled](events)) != 0 {
 		t.Error("status 30 (paid) should give no shipment, completion or cancellation")
 	}
 }

@@ -82,7 +82,7 @@ func savedPcursor(c *memCursors) string {
 	var st struct {
 		Window *struct{ Pcursor string } `json:"window"`
 	}
-	_ = json.Unmarshal([]byte(c.get("kuaishou")), &st)
+	_ = json.Unmarshal([]byte(c.Get("kuaishou")), &st)
 	if st.Window == nil {
 		return ""
 	}
@@ -115,7 +115,7 @@ func TestLedgerThroughRestartsAndFailures(t *testing.T) {
 	restarts, resumedMidWindow, storeFailures := 0, 0, 0
 	const step = 41*time.Minute + 7*time.Second
 	for now := from.Add(step); ; now = now.Add(step) {
-		r.clock.set(now)
+		r.clock.Set(now)
 		for attempt := 1; ; attempt++ {
 			if attempt > 50 {
 				t.Fatalf("at %s: still failing after 50 restarts", now)
@@ -125,9 +125,7 @@ func TestLedgerThroughRestartsAndFailures(t *testing.T) {
 				k.arm(1+rng.IntN(6), rng.IntN(2) == 0, cancel)
 			}
 			if rng.IntN(8) == 0 {
-				r.cursors.mu.Lock()
-				r.cursors.failSaves = 1
-				r.cursors.mu.Unlock()
+				r.cursors.FailNextSaves(1)
 			}
 			resumeAt, sent := savedPcursor(r.cursors), k.count()
 			err := r.poller(t, cfg).RunOnce(ctx)
@@ -159,11 +157,11 @@ func TestLedgerThroughRestartsAndFailures(t *testing.T) {
 			break
 		}
 	}
-	if d := r.sink.deadLetters(); len(d) != 0 {
+	if d := r.sink.DeadLetters(); len(d) != 0 {
 		t.Fatalf("want no dead letters, got %d: %s", len(d), d[0].Reason)
 	}
 
-	got, want := tally(r.sink.events()), book.Ledger
+	got, want := tally(r.sink.Events()), book.Ledger
 	if got.Totals != want.Totals {
 		t.Errorf("totals: want %+v, got %+v (fen)", want.Totals, got.Totals)
 	}
@@ -188,7 +186,7 @@ func TestLedgerThroughRestartsAndFailures(t *testing.T) {
 		t.Errorf("want restarts, resumptions mid-window, cursor-store failures, rate limits and HTTP 500s; got %d restarts, %d mid-window, %d store failures, answers %v",
 			restarts, resumedMidWindow, storeFailures, answered)
 	}
-	if n := paidThenClosedLater(r.sink.batches()); n == 0 {
+	if n := paidThenClosedLater(r.sink.Batches()); n == 0 {
 		t.Error("no order was seen paid and only later closed: the test would not cover a later window picking up a change")
 	}
 	if answered["1"] < 400 {

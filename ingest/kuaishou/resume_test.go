@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
 	"github.com/loquat-dev/loquat/ingest/kuaishou"
 	"github.com/loquat-dev/loquat/ingest/kuaishou/kuaishousim"
 )
@@ -35,7 +36,7 @@ func TestRestartResumesAtNextPage(t *testing.T) {
 	for i := range 5 {
 		mustNoErr(t, r.sim.AddOrders(paidFixture(int64(8001+i), fmt.Sprintf("2020-05-02 10:00:%02d", 31+i), 1).order(t)))
 	}
-	r.clock.set(china("2020-05-02 12:00:00"))
+	r.clock.Set(china("2020-05-02 12:00:00"))
 	cfg := r.config(china("2020-05-02 10:00:00"))
 	cfg.PageSize = 2
 
@@ -45,8 +46,8 @@ func TestRestartResumesAtNextPage(t *testing.T) {
 		t.Fatalf("want the run killed, got %v", err)
 	}
 	saved := savedPcursor(r.cursors)
-	if saved == "" || len(r.sink.batches()) != 1 {
-		t.Fatalf("after the first page: want its events appended and the next pcursor saved; got %d appends, cursor %s", len(r.sink.batches()), r.cursors.get("kuaishou"))
+	if saved == "" || len(r.sink.Batches()) != 1 {
+		t.Fatalf("after the first page: want its events appended and the next pcursor saved; got %d appends, cursor %s", len(r.sink.Batches()), r.cursors.Get("kuaishou"))
 	}
 
 	sent := k.count()
@@ -55,14 +56,14 @@ func TestRestartResumesAtNextPage(t *testing.T) {
 		t.Errorf("restart: want the first request at the saved pcursor %q, got %v", saved, got)
 	}
 	var paid []string
-	for _, p := range find[*domain.OrderPaid](r.sink.events()) {
+	for _, p := range ingesttest.Find[*domain.OrderPaid](r.sink.Events()) {
 		paid = append(paid, p.OrderID)
 	}
 	if strings.Join(paid, ",") != "8001,8002,8003,8004,8005" {
 		t.Errorf("want each order paid once, in order, got %v", paid)
 	}
-	if want := fmt.Sprintf(`{"covered_to_ms":%d}`, ms("2020-05-02 11:59:00")); r.cursors.get("kuaishou") != want {
-		t.Errorf("want the cursor caught up, %s; got %s", want, r.cursors.get("kuaishou"))
+	if want := fmt.Sprintf(`{"covered_to_ms":%d}`, ms("2020-05-02 11:59:00")); r.cursors.Get("kuaishou") != want {
+		t.Errorf("want the cursor caught up, %s; got %s", want, r.cursors.Get("kuaishou"))
 	}
 }
 
@@ -82,7 +83,7 @@ func TestRunRidesOutAnOutage(t *testing.T) {
 		})
 	})
 	mustNoErr(t, r.sim.AddOrders(paidFixture(8101, "2020-05-02 10:00:30", 1).order(t)))
-	r.clock.set(china("2020-05-02 12:00:00"))
+	r.clock.Set(china("2020-05-02 12:00:00"))
 	cfg := r.config(china("2020-05-02 09:00:00"))
 	cfg.MaxAttempts = 3
 	p := r.poller(t, cfg)
@@ -92,9 +93,9 @@ func TestRunRidesOutAnOutage(t *testing.T) {
 	go func() { done <- p.Run(ctx) }()
 	want := fmt.Sprintf(`{"covered_to_ms":%d}`, ms("2020-05-02 11:59:00"))
 	deadline := time.Now().Add(10 * time.Second)
-	for r.cursors.get("kuaishou") != want {
+	for r.cursors.Get("kuaishou") != want {
 		if time.Now().After(deadline) {
-			t.Fatalf("Run did not catch up; cursor %q", r.cursors.get("kuaishou"))
+			t.Fatalf("Run did not catch up; cursor %q", r.cursors.Get("kuaishou"))
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -105,10 +106,10 @@ func TestRunRidesOutAnOutage(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Run: want nil once its context ends, got %v", err)
 	}
-	if got := find[*domain.OrderPaid](r.sink.events()); len(got) != 1 {
+	if got := ingesttest.Find[*domain.OrderPaid](r.sink.Events()); len(got) != 1 {
 		t.Errorf("want one OrderPaid, got %d", len(got))
 	}
-	if n := len(r.logs.find("will retry")); n == 0 {
+	if n := len(r.logs.Find("will retry")); n == 0 {
 		t.Error("want the failed polls logged")
 	}
 }

@@ -1,0 +1,271 @@
+// Package ingesttest holds what the ingest adapters' tests share: a sink
+// and a cursor store in memory, a settable clock, and an slog handler that
+// keeps records, and small helpers for golden files. They stand for Loquat's own event log and cursor store in
+// tests of an adapter, never for a platform.
+package ingesttest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/loquat-dev/loquat/domain"
+)
+
+// Sink records what an adapter appends: a test's view of the event log
+// (an ingest.Sink), not a stand-in for a platform.
+type Sink struct {
+	mu        sync.Mutex
+	appends   [][]domain.Event
+	dead      []domain.DeadLetter
+	appendErr error
+}
+
+// FailAppends makes every Append fail with err (nil: succeed again), as an
+// event log that is down.
+func (s *Sink) FailAppends(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.appendErr = err
+}
+
+func (s *Sink) Append(_ context.Context, events ...domain.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.appendErr != nil {
+		return s.appendErr
+	}
+	s.appends = append(s.appends, events)
+	return nil
+}
+
+func (s *Sink) DeadLetter(_ context.Context, dl domain.DeadLetter) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dead = append(s.dead, dl)
+	return nil
+}
+
+// Events returns every event appended, in order.
+func (s *Sink) Events() []domain.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []domain.Event
+	for _, a := range s.appends {
+		out = append(out, a...)
+	}
+	return out
+}
+
+// Batches returns the events of each Append call.
+func (s *Sink) Batches() [][]domain.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.appends)
+}
+
+// DeadLetters returns the dead letters stored.
+func (s *Sink) DeadLetters() []domain.DeadLetter {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.dead)
+}
+
+// Cursors is an in-memory ingest.CursorStore; FailNextSaves makes saves
+// fail, as a store that lost its connection.
+type Cursors struct {
+	mu        sync.Mutex
+	m         map[string]string
+	saves     int
+	failSaves int
+}
+
+// Forget drops every saved cursor, as a crash before they were saved.
+func (c *Cursors) Forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+}
+
+// FailNextSaves makes the next n saves fail with ErrStoreDown.
+func (c *Cursors) FailNextSaves(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.failSaves = n
+}
+
+// ErrStoreDown is what a save made to fail by FailNextSaves returns.
+var ErrStoreDown = errors.New("cursor store unavailable")
+
+func (c *Cursors) Load(_ context.Context, name string) (string, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[name]
+	return v, ok, nil
+}
+
+func (c *Cursors) Save(_ context.Context, name, cursor string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.failSaves > 0 {
+		c.failSaves--
+		return ErrStoreDown
+	}
+	if c.m == nil {
+		c.m = map[string]string{}
+	}
+	c.m[name] = cursor
+	c.saves++
+	return nil
+}
+
+// Saves counts the saves that succeeded.
+func (c *Cursors) Saves() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.saves
+}
+
+// Get returns the cursor saved under name ("" when none).
+func (c *Cursors) Get(name string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[name]
+}
+
+// clock is a settable time shared by the poller and the simulator.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Set sets the time.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// LogRecords is an slog handler keeping every record, for tests that check
+// what was logged.
+type LogRecords struct {
+	mu      sync.Mutex
+	records []slog.Record
+	attrs   []slog.Attr
+}
+
+func (h *LogRecords) Enabled(context.Context, slog.Level) bool { return true }
+func (h *LogRecords) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r = r.Clone()
+	r.AddAttrs(h.attrs...)
+	h.records = append(h.records, r)
+	return nil
+}
+func (h *LogRecords) WithAttrs(as []slog.Attr) slog.Handler {
+	return &sharedRecords{h, as}
+}
+func (h *LogRecords) WithGroup(string) slog.Handler { return h }
+
+// Find returns the attributes of every record whose message contains msg.
+func (h *LogRecords) Find(msg string) []map[string]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []map[string]string
+	for _, r := range h.records {
+		if !strings.Contains(r.Message, msg) {
+			continue
+		}
+		m := map[string]string{"level": r.Level.String()}
+		r.Attrs(func(a slog.Attr) bool { m[a.Key] = a.Value.String(); return true })
+		out = append(out, m)
+	}
+	return out
+}
+
+// sharedRecords is LogRecords with attributes added by Logger.With.
+type sharedRecords struct {
+	h     *LogRecords
+	attrs []slog.Attr
+}
+
+func (s *sharedRecords) Enabled(ctx context.Context, l slog.Level) bool { return true }
+func (s *sharedRecords) Handle(ctx context.Context, r slog.Record) error {
+	r = r.Clone()
+	r.AddAttrs(s.attrs...)
+	return s.h.Handle(ctx, r)
+}
+func (s *sharedRecords) WithAttrs(as []slog.Attr) slog.Handler {
+	return &sharedRecords{s.h, append(slices.Clone(s.attrs), as...)}
+}
+func (s *sharedRecords) WithGroup(string) slog.Handler { return s }
+
+// ReadTestdata reads testdata/name, failing the test when it cannot.
+func ReadTestdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	MustNoErr(t, err)
+	return b
+}
+
+// MustNoErr fails the test at once on an error.
+func MustNoErr(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// China parses "2006-01-02 15:04:05" in China time; it panics on a typo.
+func China(s string) time.Time {
+	t, err := domain.ParseChinaTime(s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// EventsJSON renders events as the golden files hold them: type, id,
+// partition key and the event, indented.
+func EventsJSON(t testing.TB, events []domain.Event) []byte {
+	t.Helper()
+	type row struct {
+		Type         domain.EventType `json:"type"`
+		ID           string           `json:"id"`
+		PartitionKey string           `json:"partition_key"`
+		Event        domain.Event     `json:"event"`
+	}
+	rows := make([]row, len(events))
+	for i, e := range events {
+		rows[i] = row{e.Type(), e.ID(), e.PartitionKey(), e}
+	}
+	b, err := json.MarshalIndent(rows, "", "  ")
+	MustNoErr(t, err)
+	return append(b, '\n')
+}
+
+// Find returns the events of type E, in order.
+func Find[E domain.Event](events []domain.Event) []E {
+	var out []E
+	for _, e := range events {
+		if x, ok := e.(E); ok {
+			out = append(out, x)
+		}
+	}
+	return out
+}
