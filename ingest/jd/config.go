@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
+
+	"github.com/loquat-dev/loquat/ingest/internal/polling"
 )
 
 // Secret is a credential. It prints, marshals and logs as "[redacted]" so a
@@ -163,7 +164,12 @@ func (c *Config) setDefaults() {
 // the defaults are set (New does both): a zero optional field is only valid
 // once defaulted.
 func (c Config) Validate() error {
-	var errs []error
+	errs := polling.Settings{
+		Platform: "jd", APIBaseURL: c.APIBaseURL, Name: c.Name, PageSize: c.PageSize, MaxPageSize: MaxPageSize,
+		Window: c.Window, Overlap: c.Overlap, Interval: c.Interval, SafetyLag: c.SafetyLag, HTTPTimeout: c.HTTPTimeout,
+		MaxAttempts: c.MaxAttempts, RetryBackoff: c.RetryBackoff, MaxRetryBackoff: c.MaxRetryBackoff,
+		StateMemory: c.StateMemory, Now: c.Now, Start: c.Start, HTTPClient: c.HTTPClient,
+	}.Check()
 	if c.AppKey == "" {
 		errs = append(errs, errors.New("jd: app_key is empty"))
 	}
@@ -173,29 +179,6 @@ func (c Config) Validate() error {
 	if c.AccessToken == "" {
 		errs = append(errs, errors.New("jd: access_token is empty"))
 	}
-	if u, err := url.Parse(c.APIBaseURL); err != nil {
-		errs = append(errs, fmt.Errorf("jd: api_base_url: %w", err))
-	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("jd: api_base_url %q is not an http(s) URL", c.APIBaseURL))
-	}
-	if c.Name == "" {
-		errs = append(errs, errors.New("jd: name is empty"))
-	}
-	if c.PageSize < 1 || c.PageSize > MaxPageSize {
-		errs = append(errs, fmt.Errorf("jd: page_size is %d, must be 1 to %d", c.PageSize, MaxPageSize))
-	}
-	if c.Window < time.Second {
-		errs = append(errs, fmt.Errorf("jd: window is %s, must be at least 1s", c.Window))
-	}
-	if c.Overlap < 0 {
-		errs = append(errs, fmt.Errorf("jd: overlap is %s, must not be negative", c.Overlap))
-	}
-	if c.Interval <= 0 {
-		errs = append(errs, fmt.Errorf("jd: interval is %s, must be positive", c.Interval))
-	}
-	if c.SafetyLag < 0 {
-		errs = append(errs, fmt.Errorf("jd: safety_lag is %s, must not be negative", c.SafetyLag))
-	}
 	if len(c.OrderStates) == 0 {
 		errs = append(errs, errors.New("jd: order_states is empty"))
 	}
@@ -204,29 +187,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("jd: order state %q is not one the adapter maps", s))
 		}
 	}
-	if c.HTTPTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("jd: http_timeout is %s, must be positive", c.HTTPTimeout))
-	}
-	if c.MaxAttempts < 1 {
-		errs = append(errs, fmt.Errorf("jd: max_attempts is %d, must be at least 1", c.MaxAttempts))
-	}
-	if c.RetryBackoff <= 0 || c.MaxRetryBackoff < c.RetryBackoff {
-		errs = append(errs, fmt.Errorf("jd: retry_backoff %s and max_retry_backoff %s must be positive, the first not above the second", c.RetryBackoff, c.MaxRetryBackoff))
-	}
 	if c.MaxWindowPasses < 1 {
 		errs = append(errs, fmt.Errorf("jd: max_window_passes is %d, must be at least 1", c.MaxWindowPasses))
-	}
-	if c.StateMemory < 1 {
-		errs = append(errs, fmt.Errorf("jd: state_memory is %d, must be at least 1", c.StateMemory))
-	}
-	if c.Now == nil {
-		errs = append(errs, errors.New("jd: now is nil"))
-	}
-	if c.Start.IsZero() {
-		errs = append(errs, errors.New("jd: start is zero"))
-	}
-	if c.HTTPClient == nil {
-		errs = append(errs, errors.New("jd: http_client is nil"))
 	}
 	return errors.Join(errs...)
 }

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
+
+	"github.com/loquat-dev/loquat/ingest/internal/polling"
 )
 
 // Secret is a credential. It prints, marshals and logs as "[redacted]" so a
@@ -158,7 +159,12 @@ func (c *Config) setDefaults() {
 // the defaults are set (New does both): a zero optional field is only valid
 // once defaulted.
 func (c Config) Validate() error {
-	var errs []error
+	errs := polling.Settings{
+		Platform: "kuaishou", APIBaseURL: c.APIBaseURL, Name: c.Name, PageSize: c.PageSize, MaxPageSize: MaxPageSize,
+		Window: c.Window, Overlap: c.Overlap, Interval: c.Interval, SafetyLag: c.SafetyLag, HTTPTimeout: c.HTTPTimeout,
+		MaxAttempts: c.MaxAttempts, RetryBackoff: c.RetryBackoff, MaxRetryBackoff: c.MaxRetryBackoff,
+		StateMemory: c.StateMemory, Now: c.Now, Start: c.Start, HTTPClient: c.HTTPClient,
+	}.Check()
 	if c.AppKey == "" {
 		errs = append(errs, errors.New("kuaishou: app_key is empty"))
 	}
@@ -171,54 +177,11 @@ func (c Config) Validate() error {
 	if c.SignMethod != SignHMACSHA256 && c.SignMethod != SignMD5 {
 		errs = append(errs, fmt.Errorf("kuaishou: sign_method %q is neither %s nor %s", c.SignMethod, SignHMACSHA256, SignMD5))
 	}
-	if u, err := url.Parse(c.APIBaseURL); err != nil {
-		errs = append(errs, fmt.Errorf("kuaishou: api_base_url: %w", err))
-	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("kuaishou: api_base_url %q is not an http(s) URL", c.APIBaseURL))
-	}
-	if c.Name == "" {
-		errs = append(errs, errors.New("kuaishou: name is empty"))
-	}
-	if c.PageSize < 1 || c.PageSize > MaxPageSize {
-		errs = append(errs, fmt.Errorf("kuaishou: page_size is %d, must be 1 to %d", c.PageSize, MaxPageSize))
-	}
-	if c.Window < time.Second {
-		errs = append(errs, fmt.Errorf("kuaishou: window is %s, must be at least 1s", c.Window))
-	}
-	if c.Overlap < 0 {
-		errs = append(errs, fmt.Errorf("kuaishou: overlap is %s, must not be negative", c.Overlap))
-	}
 	if c.Window+c.Overlap > MaxSpan {
 		errs = append(errs, fmt.Errorf("kuaishou: window %s plus overlap %s exceeds the platform's 7 days", c.Window, c.Overlap))
 	}
-	if c.Interval <= 0 {
-		errs = append(errs, fmt.Errorf("kuaishou: interval is %s, must be positive", c.Interval))
-	}
-	if c.SafetyLag < 0 {
-		errs = append(errs, fmt.Errorf("kuaishou: safety_lag is %s, must not be negative", c.SafetyLag))
-	}
-	if c.HTTPTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("kuaishou: http_timeout is %s, must be positive", c.HTTPTimeout))
-	}
-	if c.MaxAttempts < 1 {
-		errs = append(errs, fmt.Errorf("kuaishou: max_attempts is %d, must be at least 1", c.MaxAttempts))
-	}
-	if c.RetryBackoff <= 0 || c.MaxRetryBackoff < c.RetryBackoff {
-		errs = append(errs, fmt.Errorf("kuaishou: retry_backoff %s and max_retry_backoff %s must be positive, the first not above the second", c.RetryBackoff, c.MaxRetryBackoff))
-	}
-	if c.StateMemory < 1 {
-		errs = append(errs, fmt.Errorf("kuaishou: state_memory is %d, must be at least 1", c.StateMemory))
-	}
-	if c.Now == nil {
-		errs = append(errs, errors.New("kuaishou: now is nil"))
-	} else if c.Start.Before(c.Now().Add(-MaxLookback)) {
+	if c.Now != nil && c.Start.Before(c.Now().Add(-MaxLookback)) {
 		errs = append(errs, fmt.Errorf("kuaishou: start %s is more than 90 days ago: the platform does not search that far back", c.Start.Format(time.RFC3339)))
-	}
-	if c.Start.IsZero() {
-		errs = append(errs, errors.New("kuaishou: start is zero"))
-	}
-	if c.HTTPClient == nil {
-		errs = append(errs, errors.New("kuaishou: http_client is nil"))
 	}
 	return errors.Join(errs...)
 }

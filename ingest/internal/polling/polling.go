@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -113,4 +115,79 @@ func Do[V any](ctx context.Context, r Retry, logRetry func(attempt int, backoff 
 		}
 		backoff = min(2*backoff, r.MaxBackoff)
 	}
+}
+
+// Settings are the settings every poller has, checked alike by Check.
+type Settings struct {
+	Platform        string // starts every error: "jd"
+	APIBaseURL      string
+	Name            string
+	PageSize        int
+	MaxPageSize     int
+	Window          time.Duration
+	Overlap         time.Duration
+	Interval        time.Duration
+	SafetyLag       time.Duration
+	HTTPTimeout     time.Duration
+	MaxAttempts     int
+	RetryBackoff    time.Duration
+	MaxRetryBackoff time.Duration
+	StateMemory     int
+	Now             func() time.Time
+	Start           time.Time
+	HTTPClient      *http.Client
+}
+
+// Check reports every problem of the settings, each naming its field as the
+// configuration file does.
+func (s Settings) Check() []error {
+	var errs []error
+	fail := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf(s.Platform+": "+format, args...))
+	}
+	if u, err := url.Parse(s.APIBaseURL); err != nil {
+		fail("api_base_url: %w", err)
+	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		fail("api_base_url %q is not an http(s) URL", s.APIBaseURL)
+	}
+	if s.Name == "" {
+		fail("name is empty")
+	}
+	if s.PageSize < 1 || s.PageSize > s.MaxPageSize {
+		fail("page_size is %d, must be 1 to %d", s.PageSize, s.MaxPageSize)
+	}
+	if s.Window < time.Second {
+		fail("window is %s, must be at least 1s", s.Window)
+	}
+	if s.Overlap < 0 {
+		fail("overlap is %s, must not be negative", s.Overlap)
+	}
+	if s.Interval <= 0 {
+		fail("interval is %s, must be positive", s.Interval)
+	}
+	if s.SafetyLag < 0 {
+		fail("safety_lag is %s, must not be negative", s.SafetyLag)
+	}
+	if s.HTTPTimeout <= 0 {
+		fail("http_timeout is %s, must be positive", s.HTTPTimeout)
+	}
+	if s.MaxAttempts < 1 {
+		fail("max_attempts is %d, must be at least 1", s.MaxAttempts)
+	}
+	if s.RetryBackoff <= 0 || s.MaxRetryBackoff < s.RetryBackoff {
+		fail("retry_backoff %s and max_retry_backoff %s must be positive, the first not above the second", s.RetryBackoff, s.MaxRetryBackoff)
+	}
+	if s.StateMemory < 1 {
+		fail("state_memory is %d, must be at least 1", s.StateMemory)
+	}
+	if s.Now == nil {
+		fail("now is nil")
+	}
+	if s.Start.IsZero() {
+		fail("start is zero")
+	}
+	if s.HTTPClient == nil {
+		fail("http_client is nil")
+	}
+	return errs
 }
