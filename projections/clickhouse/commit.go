@@ -55,7 +55,7 @@ func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 	s.w.lastConsumer, s.w.lastPositions = b.Consumer, b.Positions.Clone()
 	s.w.registryBatch = registryBatch
 	s.w.rollupRows += rows.rollupRows
-	s.snapshots.markStored(rows.hashes)
+	s.snapshots.MarkStored(rows.hashes)
 	if s.foldDue() {
 		// The batch is committed whatever becomes of the fold: a failed
 		// fold is cleaned up by the next commit, like a failed commit.

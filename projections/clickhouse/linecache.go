@@ -32,14 +32,14 @@ type lineCache struct {
 	primed bool
 	// complete: every committed line is in orders.
 	complete bool
-	orders   map[projections.OrderRef]map[string]storedLine
+	orders   map[projections.OrderRef]map[string]projections.StoredLine
 	fifo     []projections.OrderRef // orders in the order they were taken
 	head     int                    // fifo[head:] are in orders
 	lines    int
 }
 
 func newLineCache(max int) *lineCache {
-	return &lineCache{max: max, orders: map[projections.OrderRef]map[string]storedLine{}}
+	return &lineCache{max: max, orders: map[projections.OrderRef]map[string]projections.StoredLine{}}
 }
 
 func (c *lineCache) isPrimed() bool {
@@ -53,16 +53,16 @@ func (c *lineCache) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.primed, c.complete = false, false
-	c.orders = map[projections.OrderRef]map[string]storedLine{}
+	c.orders = map[projections.OrderRef]map[string]projections.StoredLine{}
 	c.fifo, c.head, c.lines = nil, 0, 0
 }
 
 // putLocked stores a line's state; mu is held.
-func (c *lineCache) putLocked(k domain.LineKey, st storedLine) {
+func (c *lineCache) putLocked(k domain.LineKey, st projections.StoredLine) {
 	ref := projections.OrderRef{Platform: k.Platform, OrderID: k.OrderID}
 	lines, ok := c.orders[ref]
 	if !ok {
-		lines = map[string]storedLine{}
+		lines = map[string]projections.StoredLine{}
 		c.orders[ref] = lines
 		c.fifo = append(c.fifo, ref)
 	}
@@ -89,7 +89,7 @@ func (c *lineCache) evictLocked() {
 }
 
 // committed records the states a commit wrote, once its checkpoint is in.
-func (c *lineCache) committed(changes []projections.LineChange, stored []storedLine) {
+func (c *lineCache) committed(changes []projections.LineChange, stored []projections.StoredLine) {
 	if c.max <= 0 {
 		return
 	}
@@ -118,7 +118,7 @@ func (c *lineCache) lookup(orders []projections.OrderRef) (hits []loadedLine, as
 			continue
 		}
 		for id, st := range lines {
-			hits = append(hits, st.state(domain.LineKey{Platform: ref.Platform, OrderID: ref.OrderID, LineID: id}))
+			hits = append(hits, loaded(st, domain.LineKey{Platform: ref.Platform, OrderID: ref.OrderID, LineID: id}))
 			if st.Listing != "" {
 				snapshotsOf = append(snapshotsOf, st.Listing)
 			}
@@ -127,9 +127,9 @@ func (c *lineCache) lookup(orders []projections.OrderRef) (hits []loadedLine, as
 	return hits, ask, snapshotsOf
 }
 
-// state is the stored state as a LineState of its own (the projector changes
+// loaded is a stored state as a LineState of its own (the projector changes
 // what it loads), its listing still to be filled in from the snapshot hash.
-func (st storedLine) state(k domain.LineKey) loadedLine {
+func loaded(st projections.StoredLine, k domain.LineKey) loadedLine {
 	out := loadedLine{LineState: domain.LineState{Key: k}, listingHash: st.Listing}
 	if st.Payment != nil {
 		p := *st.Payment
@@ -142,10 +142,10 @@ func (st storedLine) state(k domain.LineKey) loadedLine {
 }
 
 // scanLine scans a row of (platform, order_id, line_id, state).
-func scanLine(r driver.Rows) (domain.LineKey, storedLine, error) {
+func scanLine(r driver.Rows) (domain.LineKey, projections.StoredLine, error) {
 	var k domain.LineKey
 	var raw string
-	var st storedLine
+	var st projections.StoredLine
 	if err := r.Scan(&k.Platform, &k.OrderID, &k.LineID, &raw); err != nil {
 		return k, st, err
 	}
@@ -185,7 +185,7 @@ func (s *Store) primeLines(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.orders = map[projections.OrderRef]map[string]storedLine{}
+	c.orders = map[projections.OrderRef]map[string]projections.StoredLine{}
 	c.fifo, c.head, c.lines = nil, 0, 0
 	c.primed = true
 	// n counts every stored version of a line, so it bounds the lines.

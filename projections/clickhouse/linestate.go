@@ -2,115 +2,14 @@ package clickhouse
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/projections"
 )
-
-// storedLine is a line state as the lines table keeps it (the SQLite
-// store's format): the listing that attributes the line is a reference into
-// listing_snapshots, since thousands of lines share one listing.
-type storedLine struct {
-	Payment *domain.LinePayment `json:"p,omitempty"`
-	Refunds []domain.LineRefund `json:"r,omitempty"`
-	Listing string              `json:"l,omitempty"`
-}
-
-// snapshots caches listing snapshots by content hash. Safe for concurrent use.
-type snapshots struct {
-	mu     sync.Mutex
-	byHash map[string]*domain.Listing
-	raw    map[string]string
-	stored map[string]bool // hashes known to be committed in listing_snapshots
-	// byKey remembers the last listing hashed per listing version, since
-	// every line of a listing hashes the same content.
-	byKey map[string]keyedHash
-}
-
-type keyedHash struct {
-	listing domain.Listing
-	hash    string
-}
-
-func newSnapshots() *snapshots {
-	return &snapshots{byHash: map[string]*domain.Listing{}, raw: map[string]string{}, stored: map[string]bool{}, byKey: map[string]keyedHash{}}
-}
-
-// hashOf returns a listing's content hash, remembering its JSON.
-func (c *snapshots) hashOf(l *domain.Listing) (string, error) {
-	key := l.Key()
-	c.mu.Lock()
-	k, ok := c.byKey[key]
-	c.mu.Unlock()
-	if ok && k.listing.Equal(l) {
-		return k.hash, nil
-	}
-	h, err := c.hashContent(l)
-	if err != nil {
-		return "", err
-	}
-	c.mu.Lock()
-	c.byKey[key] = keyedHash{listing: *l, hash: h}
-	c.mu.Unlock()
-	return h, nil
-}
-
-func (c *snapshots) hashContent(l *domain.Listing) (string, error) {
-	raw, err := json.Marshal(l)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(raw)
-	hash := hex.EncodeToString(sum[:12])
-	c.mu.Lock()
-	if _, ok := c.raw[hash]; !ok {
-		cp := *l
-		c.byHash[hash], c.raw[hash] = &cp, string(raw)
-	}
-	c.mu.Unlock()
-	return hash, nil
-}
-
-func (c *snapshots) isStored(hash string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.stored[hash]
-}
-
-// markStored records hashes that are committed.
-func (c *snapshots) markStored(hashes []string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, h := range hashes {
-		c.stored[h] = true
-	}
-}
-
-func (c *snapshots) get(hash string) (*domain.Listing, string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	l, ok := c.byHash[hash]
-	return l, c.raw[hash], ok
-}
-
-func (c *snapshots) put(hash, raw string) error {
-	l := &domain.Listing{}
-	if err := json.Unmarshal([]byte(raw), l); err != nil {
-		return fmt.Errorf("listing snapshot %s: %w", hash, err)
-	}
-	c.mu.Lock()
-	c.byHash[hash], c.raw[hash], c.stored[hash] = l, raw, true
-	c.mu.Unlock()
-	return nil
-}
 
 // inList renders values as a literal list for IN (…).
 func inList(n int, item func(i int) string) string {
@@ -167,7 +66,7 @@ func (s *Store) LoadLines(ctx context.Context, orders []projections.OrderRef) ([
 	out, ask, hashes := s.lines.lookup(orders)
 	missing := map[string]bool{}
 	for _, h := range hashes {
-		if _, _, ok := s.snapshots.get(h); !ok {
+		if _, _, ok := s.snapshots.Get(h); !ok {
 			missing[h] = true
 		}
 	}
@@ -193,7 +92,7 @@ func (s *Store) LoadLines(ctx context.Context, orders []projections.OrderRef) ([
 	}
 	for i := range out {
 		if h := out[i].listingHash; h != "" {
-			l, _, ok := s.snapshots.get(h)
+			l, _, ok := s.snapshots.Get(h)
 			if !ok {
 				return nil, fmt.Errorf("load lines: line %v: listing snapshot %s is missing", out[i].Key, h)
 			}
@@ -230,11 +129,11 @@ func (s *Store) queryLines(ctx context.Context, vis string, orders []projections
 			return err
 		}
 		if h := st.Listing; h != "" {
-			if _, _, ok := s.snapshots.get(h); !ok {
+			if _, _, ok := s.snapshots.Get(h); !ok {
 				missing[h] = true
 			}
 		}
-		out = append(out, st.state(k))
+		out = append(out, loaded(st, k))
 		return nil
 	})
 	return out, err
@@ -255,7 +154,8 @@ func (s *Store) loadSnapshots(ctx context.Context, vis string, hashes map[string
 		if err := r.Scan(&hash, &raw); err != nil {
 			return err
 		}
-		return s.snapshots.put(hash, raw)
+		_, err := s.snapshots.Put(hash, raw)
+		return err
 	})
 }
 

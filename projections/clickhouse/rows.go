@@ -45,7 +45,7 @@ type lineRows struct {
 type batchContent struct {
 	inserts []*insert // every insert but the checkpoint
 	hashes  []string  // the listing snapshots the lines refer to
-	stored  []storedLine
+	stored  []projections.StoredLine
 	// rollupRows is how many rows the batch adds to sales_rollup.
 	rollupRows uint64
 }
@@ -56,20 +56,17 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 	if err != nil {
 		return nil, err
 	}
-	storedLines := make([]storedLine, 0, len(b.Lines))
+	lineStates := make([]projections.StoredLine, 0, len(b.Lines))
 	w := &lineRows{rollup: map[rollupKey]*rollupDelta{}, livestreams: map[string]projections.LedgerRow{}}
 	var hashes, unknown []string
 	for _, c := range b.Lines {
-		stored := storedLine{Payment: c.State.Payment, Refunds: c.State.Refunds}
+		stored := projections.StoredLine{Payment: c.State.Payment, Refunds: c.State.Refunds}
 		if c.State.Listing != nil {
-			h, err := s.snapshots.hashOf(c.State.Listing)
-			if err != nil {
-				return nil, err
-			}
+			h, _ := s.snapshots.HashOf(c.State.Listing)
 			stored.Listing = h
 			if !slices.Contains(hashes, h) {
 				hashes = append(hashes, h)
-				if !s.snapshots.isStored(h) {
+				if !s.snapshots.IsStored(h) {
 					unknown = append(unknown, h)
 				}
 			}
@@ -78,7 +75,7 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		if err != nil {
 			return nil, err
 		}
-		storedLines = append(storedLines, stored)
+		lineStates = append(lineStates, stored)
 		k := c.State.Key
 		w.lPlatform.add(k.Platform)
 		w.lOrder.add(k.OrderID)
@@ -106,7 +103,7 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 	var snapHash, snapRaw col[string]
 	for _, h := range unknown {
 		if !have[h] {
-			_, raw, _ := s.snapshots.get(h)
+			_, raw, _ := s.snapshots.Get(h)
 			snapHash.add(h)
 			snapRaw.add(raw)
 		}
@@ -152,7 +149,7 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		w.livestreamInsert(batch),
 		incomeInsert(b.Income, batch),
 	)
-	return &batchContent{inserts: inserts, hashes: hashes, stored: storedLines, rollupRows: uint64(rollup.len())}, nil
+	return &batchContent{inserts: inserts, hashes: hashes, stored: lineStates, rollupRows: uint64(rollup.len())}, nil
 }
 
 // byEntry splits a line's ledger rows into the groups of one entry each, in order.

@@ -136,7 +136,7 @@ type Store struct {
 	names   map[string]string
 	prefix  string
 
-	snapshots *snapshots
+	snapshots *projections.ListingSnapshots
 	lines     *lineCache
 	// registryCache is the registry as of registryCacheKey (the last batch
 	// that wrote it, and the last writer), for Registry; guarded by registryMu.
@@ -212,7 +212,7 @@ func connect(ctx context.Context, dsn string) (driver.Conn, error) {
 }
 
 func newStore(cfg Config, conn driver.Conn) *Store {
-	s := &Store{cfg: cfg, conn: conn, snapshots: newSnapshots(), lines: newLineCache(cfg.LineCacheLines)}
+	s := &Store{cfg: cfg, conn: conn, snapshots: projections.NewListingSnapshots(), lines: newLineCache(cfg.LineCacheLines)}
 	s.setNames(cfg.TablePrefix)
 	s.w.writer = randomID()
 	return s

@@ -53,7 +53,7 @@ func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	s.snapshots.markStored(snapshots)
+	s.snapshots.MarkStored(snapshots)
 	return nil
 }
 
@@ -112,7 +112,7 @@ func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projection
 	livestreams := map[string]projections.LedgerRow{}
 	var hashes []string
 	for _, c := range changes {
-		raw, hash, err := s.snapshots.encode(ctx, tx, &c.State)
+		raw, hash, err := s.encodeLine(ctx, tx, &c.State)
 		if err != nil {
 			return nil, err
 		}

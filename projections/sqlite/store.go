@@ -56,7 +56,7 @@ func (c Config) Validate() error {
 type Store struct {
 	write     *sql.DB
 	read      *sql.DB
-	snapshots *snapshots
+	snapshots *projections.ListingSnapshots
 }
 
 var _ projections.Store = (*Store)(nil)
@@ -101,7 +101,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open read model %s: %w", cfg.Path, err)
 	}
 	read.SetMaxOpenConns(cfg.ReadConns)
-	return &Store{write: write, read: read, snapshots: newSnapshots()}, nil
+	return &Store{write: write, read: read, snapshots: projections.NewListingSnapshots()}, nil
 }
 
 // Close closes the file. Safe to call twice.
@@ -251,7 +251,7 @@ func (s *Store) LoadLines(ctx context.Context, orders []projections.OrderRef) ([
 	// the write handle's one connection.
 	out := make([]domain.LineState, 0, len(rows))
 	for _, x := range rows {
-		st, err := s.snapshots.decode(ctx, s.write, x.key, x.raw)
+		st, err := s.decodeLine(ctx, s.write, x.key, x.raw)
 		if err != nil {
 			return nil, fmt.Errorf("load lines: %w", err)
 		}
