@@ -78,3 +78,56 @@ func diffLedger(before, after []LedgerRow) (retract, add []LedgerRow) {
 	}
 	return retract, add
 }
+
+// ByEntry splits a line's ledger rows into the groups of one entry each, in
+// order (LedgerRows and diffLedger keep an entry's shares together).
+func ByEntry(rows []LedgerRow) [][]LedgerRow {
+	var out [][]LedgerRow
+	for i := 0; i < len(rows); {
+		j := i + 1
+		for j < len(rows) && rows[j].EntryID == rows[i].EntryID {
+			j++
+		}
+		out = append(out, rows[i:j])
+		i = j
+	}
+	return out
+}
+
+// RollupKey is one key of a store's daily rollup: a China-time day and
+// every dimension the API groups money by.
+type RollupKey struct {
+	Day, Platform, Product, EnterpriseID, VillageID, LivestreamID string
+	PartyKind                                                     domain.PartyKind
+	PartyID                                                       string
+}
+
+// RollupDelta is a batch's change of money under one RollupKey.
+type RollupDelta struct{ SalesFen, RefundsFen domain.Fen }
+
+// Rollup sums a batch's ledger rows into its change of the daily rollup.
+type Rollup struct {
+	// Keys are the keys in the order first seen; a key whose change came
+	// to nothing is still listed (its delta is zero).
+	Keys   []RollupKey
+	Deltas map[RollupKey]*RollupDelta
+}
+
+// Add adds a ledger row (sign 1) or takes a retracted one away (sign -1).
+func (r *Rollup) Add(row LedgerRow, sign domain.Fen) {
+	k := RollupKey{domain.Day(row.At), row.Platform, row.Product, row.EnterpriseID, row.VillageID, row.LivestreamID, row.PartyKind, row.PartyID}
+	if r.Deltas == nil {
+		r.Deltas = map[RollupKey]*RollupDelta{}
+	}
+	d := r.Deltas[k]
+	if d == nil {
+		d = &RollupDelta{}
+		r.Deltas[k] = d
+		r.Keys = append(r.Keys, k)
+	}
+	if row.Kind == domain.EntrySale {
+		d.SalesFen += sign * row.AmountFen
+	} else {
+		d.RefundsFen -= sign * row.AmountFen
+	}
+}

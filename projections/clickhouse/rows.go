@@ -11,15 +11,6 @@ import (
 	"github.com/loquat-dev/loquat/projections"
 )
 
-// rollupKey is one key of sales_rollup.
-type rollupKey struct {
-	day, platform, product, enterprise, village, livestream string
-	partyKind                                               domain.PartyKind
-	partyID                                                 string
-}
-
-type rollupDelta struct{ sales, refunds domain.Fen }
-
 // lineRows holds the rows a batch's line changes write.
 type lineRows struct {
 	// lines
@@ -35,8 +26,7 @@ type lineRows struct {
 	sAmount                                         col[int64]
 	sSign                                           col[int8]
 
-	rollup      map[rollupKey]*rollupDelta
-	rollupOrder []rollupKey
+	rollup      projections.Rollup
 	livestreams map[string]projections.LedgerRow
 	streamOrder []string
 }
@@ -57,7 +47,7 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		return nil, err
 	}
 	lineStates := make([]projections.StoredLine, 0, len(b.Lines))
-	w := &lineRows{rollup: map[rollupKey]*rollupDelta{}, livestreams: map[string]projections.LedgerRow{}}
+	w := &lineRows{livestreams: map[string]projections.LedgerRow{}}
 	var hashes, unknown []string
 	for _, c := range b.Lines {
 		stored := projections.StoredLine{Payment: c.State.Payment, Refunds: c.State.Refunds}
@@ -81,10 +71,10 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		w.lOrder.add(k.OrderID)
 		w.lLine.add(k.LineID)
 		w.lState.add(string(raw))
-		for _, group := range byEntry(c.Retract) {
+		for _, group := range projections.ByEntry(c.Retract) {
 			w.entry(group, -1)
 		}
-		for _, group := range byEntry(c.Add) {
+		for _, group := range projections.ByEntry(c.Add) {
 			w.entry(group, 1)
 			if r := group[0]; r.LivestreamID != "" {
 				if _, ok := w.livestreams[r.LivestreamID]; !ok {
@@ -152,20 +142,6 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 	return &batchContent{inserts: inserts, hashes: hashes, stored: lineStates, rollupRows: uint64(rollup.len())}, nil
 }
 
-// byEntry splits a line's ledger rows into the groups of one entry each, in order.
-func byEntry(rows []projections.LedgerRow) [][]projections.LedgerRow {
-	var out [][]projections.LedgerRow
-	for i := 0; i < len(rows); {
-		j := i + 1
-		for j < len(rows) && rows[j].EntryID == rows[i].EntryID {
-			j++
-		}
-		out = append(out, rows[i:j])
-		i = j
-	}
-	return out
-}
-
 // entry writes one entry's row and its shares with the sign (1 add, -1
 // retract), and moves the rollup by the same amounts.
 func (w *lineRows) entry(rows []projections.LedgerRow, sign int8) {
@@ -185,7 +161,7 @@ func (w *lineRows) entry(rows []projections.LedgerRow, sign int8) {
 		w.sParty.add(x.PartyID)
 		w.sAmount.add(int64(x.AmountFen))
 		w.sSign.add(sign)
-		w.addRollup(x, domain.Fen(sign))
+		w.rollup.Add(x, domain.Fen(sign))
 	}
 	w.eDay.add(domain.Day(r.At))
 	w.ePlatform.add(r.Platform)
@@ -206,42 +182,27 @@ func (w *lineRows) entry(rows []projections.LedgerRow, sign int8) {
 	w.eSign.add(sign)
 }
 
-func (w *lineRows) addRollup(r projections.LedgerRow, sign domain.Fen) {
-	k := rollupKey{domain.Day(r.At), r.Platform, r.Product, r.EnterpriseID, r.VillageID, r.LivestreamID, r.PartyKind, r.PartyID}
-	d := w.rollup[k]
-	if d == nil {
-		d = &rollupDelta{}
-		w.rollup[k] = d
-		w.rollupOrder = append(w.rollupOrder, k)
-	}
-	if r.Kind == domain.EntrySale {
-		d.sales += sign * r.AmountFen
-	} else {
-		d.refunds -= sign * r.AmountFen
-	}
-}
-
 // rollupInsert is the batch's change to sales_rollup: one row per key,
 // leaving out keys whose change is nil (as the SQLite store does).
 func (w *lineRows) rollupInsert(batch, gen uint64) *insert {
 	var day, platform, product, enterprise, village, livestream, kind, party col[string]
 	var sales, refunds col[int64]
 	var bt, gn col[uint64]
-	for _, k := range w.rollupOrder {
-		d := w.rollup[k]
-		if d.sales == 0 && d.refunds == 0 {
+	for _, k := range w.rollup.Keys {
+		d := w.rollup.Deltas[k]
+		if d.SalesFen == 0 && d.RefundsFen == 0 {
 			continue
 		}
-		day.add(k.day)
-		platform.add(k.platform)
-		product.add(k.product)
-		enterprise.add(k.enterprise)
-		village.add(k.village)
-		livestream.add(k.livestream)
-		kind.add(string(k.partyKind))
-		party.add(k.partyID)
-		sales.add(int64(d.sales))
-		refunds.add(int64(d.refunds))
+		day.add(k.Day)
+		platform.add(k.Platform)
+		product.add(k.Product)
+		enterprise.add(k.EnterpriseID)
+		village.add(k.VillageID)
+		livestream.add(k.LivestreamID)
+		kind.add(string(k.PartyKind))
+		party.add(k.PartyID)
+		sales.add(int64(d.SalesFen))
+		refunds.add(int64(d.RefundsFen))
 		gn.add(gen)
 		bt.add(batch)
 	}

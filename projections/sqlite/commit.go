@@ -11,15 +11,6 @@ import (
 	"github.com/loquat-dev/loquat/projections"
 )
 
-// rollupKey is one row of sales_daily.
-type rollupKey struct {
-	day, platform, product, enterprise, village, livestream string
-	partyKind                                               domain.PartyKind
-	partyID                                                 string
-}
-
-type rollupDelta struct{ sales, refunds domain.Fen }
-
 // Commit writes the batch and the consumer's positions in one transaction.
 func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -108,7 +99,7 @@ func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projection
 	}
 	defer w.close()
 
-	rollup := map[rollupKey]*rollupDelta{}
+	var rollup projections.Rollup
 	livestreams := map[string]projections.LedgerRow{}
 	var hashes []string
 	for _, c := range changes {
@@ -122,20 +113,20 @@ func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projection
 		if _, err := putState.ExecContext(ctx, c.State.Key.Platform, c.State.Key.OrderID, c.State.Key.LineID, raw); err != nil {
 			return nil, fmt.Errorf("store line %v: %w", c.State.Key, err)
 		}
-		for _, group := range byEntry(c.Retract) {
+		for _, group := range projections.ByEntry(c.Retract) {
 			if err := w.retract(ctx, group[0]); err != nil {
 				return nil, err
 			}
 			for _, r := range group {
-				addRollup(rollup, r, -1)
+				rollup.Add(r, -1)
 			}
 		}
-		for _, group := range byEntry(c.Add) {
+		for _, group := range projections.ByEntry(c.Add) {
 			if err := w.add(ctx, group); err != nil {
 				return nil, err
 			}
 			for _, r := range group {
-				addRollup(rollup, r, 1)
+				rollup.Add(r, 1)
 			}
 			if r := group[0]; r.LivestreamID != "" {
 				livestreams[r.LivestreamID] = r
@@ -145,7 +136,7 @@ func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projection
 	if err := w.flush(ctx); err != nil {
 		return nil, err
 	}
-	if err := upsertRollup(ctx, tx, rollup); err != nil {
+	if err := upsertRollup(ctx, tx, &rollup); err != nil {
 		return nil, err
 	}
 	for id, r := range livestreams {
@@ -159,21 +150,7 @@ func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projection
 	return hashes, nil
 }
 
-// byEntry splits a line's ledger rows into the groups of one entry each, in order.
-func byEntry(rows []projections.LedgerRow) [][]projections.LedgerRow {
-	var out [][]projections.LedgerRow
-	for i := 0; i < len(rows); {
-		j := i + 1
-		for j < len(rows) && rows[j].EntryID == rows[i].EntryID {
-			j++
-		}
-		out = append(out, rows[i:j])
-		i = j
-	}
-	return out
-}
-
-func upsertRollup(ctx context.Context, tx *sql.Tx, rollup map[rollupKey]*rollupDelta) error {
+func upsertRollup(ctx context.Context, tx *sql.Tx, rollup *projections.Rollup) error {
 	up, err := tx.PrepareContext(ctx, `INSERT INTO sales_daily
 		(day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id, sales_fen, refunds_fen)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -183,27 +160,14 @@ func upsertRollup(ctx context.Context, tx *sql.Tx, rollup map[rollupKey]*rollupD
 		return err
 	}
 	defer up.Close()
-	for k, d := range rollup {
-		if d.sales == 0 && d.refunds == 0 {
+	for _, k := range rollup.Keys {
+		d := rollup.Deltas[k]
+		if d.SalesFen == 0 && d.RefundsFen == 0 {
 			continue
 		}
-		if _, err := up.ExecContext(ctx, k.day, k.platform, k.product, k.enterprise, k.village, k.livestream, string(k.partyKind), k.partyID, d.sales, d.refunds); err != nil {
+		if _, err := up.ExecContext(ctx, k.Day, k.Platform, k.Product, k.EnterpriseID, k.VillageID, k.LivestreamID, string(k.PartyKind), k.PartyID, d.SalesFen, d.RefundsFen); err != nil {
 			return fmt.Errorf("update daily rollup: %w", err)
 		}
 	}
 	return nil
-}
-
-func addRollup(m map[rollupKey]*rollupDelta, r projections.LedgerRow, sign domain.Fen) {
-	k := rollupKey{domain.Day(r.At), r.Platform, r.Product, r.EnterpriseID, r.VillageID, r.LivestreamID, r.PartyKind, r.PartyID}
-	d := m[k]
-	if d == nil {
-		d = &rollupDelta{}
-		m[k] = d
-	}
-	if r.Kind == domain.EntrySale {
-		d.sales += sign * r.AmountFen
-	} else {
-		d.refunds -= sign * r.AmountFen
-	}
 }
