@@ -134,7 +134,7 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		&insert{table: "ledger", columns: []string{"platform", "order_id", "line_id", "entry_id", "party_kind", "party_id", "amount_fen", "sign", "batch"},
 			parts: []part{&w.sPlatform, &w.sOrder, &w.sLine, &w.sEntry, &w.sKind, &w.sParty, &w.sAmount, &w.sSign, bt(len(w.sSign))}},
 		rollup,
-		summaryInsert(rollup),
+		w.summaryInsert(batch, s.w.fold),
 		orderCountsInsert(b.Orders, batch, s.w.fold),
 		w.livestreamInsert(batch),
 		incomeInsert(b.Income, batch),
@@ -211,47 +211,44 @@ func (w *lineRows) rollupInsert(batch, gen uint64) *insert {
 		parts:   []part{&day, &platform, &product, &enterprise, &village, &livestream, &kind, &party, &sales, &refunds, &gn, &bt}}
 }
 
-// summaryInsert is rollup summed over party_id, into sales_summary: a row
-// for every key of which rollup has a row (even when the parties' changes
-// cancel out), so that the groups a query finds are the same in both.
-func summaryInsert(rollup *insert) *insert {
+// summaryInsert is the batch's change to sales_summary: rollupInsert's
+// rows summed over party_id, a row for every key of which rollupInsert
+// writes one (even when the parties' changes cancel out), so that a query
+// finds the same groups in both tables.
+func (w *lineRows) summaryInsert(batch, gen uint64) *insert {
 	type key struct{ day, platform, product, enterprise, village, livestream, kind string }
-	cols := make([][]string, 7)
-	for i := range cols {
-		cols[i] = rollup.parts[i].rows(0, rollup.len()).([]string)
-	}
-	sales := rollup.parts[8].rows(0, rollup.len()).([]int64)
-	refunds := rollup.parts[9].rows(0, rollup.len()).([]int64)
-	gens := rollup.parts[10].rows(0, rollup.len()).([]uint64)
-	batches := rollup.parts[11].rows(0, rollup.len()).([]uint64)
 	sums := map[key]int{}
 	var day, platform, product, enterprise, village, livestream, kind col[string]
-	var s, r col[int64]
+	var sales, refunds col[int64]
 	var gn, bt col[uint64]
-	for i := 0; i < rollup.len(); i++ {
-		k := key{cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i], cols[5][i], cols[6][i]}
-		j, ok := sums[k]
-		if !ok {
-			j = len(s)
-			sums[k] = j
-			day.add(k.day)
-			platform.add(k.platform)
-			product.add(k.product)
-			enterprise.add(k.enterprise)
-			village.add(k.village)
-			livestream.add(k.livestream)
-			kind.add(k.kind)
-			s.add(0)
-			r.add(0)
-			gn.add(gens[i])
-			bt.add(batches[i])
+	for _, k := range w.rollup.Keys {
+		d := w.rollup.Deltas[k]
+		if d.SalesFen == 0 && d.RefundsFen == 0 {
+			continue // rollupInsert leaves it out
 		}
-		s[j] += sales[i]
-		r[j] += refunds[i]
+		sk := key{k.Day, k.Platform, k.Product, k.EnterpriseID, k.VillageID, k.LivestreamID, string(k.PartyKind)}
+		j, ok := sums[sk]
+		if !ok {
+			j = len(sales)
+			sums[sk] = j
+			day.add(sk.day)
+			platform.add(sk.platform)
+			product.add(sk.product)
+			enterprise.add(sk.enterprise)
+			village.add(sk.village)
+			livestream.add(sk.livestream)
+			kind.add(sk.kind)
+			sales.add(0)
+			refunds.add(0)
+			gn.add(gen)
+			bt.add(batch)
+		}
+		sales[j] += int64(d.SalesFen)
+		refunds[j] += int64(d.RefundsFen)
 	}
 	return &insert{table: "sales_summary",
 		columns: []string{"day", "platform", "product", "enterprise_id", "village_id", "livestream_id", "party_kind", "sales_fen", "refunds_fen", "gen", "batch"},
-		parts:   []part{&day, &platform, &product, &enterprise, &village, &livestream, &kind, &s, &r, &gn, &bt}}
+		parts:   []part{&day, &platform, &product, &enterprise, &village, &livestream, &kind, &sales, &refunds, &gn, &bt}}
 }
 
 // livestreamInsert records the livestreams the batch sold through, with the
