@@ -2,13 +2,13 @@ package sqlite
 
 import (
 	stdsql "database/sql"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
+	json "github.com/goccy/go-json"
 
 	"github.com/loquat-dev/loquat/eventlog"
 )

@@ -1,10 +1,11 @@
 package douyin
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/loquat-dev/loquat/domain"
 )

@@ -2,7 +2,6 @@ package douyin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/loquat-dev/loquat/domain"
 )

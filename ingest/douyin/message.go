@@ -2,12 +2,13 @@ package douyin
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/loquat-dev/loquat/domain"
 )
@@ -36,7 +37,9 @@ func (v *id) UnmarshalJSON(b []byte) error {
 	}
 	s := string(b)
 	if len(b) > 0 && b[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
+		if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 {
+			s = s[1 : len(s)-1] // digits need no unescaping: skip the decoder
+		} else if err := json.Unmarshal(b, &s); err != nil {
 			return err
 		}
 		if s == "" {

@@ -2,11 +2,11 @@ package clickhouse
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	json "github.com/goccy/go-json"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/projections"

@@ -2,10 +2,11 @@ package clickhouse
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/projections"
