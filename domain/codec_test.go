@@ -63,6 +63,13 @@ func TestEventIDsAreDeterministic(t *testing.T) {
 	if got := domain.DeriveEventID("x", "a", "b"); got == domain.DeriveEventID("x", "ab") || len(got) != 36 {
 		t.Errorf("DeriveEventID is ambiguous or malformed: %s", got)
 	}
+	// Pinned: ids are stored in every log and read model, so the derivation
+	// must never change. Computed independently (Python's hashlib): SHA-1 of
+	// "loquat/order.paid" and the NUL-separated parts, version 5 bits set.
+	if got, want := domain.DeriveEventID(domain.TypeOrderPaid, "douyin", "4981457725012345678", "4981457725012345679"),
+		"ff2e4c6b-b2a8-593f-a872-5221976ecf42"; got != want {
+		t.Errorf("DeriveEventID = %s, want %s", got, want)
+	}
 }
 
 func TestRegistryFileRejectsBrokenReferences(t *testing.T) {

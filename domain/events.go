@@ -2,6 +2,7 @@ package domain
 
 import (
 	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,11 +61,20 @@ func DeriveEventID(kind EventType, parts ...string) string {
 		h.Write([]byte{0})
 		h.Write([]byte(p))
 	}
-	var u [16]byte
-	copy(u[:], h.Sum(nil))
+	var sum [sha1.Size]byte
+	u := h.Sum(sum[:0])
 	u[6] = (u[6] & 0x0f) | 0x50
 	u[8] = (u[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+	// The 8-4-4-4-12 hex form, written directly: the projector derives an
+	// id for every payment and refund it applies.
+	var out [36]byte
+	hex.Encode(out[0:8], u[0:4])
+	hex.Encode(out[9:13], u[4:6])
+	hex.Encode(out[14:18], u[6:8])
+	hex.Encode(out[19:23], u[8:10])
+	hex.Encode(out[24:36], u[10:16])
+	out[8], out[13], out[18], out[23] = '-', '-', '-', '-'
+	return string(out[:])
 }
 
 func contentID(kind EventType, v any) string {

@@ -565,10 +565,11 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 	for _, d := range events {
 		switch e := d.event.(type) {
 		case *domain.OrderPaid:
+			id := e.ID()
 			for _, l := range e.Lines {
 				k := domain.LineKey{Platform: e.Platform, OrderID: e.OrderID, LineID: l.LineID}
 				listing := reg.ListingAt(e.Platform, l.SKUID, e.CreatedAt)
-				pay := domain.LinePayment{EventID: e.ID(), CreatedAt: e.CreatedAt, PaidAt: e.PaidAt, BuyerRef: e.BuyerRef, PaidLine: l}
+				pay := domain.LinePayment{EventID: id, CreatedAt: e.CreatedAt, PaidAt: e.PaidAt, BuyerRef: e.BuyerRef, PaidLine: l}
 				touch(k, line(k).state.ApplyPayment(pay, listing))
 			}
 		case *domain.RefundSucceeded:
