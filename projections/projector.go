@@ -20,7 +20,8 @@ import (
 type ProjectorConfig struct {
 	// Consumer names the projector's checkpoint in the store. Default "projector".
 	Consumer string
-	// MaxBatch is the most events one store transaction takes. Default 5000.
+	// MaxBatch is the most events one store transaction takes. Default:
+	// the store's Batching().MaxBatch, else 5000.
 	MaxBatch int
 	// QueueSize is how many acked events may wait for a batch; a full queue
 	// holds the subscriber back (back-pressure). Default 2*MaxBatch.
@@ -36,21 +37,43 @@ type ProjectorConfig struct {
 	// RetryBackoff is the first wait after a failed commit; it doubles up to
 	// a minute. The batch is kept and retried until it commits. Default 100ms.
 	RetryBackoff time.Duration
-	// Pipeline prepares the next batch while one commits (see Run). It pays
-	// off when a commit is mostly the store server's time (ClickHouse); a
-	// store that commits in this process (SQLite) gains nothing from it and
-	// makes the commits of a saturated projector larger. Default false.
-	Pipeline bool
+	// Pipeline decides whether the projector prepares the next batch while
+	// one commits (see Run). Default PipelineAsStore: as the store's
+	// Batching().Pipeline says.
+	Pipeline Pipelining
 	// OnCommit, if set, is called after each committed batch (metrics).
 	OnCommit func(CommitStats)
 }
 
-func (c *ProjectorConfig) setDefaults() {
+// Pipelining is ProjectorConfig.Pipeline.
+type Pipelining int
+
+const (
+	// PipelineAsStore follows the store's Batching().Pipeline.
+	PipelineAsStore Pipelining = iota
+	// PipelineOn prepares the next batch while one commits.
+	PipelineOn
+	// PipelineOff prepares a batch only after the previous one committed.
+	PipelineOff
+)
+
+// setDefaults fills what the config leaves open, from the store's
+// preferences where it has them.
+func (c *ProjectorConfig) setDefaults(store Batching) {
 	if c.Consumer == "" {
 		c.Consumer = "projector"
 	}
 	if c.MaxBatch == 0 {
+		c.MaxBatch = store.MaxBatch
+	}
+	if c.MaxBatch == 0 {
 		c.MaxBatch = 5000
+	}
+	if c.Pipeline == PipelineAsStore {
+		c.Pipeline = PipelineOff
+		if store.Pipeline {
+			c.Pipeline = PipelineOn
+		}
 	}
 	if c.QueueSize == 0 {
 		c.QueueSize = 2 * c.MaxBatch
@@ -68,6 +91,9 @@ func (c ProjectorConfig) Validate() error {
 	var errs []error
 	if c.MaxBatch < 0 || c.QueueSize < 0 || c.RetryBackoff < 0 {
 		errs = append(errs, errors.New("projector: MaxBatch, QueueSize and RetryBackoff must not be negative"))
+	}
+	if c.Pipeline < PipelineAsStore || c.Pipeline > PipelineOff {
+		errs = append(errs, fmt.Errorf("projector: Pipeline %d is none of PipelineAsStore, PipelineOn, PipelineOff", c.Pipeline))
 	}
 	return errors.Join(errs...)
 }
@@ -114,7 +140,7 @@ type Projector struct {
 
 // NewProjector loads the store's registry and checkpoint.
 func NewProjector(ctx context.Context, store Writer, cfg ProjectorConfig, logger *slog.Logger) (*Projector, error) {
-	cfg.setDefaults()
+	cfg.setDefaults(store.Batching())
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -213,7 +239,7 @@ func (p *Projector) waitUntil(ctx context.Context, what string, reached func() e
 // Run projects queued messages until ctx ends. A batch that fails to commit
 // is retried with backoff and never dropped.
 //
-// With Pipeline, while a batch commits, Run prepares the next one on top of it — decodes
+// With PipelineOn, while a batch commits, Run prepares the next one on top of it — decodes
 // it, attributes it against the lines as the committing batch leaves them
 // — so that the store's write (the server's time, for ClickHouse) and the
 // projector's own work overlap. Commits stay one at a time and in order; if
@@ -260,7 +286,7 @@ func (p *Projector) Run(ctx context.Context) error {
 				break drain
 			}
 		}
-		if !p.cfg.Pipeline {
+		if p.cfg.Pipeline != PipelineOn {
 			if err := p.project(ctx, msgs); err != nil {
 				return nil // ctx ended
 			}

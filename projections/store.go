@@ -43,6 +43,21 @@ type Writer interface {
 	// NeedsOrderChanges reports whether Commit reads Batch.Orders; the
 	// projector works them out only for a store that does.
 	NeedsOrderChanges() bool
+	// Batching is how the store would have the projector batch its
+	// commits; a ProjectorConfig that sets MaxBatch or Pipeline overrides it.
+	Batching() Batching
+}
+
+// Batching is a store's preferred shape of the projector's commits.
+type Batching struct {
+	// MaxBatch is the most events one commit should take; 0 leaves the
+	// projector's default (5000).
+	MaxBatch int
+	// Pipeline asks the projector to prepare the next batch while one
+	// commits. It pays off when a commit is mostly a store server's time
+	// (ClickHouse); a store that commits in this process (SQLite) gains
+	// nothing from it and gets larger commits from a saturated projector.
+	Pipeline bool
 }
 
 // OrderRef names one platform order.

@@ -68,7 +68,7 @@ func rebuildClickHouse(ctx context.Context, dataDir string, logCfg LogConfig, st
 		return RebuildStats{}, fmt.Errorf("create the rebuild's tables: %w", err)
 	}
 	defer shadow.Close()
-	stats, err := replay(ctx, log, shadow, true, progress, logger)
+	stats, err := replay(ctx, log, shadow, progress, logger)
 	if err != nil {
 		return stats, fmt.Errorf("rebuild stopped, the live read model is untouched: %w", err)
 	}
@@ -110,7 +110,7 @@ func rebuildSQLite(ctx context.Context, dataDir string, logCfg LogConfig, progre
 	if err != nil {
 		return RebuildStats{}, err
 	}
-	stats, err := replay(ctx, log, store, false, progress, logger)
+	stats, err := replay(ctx, log, store, progress, logger)
 	if cerr := store.Close(); err == nil {
 		err = cerr
 	}
@@ -132,8 +132,8 @@ func rebuildSQLite(ctx context.Context, dataDir string, logCfg LogConfig, progre
 // replay fills an empty store from the log; it is the store-independent part
 // of a rebuild. The projector reads the whole registry topic before its first
 // batch of events, so every order is attributed with the complete registry.
-// pipeline is the projector's Pipeline: true for a store on a server.
-func replay(ctx context.Context, log eventlog.Backend, store projections.Store, pipeline bool, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
+// The projector batches as the store prefers.
+func replay(ctx context.Context, log eventlog.Backend, store projections.Store, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
 	var stats RebuildStats
 	end, err := log.End(ctx, eventlog.TopicEvents)
 	if err != nil {
@@ -148,7 +148,6 @@ func replay(ctx context.Context, log eventlog.Backend, store projections.Store, 
 
 	p, err := projections.NewProjector(ctx, store, projections.ProjectorConfig{
 		RegistryEnd: func(context.Context) (eventlog.Positions, error) { return registryEnd, nil },
-		Pipeline:    pipeline,
 		OnCommit: func(s projections.CommitStats) {
 			stats.Events += int64(s.Events)
 			progress("events", sum(s.Positions), total)

@@ -200,9 +200,6 @@ func (n *Node) Polled(ctx context.Context) error {
 
 func (n *Node) openProjector(ctx context.Context) error {
 	pcfg := n.cfg.Projector
-	if n.cfg.Store.Backend == "clickhouse" {
-		pcfg.Pipeline = true // a commit is mostly the server's time
-	}
 	if pcfg.RegistryEnd == nil {
 		pcfg.RegistryEnd = func(ctx context.Context) (eventlog.Positions, error) {
 			return n.log.End(ctx, eventlog.TopicRegistry)

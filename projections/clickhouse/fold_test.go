@@ -142,7 +142,7 @@ func TestInterruptedFold(t *testing.T) {
 				}
 				return nil
 			})
-			r := startRunner(t, s, ds.Feed, projections.ProjectorConfig{MaxBatch: 50, RetryBackoff: 20 * time.Millisecond, Pipeline: true})
+			r := startRunner(t, s, ds.Feed, projections.ProjectorConfig{MaxBatch: 50, RetryBackoff: 20 * time.Millisecond, Pipeline: projections.PipelineOn})
 			select {
 			case <-failed:
 			case <-time.After(time.Minute):

@@ -263,6 +263,10 @@ func (s *Store) LoadLines(ctx context.Context, orders []projections.OrderRef) ([
 // NeedsOrderChanges is false: orders are counted from the entries when read.
 func (s *Store) NeedsOrderChanges() bool { return false }
 
+// Batching: the projector's defaults. A commit is this process's own work,
+// so preparing the next batch meanwhile gains nothing.
+func (s *Store) Batching() projections.Batching { return projections.Batching{} }
+
 // KnownIncome reports which income event ids are stored.
 func (s *Store) KnownIncome(ctx context.Context, ids []string) (map[string]bool, error) {
 	known := map[string]bool{}

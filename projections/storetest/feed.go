@@ -69,7 +69,7 @@ func (f Feed) Project(t testing.TB, store projections.Store, maxBatch int) {
 	p, err := projections.NewProjector(ctx, store, projections.ProjectorConfig{
 		MaxBatch:     maxBatch,
 		RetryBackoff: f.RetryBackoff,
-		Pipeline:     f.Pipeline,
+		Pipeline:     pipelining(f.Pipeline),
 		RegistryEnd:  func(context.Context) (eventlog.Positions, error) { return registryEnd, nil },
 	}, nil)
 	if err != nil {
@@ -104,4 +104,13 @@ func (f Feed) Project(t testing.TB, store projections.Store, maxBatch int) {
 	if err := p.Healthy(); err != nil {
 		t.Fatal(fmt.Errorf("projector: %w", err))
 	}
+}
+
+// pipelining is the projector's Pipeline for a test that runs both ways,
+// whatever the store prefers.
+func pipelining(on bool) projections.Pipelining {
+	if on {
+		return projections.PipelineOn
+	}
+	return projections.PipelineOff
 }
