@@ -16,7 +16,7 @@ import (
 // Feed projects events into a store through the real Projector, as the log
 // would deliver them: registry events on the registry topic, the others as
 // a single partition in the given order (duplicates and all), in batches of
-// batchSize (0: one batch).
+// maxBatch (0: as the store prefers).
 type Feed struct {
 	Registry []domain.Event
 	Events   []domain.Event
