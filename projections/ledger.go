@@ -1,6 +1,8 @@
 package projections
 
 import (
+	"slices"
+
 	"github.com/loquat-dev/loquat/domain"
 )
 
@@ -38,6 +40,7 @@ func LedgerRows(st *domain.LineState) []LedgerRow {
 			// cannot happen; count the money rather than lose it.
 			shares = []domain.Share{{Kind: domain.PartyUnattributed, AmountFen: e.AmountFen}}
 		}
+		rows = slices.Grow(rows, len(shares))
 		for _, s := range shares {
 			r := base
 			r.EntryID, r.Kind, r.At = e.ID, e.Kind, e.At
@@ -51,7 +54,13 @@ func LedgerRows(st *domain.LineState) []LedgerRow {
 // diffLedger returns the rows to retract and to add to go from before to
 // after. Entries are compared by id and amount: a line's listing never
 // changes once paid, so an entry with the same amount has the same rows.
+//
+// The result may share after's backing array: ledger rows are never
+// modified once made.
 func diffLedger(before, after []LedgerRow) (retract, add []LedgerRow) {
+	if len(before) == 0 {
+		return nil, after // a new line, most of them: everything is added
+	}
 	sum := func(rows []LedgerRow) map[string]domain.Fen {
 		m := map[string]domain.Fen{}
 		for _, r := range rows {
