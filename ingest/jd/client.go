@@ -3,9 +3,7 @@ package jd
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -67,13 +65,7 @@ type errPermanent = polling.Permanent
 
 // errBadPage is an answer that is not a search answer: it is dead-lettered
 // once the attempts are used up.
-type errBadPage struct {
-	raw []byte
-	err error
-}
-
-func (e *errBadPage) Error() string { return e.err.Error() }
-func (e *errBadPage) Unwrap() error { return e.err }
+type errBadPage = polling.BadPage
 
 // window is a stretch of `modified` time, whole seconds, China time.
 type window struct{ from, to time.Time }
@@ -126,6 +118,13 @@ type searchAnswer struct {
 type client struct {
 	cfg    Config
 	logger *slog.Logger
+	http   polling.HTTP
+	retry  polling.Retry
+}
+
+func newClient(cfg Config, logger *slog.Logger) *client {
+	s := cfg.settings()
+	return &client{cfg: cfg, logger: logger, http: s.HTTP(maxAnswerBytes), retry: s.Retry()}
 }
 
 // fetch returns one page of a window, retrying network errors, HTTP 5xx and
@@ -134,7 +133,7 @@ type client struct {
 // is returned as *errBadPage; a failure another attempt would repeat is
 // errPermanent. It stops at once when ctx ends.
 func (c *client) fetch(ctx context.Context, w window, n int) (*page, error) {
-	p, err := polling.Do(ctx, c.retry(), func(attempt int, backoff time.Duration, err error) {
+	p, err := polling.Do(ctx, c.retry, func(attempt int, backoff time.Duration, err error) {
 		c.logger.LogAttrs(ctx, slog.LevelWarn, "jd order search failed, retrying",
 			slog.String("window", w.String()), slog.Int("page", n), slog.Int("attempt", attempt),
 			slog.Duration("backoff", backoff), slog.String("err", err.Error()))
@@ -145,39 +144,13 @@ func (c *client) fetch(ctx context.Context, w window, n int) (*page, error) {
 	return p, nil
 }
 
-func (c *client) retry() polling.Retry {
-	return polling.Retry{MaxAttempts: c.cfg.MaxAttempts, Backoff: c.cfg.RetryBackoff, MaxBackoff: c.cfg.MaxRetryBackoff}
-}
-
 func (c *client) fetchOnce(ctx context.Context, w window, n int) (*page, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.HTTPTimeout)
-	defer cancel()
-	form := c.form(w, n)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.APIBaseURL, strings.NewReader(form.Encode()))
+	body, err := c.http.Call(ctx, polling.Request{
+		Method: http.MethodPost, URL: c.cfg.APIBaseURL, Name: searchMethod,
+		Body: strings.NewReader(c.form(w, n).Encode()), ContentType: "application/x-www-form-urlencoded;charset=UTF-8",
+	})
 	if err != nil {
-		return nil, errPermanent{Err: err}
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		// A *url.Error quotes the URL: keep only its cause.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = fmt.Errorf("POST %s: %w", searchMethod, ue.Err)
-		}
-		return nil, err // network or timeout: worth another attempt
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
-	if err != nil {
-		return nil, fmt.Errorf("reading answer: %w", err)
-	}
-	switch {
-	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
-	case resp.StatusCode != http.StatusOK:
-		return nil, errPermanent{Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
+		return nil, err
 	}
 	return decodePage(body)
 }
@@ -187,24 +160,21 @@ func (c *client) fetchOnce(ctx context.Context, w window, n int) (*page, error) 
 func decodePage(body []byte) (*page, error) {
 	var a searchAnswer
 	if err := json.Unmarshal(body, &a); err != nil {
-		return nil, &errBadPage{raw: body, err: fmt.Errorf("answer is not JSON: %w", err)}
+		return nil, &errBadPage{Raw: body, Err: fmt.Errorf("answer is not JSON: %w", err)}
 	}
 	if a.Error != nil {
 		e := &APIError{Code: a.Error.Code.s, Desc: a.Error.ZhDesc}
 		if e.Desc == "" {
 			e.Desc = a.Error.EnDesc
 		}
-		if e.Temporary() {
-			return nil, e
-		}
-		return nil, errPermanent{Err: e}
+		return nil, polling.Refused(e)
 	}
 	if a.Response == nil {
-		return nil, &errBadPage{raw: body, err: fmt.Errorf("answer has neither %s nor error_response", responseKey)}
+		return nil, &errBadPage{Raw: body, Err: fmt.Errorf("answer has neither %s nor error_response", responseKey)}
 	}
 	r := a.Response.Result
 	if r == nil {
-		return nil, &errBadPage{raw: body, err: fmt.Errorf("answer has no %s.searchorderinfo_result", responseKey)}
+		return nil, &errBadPage{Raw: body, Err: fmt.Errorf("answer has no %s.searchorderinfo_result", responseKey)}
 	}
 	if ar := r.APIResult; ar != nil && !ar.Success {
 		desc := ar.ChineseErrCode
@@ -215,15 +185,15 @@ func decodePage(body []byte) (*page, error) {
 	}
 	total, err := strconv.Atoi(r.OrderTotal.s)
 	if err != nil || total < 0 {
-		return nil, &errBadPage{raw: body, err: fmt.Errorf("orderTotal %q is not a count", r.OrderTotal.s)}
+		return nil, &errBadPage{Raw: body, Err: fmt.Errorf("orderTotal %q is not a count", r.OrderTotal.s)}
 	}
 	p := &page{raw: body, total: total}
 	if len(r.OrderInfoList) > 0 && string(r.OrderInfoList) != "null" {
 		if err := json.Unmarshal(r.OrderInfoList, &p.orders); err != nil {
-			return nil, &errBadPage{raw: body, err: fmt.Errorf("orderInfoList is not an array: %w", err)}
+			return nil, &errBadPage{Raw: body, Err: fmt.Errorf("orderInfoList is not an array: %w", err)}
 		}
 	} else if total > 0 {
-		return nil, &errBadPage{raw: body, err: fmt.Errorf("orderTotal is %d but orderInfoList is missing", total)}
+		return nil, &errBadPage{Raw: body, Err: fmt.Errorf("orderTotal is %d but orderInfoList is missing", total)}
 	}
 	return p, nil
 }

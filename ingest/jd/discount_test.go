@@ -42,12 +42,12 @@ func TestSellerDiscountSpread(t *testing.T) {
 			sim := newSim(t, jdsim.Options{})
 			mustNoErr(t, sim.AddOrders(f.order(t)))
 			r := newRig(t, sim, nil)
-			r.clock.Set(china("2020-05-02 12:00:00"))
+			r.Clock.Set(china("2020-05-02 12:00:00"))
 			mustNoErr(t, r.poller(t, r.config(china("2020-05-02 09:00:00"))).RunOnce(context.Background()))
-			if d := r.sink.DeadLetters(); len(d) != 0 {
+			if d := r.Sink.DeadLetters(); len(d) != 0 {
 				t.Fatalf("want no dead letter, got %s", d[0].Reason)
 			}
-			paid := ingesttest.Find[*domain.OrderPaid](r.sink.Events())
+			paid := ingesttest.Find[*domain.OrderPaid](r.Sink.Events())
 			if len(paid) != 1 {
 				t.Fatalf("want one OrderPaid, got %d", len(paid))
 			}

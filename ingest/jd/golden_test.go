@@ -1,11 +1,8 @@
 package jd_test
 
 import (
-	"bytes"
 	"context"
 	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -23,7 +20,7 @@ func sampleRun(t *testing.T) *rig {
 	sim := newSim(t, jdsim.Options{})
 	mustNoErr(t, sim.AddRecordedPage(readFile(t, "jd-order-search.json")))
 	r := newRig(t, sim, nil)
-	r.clock.Set(china("2020-05-01 10:00:00"))
+	r.Clock.Set(china("2020-05-01 10:00:00"))
 	cfg := r.config(china("2020-04-30 20:00:00"))
 	cfg.Window = 24 * time.Hour
 	mustNoErr(t, r.poller(t, cfg).RunOnce(context.Background()))
@@ -34,26 +31,15 @@ func sampleRun(t *testing.T) *rig {
 // the golden file.
 func TestGoldenSample(t *testing.T) {
 	r := sampleRun(t)
-	if n := len(r.sink.DeadLetters()); n != 0 {
-		t.Fatalf("want no dead letters, got %d: %s", n, r.sink.DeadLetters()[0].Reason)
-	}
-	got := eventsJSON(t, r.sink.Events())
-	path := filepath.Join("testdata", "golden", "jd-order-search.events.json")
-	if *update {
-		mustNoErr(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		mustNoErr(t, os.WriteFile(path, got, 0o644))
-	}
-	want := readFile(t, filepath.Join("golden", "jd-order-search.events.json"))
-	if !bytes.Equal(got, want) {
-		t.Errorf("events differ from %s (run with -update to rewrite)\nwant:\n%s\ngot:\n%s", path, want, got)
-	}
+	ingesttest.WantNoDeadLetters(t, r.Sink)
+	ingesttest.GoldenEvents(t, "jd-order-search.events.json", r.Sink.Events(), *update)
 }
 
 // TestSampleFigures checks the numbers samples/README.md gives for the JD
 // orders, independently of the golden file.
 func TestSampleFigures(t *testing.T) {
 	r := sampleRun(t)
-	events := r.sink.Events()
+	events := r.Sink.Events()
 	if got := len(ingesttest.Find[*domain.OrderCreated](events)); got != 2 {
 		t.Errorf("want 2 OrderCreated, got %d", got)
 	}
@@ -99,7 +85,7 @@ func TestSampleFigures(t *testing.T) {
 	if f.ByDay["2020-04-30"].GMVFen != 16970 || f.ByDay["2020-05-01"].RefundsFen != 5990 {
 		t.Errorf("by day: want GMV 16970 on 2020-04-30 and refunds 5990 on 2020-05-01, got %+v", f.ByDay)
 	}
-	if got := r.cursors.Get("jd"); got != "2020-05-01T09:59:00+08:00" {
+	if got := r.Cursors.Get("jd"); got != "2020-05-01T09:59:00+08:00" {
 		t.Errorf("cursor: want the window end 2020-05-01T09:59:00+08:00 (now less the safety lag), got %q", got)
 	}
 }

@@ -2,10 +2,7 @@ package jd_test
 
 import (
 	"log/slog"
-	"maps"
 	"net/http"
-	"net/http/httptest"
-	"slices"
 	"testing"
 	"time"
 
@@ -17,43 +14,28 @@ import (
 
 // Shared with the other adapters' tests (ingest/internal/ingesttest).
 var (
-	readFile   = ingesttest.ReadTestdata
-	mustNoErr  = ingesttest.MustNoErr
-	eventsJSON = ingesttest.EventsJSON
-	china      = ingesttest.China
+	readFile  = ingesttest.ReadTestdata
+	mustNoErr = ingesttest.MustNoErr
+	china     = ingesttest.China
 )
 
-// The test's event log, cursor store, clock and log (ingest/internal/ingesttest).
+// The test's event log, cursor store and clock (ingest/internal/ingesttest).
 type (
 	collectingSink = ingesttest.Sink
 	memCursors     = ingesttest.Cursors
 	clock          = ingesttest.Clock
-	logRecords     = ingesttest.LogRecords
 )
 
-var errStoreDown = ingesttest.ErrStoreDown
-
 // rig is a simulated JD served over real HTTP, with a sink and a cursor
-// store that outlive the pollers built on them.
+// store that outlive the pollers built on them (ingest/internal/ingesttest).
 type rig struct {
-	sim     *jdsim.Platform
-	srv     *httptest.Server
-	sink    *collectingSink
-	cursors *memCursors
-	logs    *logRecords
-	clock   *clock
+	*ingesttest.Rig[*jdsim.Platform]
 }
 
 // newRig serves sim, wrapped by wrap when not nil.
 func newRig(t *testing.T, sim *jdsim.Platform, wrap func(http.Handler) http.Handler) *rig {
 	t.Helper()
-	var h http.Handler = sim
-	if wrap != nil {
-		h = wrap(sim)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &rig{sim: sim, srv: srv, sink: &collectingSink{}, cursors: &memCursors{}, logs: &logRecords{}, clock: &clock{}}
+	return &rig{ingesttest.NewRig(t, sim, nil, wrap)}
 }
 
 // config is a poller configuration for the rig: sample credentials, the
@@ -63,9 +45,9 @@ func (r *rig) config(start time.Time) jd.Config {
 		AppKey:       jdsim.SampleAppKey,
 		AppSecret:    jdsim.SampleAppSecret,
 		AccessToken:  jdsim.SampleAccessToken,
-		APIBaseURL:   r.srv.URL + "/routerjson",
+		APIBaseURL:   r.Srv.URL + "/routerjson",
 		Start:        start,
-		Now:          r.clock.Now,
+		Now:          r.Clock.Now,
 		RetryBackoff: time.Millisecond, MaxRetryBackoff: 4 * time.Millisecond,
 		Interval: 5 * time.Millisecond,
 	}
@@ -73,7 +55,7 @@ func (r *rig) config(start time.Time) jd.Config {
 
 func (r *rig) poller(t *testing.T, cfg jd.Config) *jd.Poller {
 	t.Helper()
-	p, err := jd.New(cfg, r.sink, r.cursors, slog.New(r.logs))
+	p, err := jd.New(cfg, r.Sink, r.Cursors, slog.New(r.Logs))
 	mustNoErr(t, err)
 	return p
 }
@@ -83,9 +65,7 @@ func newClockedRig(t *testing.T, opts jdsim.Options, wrap func(http.Handler) htt
 	t.Helper()
 	clk := &clock{}
 	opts.Clock = clk.Now
-	r := newRig(t, newSim(t, opts), wrap)
-	r.clock = clk
-	return r
+	return &rig{ingesttest.NewRig(t, newSim(t, opts), clk, wrap)}
 }
 
 func newSim(t *testing.T, opts jdsim.Options) *jdsim.Platform {
@@ -95,62 +75,10 @@ func newSim(t *testing.T, opts jdsim.Options) *jdsim.Platform {
 	return sim
 }
 
-// eventsJSON renders events for comparison and golden files.
+// tally adds the events up the way the projector does (ingesttest.Tally).
+func tally(events []domain.Event) ingesttest.Figures { return ingesttest.Tally(jd.Platform, events) }
 
-// tally computes the figures the events give the way the projector does:
-// events deduplicated by id, each line's payment and refunds kept in a
-// domain.LineState, whose entries clip refunds to what the line was paid.
-func tally(events []domain.Event) jdsim.Ledger {
-	byID := map[string]domain.Event{}
-	for _, e := range events {
-		byID[e.ID()] = e
-	}
-	lines := map[domain.LineKey]*domain.LineState{}
-	line := func(order, id string) *domain.LineState {
-		k := domain.LineKey{Platform: jd.Platform, OrderID: order, LineID: id}
-		if lines[k] == nil {
-			lines[k] = &domain.LineState{Key: k}
-		}
-		return lines[k]
-	}
-	created := map[string]bool{}
-	for _, id := range slices.Sorted(maps.Keys(byID)) {
-		switch e := byID[id].(type) {
-		case *domain.OrderCreated:
-			created[e.OrderID] = true
-		case *domain.OrderPaid:
-			for _, l := range e.Lines {
-				line(e.OrderID, l.LineID).ApplyPayment(domain.LinePayment{EventID: e.ID(), CreatedAt: e.CreatedAt, PaidAt: e.PaidAt, PaidLine: l}, nil)
-			}
-		case *domain.OrderCancelled:
-			if e.WasPaid {
-				for _, l := range e.Lines {
-					line(e.OrderID, l.LineID).ApplyRefund(domain.LineRefund{ID: e.RefundID(l.LineID), AmountFen: l.AmountFen, At: e.CancelledAt})
-				}
-			}
-		}
-	}
-	out := jdsim.Ledger{ByDay: map[string]jdsim.Totals{}, OrdersCreated: len(created)}
-	paid, refunded := map[string]bool{}, map[string]bool{}
-	for k, s := range lines {
-		for _, en := range s.Entries() {
-			d := out.ByDay[domain.Day(en.At)]
-			for _, t := range []*jdsim.Totals{&out.Totals, &d} {
-				t.NetFen += en.AmountFen
-				if en.Kind == domain.EntrySale {
-					t.GMVFen += en.AmountFen
-				} else {
-					t.RefundsFen -= en.AmountFen
-				}
-			}
-			out.ByDay[domain.Day(en.At)] = d
-			if en.Kind == domain.EntrySale {
-				paid[k.OrderID] = true
-			} else {
-				refunded[k.OrderID] = true
-			}
-		}
-	}
-	out.OrdersPaid, out.OrdersRefunded = len(paid), len(refunded)
-	return out
+// figures are what the simulator's ledger says the events must add up to.
+func figures(l jdsim.Ledger) ingesttest.Figures {
+	return ingesttest.Figures{Totals: l.Totals, OrdersCreated: l.OrdersCreated, OrdersPaid: l.OrdersPaid, OrdersRefunded: l.OrdersRefunded, ByDay: l.ByDay}
 }

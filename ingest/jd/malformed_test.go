@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
 	"github.com/loquat-dev/loquat/ingest/jd/jdsim"
 )
@@ -56,32 +55,24 @@ func TestBadOrderAmongGood(t *testing.T) {
 			sim := newSim(t, jdsim.Options{})
 			mustNoErr(t, sim.AddOrders(good("1001").order(t), jdsim.Order{ID: "1002", Versions: []jdsim.Version{badVersion}}, good("1003").order(t)))
 			r := newRig(t, sim, nil)
-			r.clock.Set(china("2020-05-02 12:00:00"))
+			r.Clock.Set(china("2020-05-02 12:00:00"))
 			mustNoErr(t, r.poller(t, r.config(china("2020-05-02 09:00:00"))).RunOnce(context.Background()))
 
-			dead := r.sink.DeadLetters()
-			if len(dead) != 1 {
-				t.Fatalf("want one dead letter, got %d", len(dead))
-			}
-			d := dead[0]
+			d := ingesttest.OneDeadLetter(t, r.Sink)
 			if d.Source != "jd" || !bytes.Equal(d.Raw, badVersion.JSON) || !strings.Contains(d.Reason, tt.reasonHas) {
 				t.Errorf("dead letter: want source jd, the bad order's bytes, a reason naming %q; got %s, %s, %q", tt.reasonHas, d.Source, d.Raw, d.Reason)
 			}
-			var paid []string
-			for _, p := range ingesttest.Find[*domain.OrderPaid](r.sink.Events()) {
-				paid = append(paid, p.OrderID)
-			}
-			if strings.Join(paid, ",") != "1001,1003" {
+			if paid := ingesttest.PaidOrders(r.Sink.Events()); paid != "1001,1003" {
 				t.Errorf("want the good orders 1001 and 1003 paid, got %v", paid)
 			}
-			if r.cursors.Get("jd") == "" {
+			if r.Cursors.Get("jd") == "" {
 				t.Error("the cursor was not saved: the poller did not carry on")
 			}
 			// Read again (a crash before the cursor was saved): the same
 			// bad order is the same dead letter.
-			r.cursors.Forget()
+			r.Cursors.Forget()
 			mustNoErr(t, r.poller(t, r.config(china("2020-05-02 09:00:00"))).RunOnce(context.Background()))
-			if again := r.sink.DeadLetters(); len(again) != 2 || again[1].ID != d.ID {
+			if again := r.Sink.DeadLetters(); len(again) != 2 || again[1].ID != d.ID {
 				t.Errorf("read again: want a second dead letter with the same id %s, got %d", d.ID, len(again))
 			}
 		})
@@ -117,26 +108,18 @@ func TestUndecodablePage(t *testing.T) {
 					h.ServeHTTP(w, req)
 				})
 			})
-			r.clock.Set(china("2020-05-02 12:00:00"))
+			r.Clock.Set(china("2020-05-02 12:00:00"))
 			cfg := r.config(china("2020-05-02 09:00:00"))
 			cfg.PageSize, cfg.MaxAttempts = 1, 2
 			mustNoErr(t, r.poller(t, cfg).RunOnce(context.Background()))
 
-			dead := r.sink.DeadLetters()
-			if len(dead) != 1 {
-				t.Fatalf("want one dead letter, got %d", len(dead))
-			}
-			if d := dead[0]; d.Source != "jd" || string(d.Raw) != tt.body || !strings.Contains(d.Reason, "page 2") || !strings.Contains(d.Reason, tt.reasonHas) {
+			if d := ingesttest.OneDeadLetter(t, r.Sink); d.Source != "jd" || string(d.Raw) != tt.body || !strings.Contains(d.Reason, "page 2") || !strings.Contains(d.Reason, tt.reasonHas) {
 				t.Errorf("dead letter: want source jd, the page's bytes, a reason naming page 2 and %q; got %s, %q, %q", tt.reasonHas, d.Source, d.Raw, d.Reason)
 			}
-			var paid []string
-			for _, p := range ingesttest.Find[*domain.OrderPaid](r.sink.Events()) {
-				paid = append(paid, p.OrderID)
-			}
-			if strings.Join(paid, ",") != "1001,1003" {
+			if paid := ingesttest.PaidOrders(r.Sink.Events()); paid != "1001,1003" {
 				t.Errorf("want orders 1001 and 1003 (pages 1 and 3) paid, got %v", paid)
 			}
-			if r.cursors.Get("jd") == "" {
+			if r.Cursors.Get("jd") == "" {
 				t.Error("the cursor was not saved: the poller did not carry on")
 			}
 		})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/internal/polling"
 )
 
 // Platform is the platform name written into every event.
@@ -70,22 +71,13 @@ type itemInfo struct {
 type decodedOrder struct {
 	id     string
 	state  string
-	rank   rank
 	events []domain.Event
 }
 
 // orderError says why one order of a page cannot be used; id is "" when the
 // order has none.
-type orderError struct {
-	id  string
-	err error
-}
-
-func (e *orderError) Error() string {
-	if e.id == "" {
-		return "jd order without orderId: " + e.err.Error()
-	}
-	return "jd order " + e.id + ": " + e.err.Error()
+func orderError(id string, err error) *polling.OrderError {
+	return &polling.OrderError{Platform: Platform, IDName: "orderId", ID: id, Err: err}
 }
 
 // decodeOrder decodes one orderInfoList element and maps it to events; see
@@ -98,11 +90,11 @@ func decodeOrder(raw json.RawMessage) (*decodedOrder, error) {
 			OrderID text `json:"orderId"`
 		}
 		_ = json.Unmarshal(raw, &idOnly)
-		return nil, &orderError{id: idOnly.OrderID.s, err: fmt.Errorf("not an orderInfoList element: %w", err)}
+		return nil, orderError(idOnly.OrderID.s, fmt.Errorf("not an orderInfoList element: %w", err))
 	}
 	d, err := o.toEvents()
 	if err != nil {
-		return nil, &orderError{id: o.OrderID.s, err: err}
+		return nil, orderError(o.OrderID.s, err)
 	}
 	return d, nil
 }
@@ -137,7 +129,7 @@ func (o *orderInfo) toEvents() (*decodedOrder, error) {
 		return nil, fmt.Errorf("modified %s is before orderStartTime %s", o.Modified, o.OrderStartTime)
 	}
 
-	d := &decodedOrder{id: id, state: o.OrderState, rank: r}
+	d := &decodedOrder{id: id, state: o.OrderState}
 	d.events = append(d.events, &domain.OrderCreated{Platform: Platform, OrderID: id, CreatedAt: created})
 	var lines []domain.PaidLine
 	if !paidAt.IsZero() {

@@ -24,7 +24,7 @@ func TestWindowMovingWhileRead(t *testing.T) {
 			h.ServeHTTP(w, req)
 			// Right after the first page: order 4003 is cancelled, modified
 			// after the window's end, and the index finds it at once.
-			once.Do(func() { r.clock.Set(china("2020-05-02 10:50:00")) })
+			once.Do(func() { r.Clock.Set(china("2020-05-02 10:50:00")) })
 		})
 	})
 	var orders []jdsim.Order
@@ -38,15 +38,15 @@ func TestWindowMovingWhileRead(t *testing.T) {
 		}
 		orders = append(orders, o)
 	}
-	mustNoErr(t, r.sim.AddOrders(orders...))
-	r.clock.Set(china("2020-05-02 10:40:00"))
+	mustNoErr(t, r.Sim.AddOrders(orders...))
+	r.Clock.Set(china("2020-05-02 10:40:00"))
 	cfg := r.config(china("2020-05-02 10:00:00"))
 	cfg.PageSize = 10
 	p := r.poller(t, cfg)
 	mustNoErr(t, p.RunOnce(context.Background()))
 
 	paid := map[string]bool{}
-	for _, e := range ingesttest.Find[*domain.OrderPaid](r.sink.Events()) {
+	for _, e := range ingesttest.Find[*domain.OrderPaid](r.Sink.Events()) {
 		paid[e.OrderID] = true
 	}
 	if len(paid) != 25 {
@@ -58,12 +58,12 @@ func TestWindowMovingWhileRead(t *testing.T) {
 		}
 		t.Errorf("want all 25 orders paid, missing %v", missing)
 	}
-	if logged := r.logs.Find("moved while read"); len(logged) != 1 || logged[0]["why"] != "orderTotal went from 25 to 24" {
+	if logged := r.Logs.Find("moved while read"); len(logged) != 1 || logged[0]["why"] != "orderTotal went from 25 to 24" {
 		t.Errorf("want one log of the window read again because orderTotal went from 25 to 24, got %v", logged)
 	}
 	// The cancellation, modified after the first run's target, comes next.
 	mustNoErr(t, p.RunOnce(context.Background()))
-	c := ingesttest.Find[*domain.OrderCancelled](r.sink.Events())
+	c := ingesttest.Find[*domain.OrderCancelled](r.Sink.Events())
 	if len(c) != 1 || c[0].OrderID != "4003" || !c[0].WasPaid || !c[0].CancelledAt.Equal(china("2020-05-02 10:45:00")) {
 		t.Errorf("want order 4003 cancelled after payment at 10:45, got %+v", c)
 	}

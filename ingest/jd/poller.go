@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
@@ -30,14 +29,13 @@ const maxPages = 100_000
 // time. Run and RunOnce may be called one at a time; the Poller is
 // otherwise safe for concurrent use.
 type Poller struct {
-	cfg     Config
-	sink    ingest.Sink
-	cursors ingest.CursorStore
-	logger  *slog.Logger
-	client  *client
-
-	running sync.Mutex   // held by Run and RunOnce
-	states  *stateMemory // guarded by running
+	cfg    Config
+	store  polling.Store
+	logger *slog.Logger
+	client *client
+	loop   *polling.Loop[time.Time] // one Run or RunOnce at a time
+	// states is used by the loop's steps only, which never overlap.
+	states *polling.StateMemory[string]
 }
 
 var _ ingest.Poller = (*Poller)(nil)
@@ -46,28 +44,20 @@ var _ ingest.Poller = (*Poller)(nil)
 // touch the network or the cursor store. A nil logger discards logs.
 func New(cfg Config, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.Logger) (*Poller, error) {
 	cfg.setDefaults()
-	err := cfg.Validate()
-	if sink == nil {
-		err = errors.Join(err, errors.New("jd: sink is nil"))
-	}
-	if cursors == nil {
-		err = errors.Join(err, errors.New("jd: cursor store is nil"))
-	}
-	if err != nil {
+	store := polling.Store{Platform: Platform, Sink: sink, Cursors: cursors, CursorName: cfg.Name, Now: cfg.Now}
+	if err := errors.Join(cfg.Validate(), store.Check()); err != nil {
 		return nil, err
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	logger = polling.Logger(logger, Platform, cfg.Name)
+	p := &Poller{
+		cfg:    cfg,
+		store:  store,
+		logger: logger,
+		client: newClient(cfg, logger),
+		states: polling.NewStateMemory(cfg.StateMemory, func(state string) int { return int(stateRanks[state]) }),
 	}
-	logger = logger.With(slog.String("platform", Platform), slog.String("poller", cfg.Name))
-	return &Poller{
-		cfg:     cfg,
-		sink:    sink,
-		cursors: cursors,
-		logger:  logger,
-		client:  &client{cfg: cfg, logger: logger},
-		states:  newStateMemory(cfg.StateMemory),
-	}, nil
+	p.loop = &polling.Loop[time.Time]{Name: Platform, Interval: cfg.Interval, Logger: logger, Target: p.target, Step: p.step, Busy: ErrRunning}
+	return p, nil
 }
 
 // Run polls until ctx ends, then returns nil. Failures that retrying may
@@ -75,29 +65,13 @@ func New(cfg Config, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.
 // again after Interval; it returns an error only for what retrying cannot
 // fix: a rejected signature, app key, token or parameter, or a cursor it
 // cannot read.
-func (p *Poller) Run(ctx context.Context) error {
-	if !p.running.TryLock() {
-		return ErrRunning
-	}
-	defer p.running.Unlock()
-	return p.loop().Run(ctx)
-}
+func (p *Poller) Run(ctx context.Context) error { return p.loop.Run(ctx) }
 
 // RunOnce polls window after window until the cursor reaches the clock less
 // SafetyLag, as it stood when RunOnce began, and returns. Any failure ends
 // it with an error (ctx's among them); the cursor then stays after the last
 // window completed.
-func (p *Poller) RunOnce(ctx context.Context) error {
-	if !p.running.TryLock() {
-		return ErrRunning
-	}
-	defer p.running.Unlock()
-	return p.loop().RunOnce(ctx)
-}
-
-func (p *Poller) loop() *polling.Loop[time.Time] {
-	return &polling.Loop[time.Time]{Name: "jd", Interval: p.cfg.Interval, Logger: p.logger, Target: p.target, Step: p.step}
-}
+func (p *Poller) RunOnce(ctx context.Context) error { return p.loop.RunOnce(ctx) }
 
 // target is where polling catches up to: now less the safety lag.
 func (p *Poller) target() time.Time {
@@ -117,9 +91,9 @@ func (p *Poller) step(ctx context.Context, target time.Time) (caughtUp bool, err
 // the window after it: from Overlap before that end (from Start on the
 // first run) to Window after it, at most to target.
 func (p *Poller) next(ctx context.Context, target time.Time) (w window, due bool, err error) {
-	saved, ok, err := p.cursors.Load(ctx, p.cfg.Name)
+	saved, ok, err := p.store.LoadCursor(ctx)
 	if err != nil {
-		return window{}, false, fmt.Errorf("loading cursor %q: %w", p.cfg.Name, err)
+		return window{}, false, err
 	}
 	covered := p.cfg.Start.Truncate(time.Second)
 	from := covered
@@ -154,11 +128,7 @@ func (p *Poller) pollWindow(ctx context.Context, w window) error {
 			}
 			p.logger.LogAttrs(ctx, slog.LevelDebug, "jd window polled",
 				slog.String("window", w.String()), slog.Int("order_total", res.total), slog.Int("pages", res.pages), slog.Int("passes", pass))
-			cursor := w.to.In(domain.ChinaTime).Format(time.RFC3339)
-			if err := p.cursors.Save(ctx, p.cfg.Name, cursor); err != nil {
-				return fmt.Errorf("saving cursor %q: %w", p.cfg.Name, err)
-			}
-			return nil
+			return p.store.SaveCursor(ctx, w.to.In(domain.ChinaTime).Format(time.RFC3339))
 		}
 		p.logger.LogAttrs(ctx, slog.LevelInfo, "jd window moved while read; reading it again",
 			slog.String("window", w.String()), slog.Int("pass", pass), slog.String("why", res.why))
@@ -189,12 +159,12 @@ func (p *Poller) passWindow(ctx context.Context, w window) (passResult, error) {
 		pg, err := p.client.fetch(ctx, w, n)
 		var bad *errBadPage
 		if errors.As(err, &bad) && ctx.Err() == nil {
-			reason := fmt.Sprintf("jd order search window %s page %d: %s", w, n, bad.err)
-			if err := p.deadLetter(ctx, reason, bad.raw); err != nil {
+			reason := fmt.Sprintf("jd order search window %s page %d: %s", w, n, bad.Err)
+			if err := p.store.DeadLetter(ctx, reason, bad.Raw); err != nil {
 				return res, err
 			}
 			p.logger.LogAttrs(ctx, slog.LevelError, "jd page undecodable, kept as a dead letter",
-				slog.String("window", w.String()), slog.Int("page", n), slog.String("err", bad.err.Error()))
+				slog.String("window", w.String()), slog.Int("page", n), slog.String("err", bad.Err.Error()))
 			undecodable = true
 			if badInRow++; badInRow >= maxBadPagesInRow {
 				break
@@ -241,16 +211,16 @@ func (p *Poller) ingestPage(ctx context.Context, w window, n int, pg *page) ([]s
 	for i, raw := range pg.orders {
 		d, err := decodeOrder(raw)
 		if err != nil {
-			var oe *orderError
+			var oe *polling.OrderError
 			id := fmt.Sprintf("(page %d, position %d)", n, i+1)
-			if errors.As(err, &oe) && oe.id != "" {
-				id = oe.id
+			if errors.As(err, &oe) && oe.ID != "" {
+				id = oe.ID
 			}
 			ids = append(ids, id)
 			// The reason names the order and the problem only, so the same
 			// bad order read again (an overlap, another pass) is the same
 			// dead letter.
-			if err := p.deadLetter(ctx, err.Error(), raw); err != nil {
+			if err := p.store.DeadLetter(ctx, err.Error(), raw); err != nil {
 				return nil, err
 			}
 			p.logger.LogAttrs(ctx, slog.LevelWarn, "jd order rejected, kept as a dead letter",
@@ -258,7 +228,7 @@ func (p *Poller) ingestPage(ctx context.Context, w window, n int, pg *page) ([]s
 			continue
 		}
 		ids = append(ids, d.id)
-		if earlier, backwards := p.states.observe(d.id, d.state, d.rank); backwards {
+		if earlier, backwards := p.states.Observe(d.id, d.state); backwards {
 			p.logger.LogAttrs(ctx, slog.LevelWarn, "jd order state moved backwards; ignored",
 				slog.String("order_id", d.id), slog.String("state", d.state), slog.String("earlier_state", earlier))
 			continue
@@ -266,16 +236,9 @@ func (p *Poller) ingestPage(ctx context.Context, w window, n int, pg *page) ([]s
 		events = append(events, d.events...)
 	}
 	if len(events) > 0 {
-		if err := p.sink.Append(ctx, events...); err != nil {
+		if err := p.store.Sink.Append(ctx, events...); err != nil {
 			return nil, fmt.Errorf("appending %d events of window %s page %d: %w", len(events), w, n, err)
 		}
 	}
 	return ids, nil
-}
-
-func (p *Poller) deadLetter(ctx context.Context, reason string, raw []byte) error {
-	if err := p.sink.DeadLetter(ctx, domain.NewDeadLetter(Platform, reason, raw, p.cfg.Now())); err != nil {
-		return fmt.Errorf("keeping a dead letter: %w", err)
-	}
-	return nil
 }

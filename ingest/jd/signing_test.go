@@ -91,14 +91,14 @@ func TestSigningBugsAreRejected(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newClockedRig(t, jdsim.Options{}, nil)
-			mustNoErr(t, r.sim.AddOrders(paidFixture("3001", "2020-05-02 10:00:30", "", item{"100012043978", "59.90", 1}).order(t)))
-			r.clock.Set(china("2020-05-02 12:00:00"))
+			mustNoErr(t, r.Sim.AddOrders(paidFixture("3001", "2020-05-02 10:00:30", "", item{"100012043978", "59.90", 1}).order(t)))
+			r.Clock.Set(china("2020-05-02 12:00:00"))
 			cfg := r.config(china("2020-05-02 09:00:00"))
 			tt.adjust(&cfg)
 			err := r.poller(t, cfg).RunOnce(context.Background())
 			if tt.wantCode == "" {
 				mustNoErr(t, err)
-				if len(r.sink.Events()) == 0 {
+				if len(r.Sink.Events()) == 0 {
 					t.Error("accepted, but no events")
 				}
 				return
@@ -107,10 +107,10 @@ func TestSigningBugsAreRejected(t *testing.T) {
 			if !errors.As(err, &apiErr) || apiErr.Code != tt.wantCode || apiErr.Temporary() {
 				t.Fatalf("want a permanent APIError code %s, got %v", tt.wantCode, err)
 			}
-			if n := r.sim.Requests(); n != 1 {
+			if n := r.Sim.Requests(); n != 1 {
 				t.Errorf("a rejected signature is not worth retrying: want 1 request, got %d", n)
 			}
-			if len(r.sink.Events()) != 0 || r.cursors.Get("jd") != "" {
+			if len(r.Sink.Events()) != 0 || r.Cursors.Get("jd") != "" {
 				t.Error("a rejected request appended events or moved the cursor")
 			}
 			// Run stops too, with the same error, instead of polling forever.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -67,13 +66,7 @@ type errPermanent = polling.Permanent
 
 // errBadPage is an answer that is not a cursor-list answer: it is
 // dead-lettered once the attempts are used up.
-type errBadPage struct {
-	raw []byte
-	err error
-}
-
-func (e *errBadPage) Error() string { return e.err.Error() }
-func (e *errBadPage) Unwrap() error { return e.err }
+type errBadPage = polling.BadPage
 
 // window is a stretch of update time in Unix milliseconds, both ends
 // included, with the pcursor to read next ("" for the first page).
@@ -119,6 +112,13 @@ type listAnswer struct {
 type client struct {
 	cfg    Config
 	logger *slog.Logger
+	http   polling.HTTP
+	retry  polling.Retry
+}
+
+func newClient(cfg Config, logger *slog.Logger) *client {
+	s := cfg.settings()
+	return &client{cfg: cfg, logger: logger, http: s.HTTP(maxAnswerBytes), retry: s.Retry()}
 }
 
 // fetch returns the page at w.Pcursor, retrying network errors, HTTP 5xx
@@ -127,7 +127,7 @@ type client struct {
 // returned as *errBadPage; a failure another attempt would repeat is
 // errPermanent. It stops at once when ctx ends.
 func (c *client) fetch(ctx context.Context, w window) (*page, error) {
-	p, err := polling.Do(ctx, c.retry(), func(attempt int, backoff time.Duration, err error) {
+	p, err := polling.Do(ctx, c.retry, func(attempt int, backoff time.Duration, err error) {
 		c.logger.LogAttrs(ctx, slog.LevelWarn, "kuaishou order list failed, retrying",
 			slog.String("window", w.String()), slog.Int("attempt", attempt),
 			slog.Duration("backoff", backoff), slog.String("err", err.Error()))
@@ -138,38 +138,11 @@ func (c *client) fetch(ctx context.Context, w window) (*page, error) {
 	return p, nil
 }
 
-func (c *client) retry() polling.Retry {
-	return polling.Retry{MaxAttempts: c.cfg.MaxAttempts, Backoff: c.cfg.RetryBackoff, MaxBackoff: c.cfg.MaxRetryBackoff}
-}
-
 func (c *client) fetchOnce(ctx context.Context, w window) (*page, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.HTTPTimeout)
-	defer cancel()
 	u := strings.TrimRight(c.cfg.APIBaseURL, "/") + listPath + "?" + c.query(w).Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	body, err := c.http.Call(ctx, polling.Request{Method: http.MethodGet, URL: u, Name: listPath})
 	if err != nil {
-		return nil, errPermanent{Err: err}
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		// A *url.Error quotes the URL, access_token included: keep only its cause.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = fmt.Errorf("GET %s: %w", listPath, ue.Err)
-		}
 		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
-	if err != nil {
-		return nil, fmt.Errorf("reading answer: %w", err)
-	}
-	switch {
-	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
-	case resp.StatusCode != http.StatusOK:
-		return nil, errPermanent{Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
 	}
 	return decodePage(body)
 }
@@ -179,28 +152,25 @@ func (c *client) fetchOnce(ctx context.Context, w window) (*page, error) {
 func decodePage(body []byte) (*page, error) {
 	var a listAnswer
 	if err := json.Unmarshal(body, &a); err != nil {
-		return nil, &errBadPage{raw: body, err: fmt.Errorf("answer is not JSON: %w", err)}
+		return nil, &errBadPage{Raw: body, Err: fmt.Errorf("answer is not JSON: %w", err)}
 	}
 	if a.Result == nil {
-		return nil, &errBadPage{raw: body, err: errors.New("answer has no result")}
+		return nil, &errBadPage{Raw: body, Err: errors.New("answer has no result")}
 	}
 	if *a.Result != resultSuccess {
 		e := &APIError{Result: *a.Result, Msg: a.ErrorMsg}
 		if e.Msg == "" {
 			e.Msg = a.Msg
 		}
-		if e.Temporary() {
-			return nil, e
-		}
-		return nil, errPermanent{Err: e}
+		return nil, polling.Refused(e)
 	}
 	if a.Data == nil || a.Data.Pcursor == nil {
-		return nil, &errBadPage{raw: body, err: errors.New("answer has no data.pcursor")}
+		return nil, &errBadPage{Raw: body, Err: errors.New("answer has no data.pcursor")}
 	}
 	p := &page{pcursor: *a.Data.Pcursor}
 	if len(a.Data.OrderList) > 0 && string(a.Data.OrderList) != "null" {
 		if err := json.Unmarshal(a.Data.OrderList, &p.orders); err != nil {
-			return nil, &errBadPage{raw: body, err: fmt.Errorf("data.orderList is not an array: %w", err)}
+			return nil, &errBadPage{Raw: body, Err: fmt.Errorf("data.orderList is not an array: %w", err)}
 		}
 	}
 	return p, nil

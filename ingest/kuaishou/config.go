@@ -3,25 +3,16 @@ package kuaishou
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/loquat-dev/loquat/ingest/internal/polling"
 )
 
-// Secret is a credential. It prints, marshals and logs as "[redacted]" so a
-// Config can be logged or dumped without leaking the sign secret or token;
-// read the value with string(s) only where it is used.
-type Secret string
-
-const redacted = "[redacted]"
-
-func (Secret) String() string               { return redacted }
-func (Secret) GoString() string             { return redacted }
-func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
-func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
-func (Secret) LogValue() slog.Value         { return slog.StringValue(redacted) }
+// Secret is a credential (the sign secret, the access token). It prints,
+// marshals and logs as "[redacted]" so a Config can be logged or dumped
+// without leaking it; read the value with string(s) only where it is used.
+type Secret = polling.Secret
 
 // Sign methods the platform accepts.
 const (
@@ -104,67 +95,40 @@ type Config struct {
 	HTTPClient *http.Client
 }
 
+// defaults are the Default constants of the settings every poller has.
+var defaults = polling.Defaults{
+	APIBaseURL: DefaultAPIBaseURL, Name: DefaultName, PageSize: DefaultPageSize,
+	Window: DefaultWindow, Overlap: DefaultOverlap, Interval: DefaultInterval, SafetyLag: DefaultSafetyLag,
+	HTTPTimeout: DefaultHTTPTimeout, MaxAttempts: DefaultMaxAttempts,
+	RetryBackoff: DefaultRetryBackoff, MaxRetryBackoff: DefaultMaxRetryBackoff,
+	StateMemory: DefaultStateMemory, StartBack: DefaultStartBack,
+}
+
+// settings are c's settings every poller has, for polling to default and
+// check in place.
+func (c *Config) settings() polling.Settings {
+	return polling.Settings{
+		Platform: Platform, MaxPageSize: MaxPageSize,
+		APIBaseURL: &c.APIBaseURL, Name: &c.Name, PageSize: &c.PageSize,
+		Window: &c.Window, Overlap: &c.Overlap, Interval: &c.Interval, SafetyLag: &c.SafetyLag,
+		HTTPTimeout: &c.HTTPTimeout, MaxAttempts: &c.MaxAttempts,
+		RetryBackoff: &c.RetryBackoff, MaxRetryBackoff: &c.MaxRetryBackoff,
+		StateMemory: &c.StateMemory, Now: &c.Now, Start: &c.Start, HTTPClient: &c.HTTPClient,
+	}
+}
+
 func (c *Config) setDefaults() {
 	if c.SignMethod == "" {
 		c.SignMethod = SignHMACSHA256
 	}
-	if c.APIBaseURL == "" {
-		c.APIBaseURL = DefaultAPIBaseURL
-	}
-	if c.Name == "" {
-		c.Name = DefaultName
-	}
-	if c.PageSize == 0 {
-		c.PageSize = DefaultPageSize
-	}
-	if c.Window == 0 {
-		c.Window = DefaultWindow
-	}
-	if c.Overlap == 0 {
-		c.Overlap = DefaultOverlap
-	}
-	if c.Interval == 0 {
-		c.Interval = DefaultInterval
-	}
-	if c.SafetyLag == 0 {
-		c.SafetyLag = DefaultSafetyLag
-	}
-	if c.HTTPTimeout == 0 {
-		c.HTTPTimeout = DefaultHTTPTimeout
-	}
-	if c.MaxAttempts == 0 {
-		c.MaxAttempts = DefaultMaxAttempts
-	}
-	if c.RetryBackoff == 0 {
-		c.RetryBackoff = DefaultRetryBackoff
-	}
-	if c.MaxRetryBackoff == 0 {
-		c.MaxRetryBackoff = DefaultMaxRetryBackoff
-	}
-	if c.StateMemory == 0 {
-		c.StateMemory = DefaultStateMemory
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Start.IsZero() {
-		c.Start = c.Now().Add(-DefaultStartBack)
-	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: c.HTTPTimeout}
-	}
+	c.settings().SetDefaults(defaults)
 }
 
 // Validate reports every problem of the configuration at once. Run it after
 // the defaults are set (New does both): a zero optional field is only valid
 // once defaulted.
 func (c Config) Validate() error {
-	errs := polling.Settings{
-		Platform: "kuaishou", APIBaseURL: c.APIBaseURL, Name: c.Name, PageSize: c.PageSize, MaxPageSize: MaxPageSize,
-		Window: c.Window, Overlap: c.Overlap, Interval: c.Interval, SafetyLag: c.SafetyLag, HTTPTimeout: c.HTTPTimeout,
-		MaxAttempts: c.MaxAttempts, RetryBackoff: c.RetryBackoff, MaxRetryBackoff: c.MaxRetryBackoff,
-		StateMemory: c.StateMemory, Now: c.Now, Start: c.Start, HTTPClient: c.HTTPClient,
-	}.Check()
+	errs := c.settings().Check()
 	if c.AppKey == "" {
 		errs = append(errs, errors.New("kuaishou: app_key is empty"))
 	}

@@ -1,11 +1,8 @@
 package kuaishou_test
 
 import (
-	"bytes"
 	"context"
 	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -23,7 +20,7 @@ func sampleRun(t *testing.T) *rig {
 	sim := newSim(t, kuaishousim.Options{})
 	mustNoErr(t, sim.AddRecordedPage(readFile(t, "kuaishou-order-cursor-list.json")))
 	r := newRig(t, sim, nil)
-	r.clock.Set(china("2020-05-01 10:00:00"))
+	r.Clock.Set(china("2020-05-01 10:00:00"))
 	cfg := r.config(china("2020-04-30 19:00:00"))
 	cfg.Window = 24 * time.Hour
 	mustNoErr(t, r.poller(t, cfg).RunOnce(context.Background()))
@@ -34,26 +31,15 @@ func sampleRun(t *testing.T) *rig {
 // samples/kuaishou-order-cursor-list.json with the golden file.
 func TestGoldenSample(t *testing.T) {
 	r := sampleRun(t)
-	if n := len(r.sink.DeadLetters()); n != 0 {
-		t.Fatalf("want no dead letters, got %d: %s", n, r.sink.DeadLetters()[0].Reason)
-	}
-	got := eventsJSON(t, r.sink.Events())
-	path := filepath.Join("testdata", "golden", "kuaishou-order-cursor-list.events.json")
-	if *update {
-		mustNoErr(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		mustNoErr(t, os.WriteFile(path, got, 0o644))
-	}
-	want := readFile(t, filepath.Join("golden", "kuaishou-order-cursor-list.events.json"))
-	if !bytes.Equal(got, want) {
-		t.Errorf("events differ from %s (run with -update to rewrite)\nwant:\n%s\ngot:\n%s", path, want, got)
-	}
+	ingesttest.WantNoDeadLetters(t, r.Sink)
+	ingesttest.GoldenEvents(t, "kuaishou-order-cursor-list.events.json", r.Sink.Events(), *update)
 }
 
 // TestSampleFigures checks the numbers samples/README.md gives for the
 // Kuaishou order, independently of the golden file.
 func TestSampleFigures(t *testing.T) {
 	r := sampleRun(t)
-	events := r.sink.Events()
+	events := r.Sink.Events()
 	created := ingesttest.Find[*domain.OrderCreated](events)
 	if len(created) != 1 || created[0].OrderID != "2004301234567890" || created[0].CreatedAt.UnixMilli() != 1588246400000 {
 		t.Errorf("OrderCreated: want order 2004301234567890 at 1588246400000 ms, got %+v", created)
@@ -79,7 +65,7 @@ func TestSampleFigures(t *testing.T) {
 		t.Errorf("livestream id: got %q", domain.LivestreamID("kuaishou", l.Livestream))
 	}
 	f := tally(events)
-	if f.GMVFen != 7960 || f.RefundsFen != 0 || f.NetFen != 7960 || f.ByDistributor["1887203345"].GMVFen != 7960 {
+	if f.GMVFen != 7960 || f.RefundsFen != 0 || f.NetFen != 7960 || f.ByRoom["1887203345"].GMVFen != 7960 {
 		t.Errorf("figures: want GMV and net 7960 fen, all through distributor 1887203345; got %+v", f)
 	}
 	if len(ingesttest.Find[*domain.OrderShipped](events))+len(ingesttest.Find[*domain.OrderCompleted](events))+len(ingesttest.Find[*domain.OrderCancelled](events)) != 0 {

@@ -2,10 +2,7 @@ package kuaishou_test
 
 import (
 	"log/slog"
-	"maps"
 	"net/http"
-	"net/http/httptest"
-	"slices"
 	"testing"
 	"time"
 
@@ -17,43 +14,29 @@ import (
 
 // Shared with the other adapters' tests (ingest/internal/ingesttest).
 var (
-	readFile   = ingesttest.ReadTestdata
-	mustNoErr  = ingesttest.MustNoErr
-	eventsJSON = ingesttest.EventsJSON
-	china      = ingesttest.China
+	readFile  = ingesttest.ReadTestdata
+	mustNoErr = ingesttest.MustNoErr
+	china     = ingesttest.China
 )
 
-// The test's event log, cursor store, clock and log (ingest/internal/ingesttest).
+// The test's event log, cursor store and clock (ingest/internal/ingesttest).
 type (
 	collectingSink = ingesttest.Sink
 	memCursors     = ingesttest.Cursors
 	clock          = ingesttest.Clock
-	logRecords     = ingesttest.LogRecords
 )
 
-var errStoreDown = ingesttest.ErrStoreDown
-
-// rig is a simulated Kuaishou served over real HTTP, with a sink and a cursor
-// store that outlive the pollers built on them.
+// rig is a simulated Kuaishou served over real HTTP, with a sink and a
+// cursor store that outlive the pollers built on them
+// (ingest/internal/ingesttest).
 type rig struct {
-	sim     *kuaishousim.Platform
-	srv     *httptest.Server
-	sink    *collectingSink
-	cursors *memCursors
-	logs    *logRecords
-	clock   *clock
+	*ingesttest.Rig[*kuaishousim.Platform]
 }
 
 // newRig serves sim, wrapped by wrap when not nil.
 func newRig(t *testing.T, sim *kuaishousim.Platform, wrap func(http.Handler) http.Handler) *rig {
 	t.Helper()
-	var h http.Handler = sim
-	if wrap != nil {
-		h = wrap(sim)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &rig{sim: sim, srv: srv, sink: &collectingSink{}, cursors: &memCursors{}, logs: &logRecords{}, clock: &clock{}}
+	return &rig{ingesttest.NewRig(t, sim, nil, wrap)}
 }
 
 // config is a poller configuration for the rig: sample credentials, the
@@ -63,9 +46,9 @@ func (r *rig) config(start time.Time) kuaishou.Config {
 		AppKey:       kuaishousim.SampleAppKey,
 		SignSecret:   kuaishousim.SampleSignSecret,
 		AccessToken:  kuaishousim.SampleAccessToken,
-		APIBaseURL:   r.srv.URL,
+		APIBaseURL:   r.Srv.URL,
 		Start:        start,
-		Now:          r.clock.Now,
+		Now:          r.Clock.Now,
 		RetryBackoff: time.Millisecond, MaxRetryBackoff: 4 * time.Millisecond,
 		Interval: 5 * time.Millisecond,
 	}
@@ -73,7 +56,7 @@ func (r *rig) config(start time.Time) kuaishou.Config {
 
 func (r *rig) poller(t *testing.T, cfg kuaishou.Config) *kuaishou.Poller {
 	t.Helper()
-	p, err := kuaishou.New(cfg, r.sink, r.cursors, slog.New(r.logs))
+	p, err := kuaishou.New(cfg, r.Sink, r.Cursors, slog.New(r.Logs))
 	mustNoErr(t, err)
 	return p
 }
@@ -83,9 +66,7 @@ func newClockedRig(t *testing.T, opts kuaishousim.Options, wrap func(http.Handle
 	t.Helper()
 	clk := &clock{}
 	opts.Clock = clk.Now
-	r := newRig(t, newSim(t, opts), wrap)
-	r.clock = clk
-	return r
+	return &rig{ingesttest.NewRig(t, newSim(t, opts), clk, wrap)}
 }
 
 func newSim(t *testing.T, opts kuaishousim.Options) *kuaishousim.Platform {
@@ -95,72 +76,16 @@ func newSim(t *testing.T, opts kuaishousim.Options) *kuaishousim.Platform {
 	return sim
 }
 
-// eventsJSON renders events for comparison and golden files.
+// tally adds the events up the way the projector does (ingesttest.Tally).
+func tally(events []domain.Event) ingesttest.Figures {
+	return ingesttest.Tally(kuaishou.Platform, events)
+}
 
-// tally computes the figures the events give the way the projector does:
-// events deduplicated by id, each line's payment and refunds kept in a
-// domain.LineState, whose entries clip refunds to what the line was paid.
-// By distributor is the livestream (Livestream.RoomID) of the line.
-func tally(events []domain.Event) kuaishousim.Ledger {
-	byID := map[string]domain.Event{}
-	for _, e := range events {
-		byID[e.ID()] = e
-	}
-	lines := map[domain.LineKey]*domain.LineState{}
-	line := func(order, id string) *domain.LineState {
-		k := domain.LineKey{Platform: kuaishou.Platform, OrderID: order, LineID: id}
-		if lines[k] == nil {
-			lines[k] = &domain.LineState{Key: k}
-		}
-		return lines[k]
-	}
-	created := map[string]bool{}
-	for _, id := range slices.Sorted(maps.Keys(byID)) {
-		switch e := byID[id].(type) {
-		case *domain.OrderCreated:
-			created[e.OrderID] = true
-		case *domain.OrderPaid:
-			for _, l := range e.Lines {
-				line(e.OrderID, l.LineID).ApplyPayment(domain.LinePayment{EventID: e.ID(), CreatedAt: e.CreatedAt, PaidAt: e.PaidAt, BuyerRef: e.BuyerRef, PaidLine: l}, nil)
-			}
-		case *domain.OrderCancelled:
-			if e.WasPaid {
-				for _, l := range e.Lines {
-					line(e.OrderID, l.LineID).ApplyRefund(domain.LineRefund{ID: e.RefundID(l.LineID), AmountFen: l.AmountFen, At: e.CancelledAt})
-				}
-			}
-		}
-	}
-	out := kuaishousim.Ledger{ByDay: map[string]kuaishousim.Totals{}, ByDistributor: map[string]kuaishousim.Totals{}, OrdersCreated: len(created)}
-	paid, refunded := map[string]bool{}, map[string]bool{}
-	for k, s := range lines {
-		room := ""
-		if s.Payment != nil && s.Payment.Livestream != nil {
-			room = s.Payment.Livestream.RoomID
-		}
-		for _, en := range s.Entries() {
-			d, r := out.ByDay[domain.Day(en.At)], out.ByDistributor[room]
-			for _, t := range []*kuaishousim.Totals{&out.Totals, &d, &r} {
-				t.NetFen += en.AmountFen
-				if en.Kind == domain.EntrySale {
-					t.GMVFen += en.AmountFen
-				} else {
-					t.RefundsFen -= en.AmountFen
-				}
-			}
-			out.ByDay[domain.Day(en.At)] = d
-			if room != "" {
-				out.ByDistributor[room] = r
-			}
-			if en.Kind == domain.EntrySale {
-				paid[k.OrderID] = true
-			} else {
-				refunded[k.OrderID] = true
-			}
-		}
-	}
-	out.OrdersPaid, out.OrdersRefunded = len(paid), len(refunded)
-	return out
+// figures are what the simulator's ledger says the events must add up to;
+// by distributor is by the livestream room (Livestream.RoomID) of the line.
+func figures(l kuaishousim.Ledger) ingesttest.Figures {
+	return ingesttest.Figures{Totals: l.Totals, OrdersCreated: l.OrdersCreated, OrdersPaid: l.OrdersPaid, OrdersRefunded: l.OrdersRefunded,
+		ByDay: l.ByDay, ByRoom: l.ByDistributor}
 }
 
 // ms is a China time as Unix milliseconds.

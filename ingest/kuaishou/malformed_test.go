@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
 	"github.com/loquat-dev/loquat/ingest/kuaishou/kuaishousim"
 )
@@ -62,32 +61,24 @@ func TestBadOrderAmongGood(t *testing.T) {
 				kuaishousim.Order{Oid: 5002, Created: china(at), Versions: []kuaishousim.Version{badVersion}},
 				paidFixture(5003, at, 2).order(t)))
 			r := newRig(t, sim, nil)
-			r.clock.Set(china("2020-05-02 12:00:00"))
+			r.Clock.Set(china("2020-05-02 12:00:00"))
 			mustNoErr(t, r.poller(t, r.config(china("2020-05-02 09:00:00"))).RunOnce(context.Background()))
 
-			dead := r.sink.DeadLetters()
-			if len(dead) != 1 {
-				t.Fatalf("want one dead letter, got %d", len(dead))
-			}
-			d := dead[0]
+			d := ingesttest.OneDeadLetter(t, r.Sink)
 			if d.Source != "kuaishou" || !bytes.Equal(d.Raw, badVersion.JSON) || !strings.Contains(d.Reason, tt.reasonHas) {
 				t.Errorf("dead letter: want source kuaishou, the bad order's bytes, a reason naming %q; got %s, %s, %q", tt.reasonHas, d.Source, d.Raw, d.Reason)
 			}
-			var paid []string
-			for _, p := range ingesttest.Find[*domain.OrderPaid](r.sink.Events()) {
-				paid = append(paid, p.OrderID)
-			}
-			if strings.Join(paid, ",") != "5001,5003" {
+			if paid := ingesttest.PaidOrders(r.Sink.Events()); paid != "5001,5003" {
 				t.Errorf("want the good orders 5001 and 5003 paid, got %v", paid)
 			}
-			if !strings.Contains(r.cursors.Get("kuaishou"), "covered_to_ms") {
+			if !strings.Contains(r.Cursors.Get("kuaishou"), "covered_to_ms") {
 				t.Error("the cursor was not saved: the poller did not carry on")
 			}
 			// Read again (a crash before the cursor was saved): the same
 			// bad order is the same dead letter.
-			r.cursors.Forget()
+			r.Cursors.Forget()
 			mustNoErr(t, r.poller(t, r.config(china("2020-05-02 09:00:00"))).RunOnce(context.Background()))
-			if again := r.sink.DeadLetters(); len(again) != 2 || again[1].ID != d.ID {
+			if again := r.Sink.DeadLetters(); len(again) != 2 || again[1].ID != d.ID {
 				t.Errorf("read again: want a second dead letter with the same id %s, got %d", d.ID, len(again))
 			}
 		})
@@ -122,26 +113,18 @@ func TestUndecodablePage(t *testing.T) {
 					h.ServeHTTP(w, req)
 				})
 			})
-			r.clock.Set(china("2020-05-02 12:00:00"))
+			r.Clock.Set(china("2020-05-02 12:00:00"))
 			cfg := r.config(china("2020-05-02 10:00:00"))
 			cfg.PageSize, cfg.MaxAttempts, cfg.Window = 1, 2, 30*time.Minute
 			mustNoErr(t, r.poller(t, cfg).RunOnce(context.Background()))
 
-			dead := r.sink.DeadLetters()
-			if len(dead) != 1 {
-				t.Fatalf("want one dead letter, got %d", len(dead))
-			}
-			if d := dead[0]; d.Source != "kuaishou" || string(d.Raw) != tt.body || !strings.Contains(d.Reason, "pcursor") || !strings.Contains(d.Reason, tt.reasonHas) {
+			if d := ingesttest.OneDeadLetter(t, r.Sink); d.Source != "kuaishou" || string(d.Raw) != tt.body || !strings.Contains(d.Reason, "pcursor") || !strings.Contains(d.Reason, tt.reasonHas) {
 				t.Errorf("dead letter: want source kuaishou, the page's bytes, a reason naming the pcursor and %q; got %s, %q, %q", tt.reasonHas, d.Source, d.Raw, d.Reason)
 			}
-			var paid []string
-			for _, p := range ingesttest.Find[*domain.OrderPaid](r.sink.Events()) {
-				paid = append(paid, p.OrderID)
-			}
-			if strings.Join(paid, ",") != "5101,5103" {
+			if paid := ingesttest.PaidOrders(r.Sink.Events()); paid != "5101,5103" {
 				t.Errorf("want 5101 (first page) and 5103 (next window) paid, got %v", paid)
 			}
-			if n := len(r.logs.Find("rest of its window is skipped")); n != 1 {
+			if n := len(r.Logs.Find("rest of its window is skipped")); n != 1 {
 				t.Errorf("want the skipped rest of the window logged once, got %d", n)
 			}
 		})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/internal/polling"
 )
 
 // Platform is the platform name written into every event.
@@ -79,16 +80,8 @@ type decodedOrder struct {
 
 // orderError says why one order of a page cannot be used; id is "" when the
 // order has none.
-type orderError struct {
-	id  string
-	err error
-}
-
-func (e *orderError) Error() string {
-	if e.id == "" {
-		return "kuaishou order without oid: " + e.err.Error()
-	}
-	return "kuaishou order " + e.id + ": " + e.err.Error()
+func orderError(id string, err error) *polling.OrderError {
+	return &polling.OrderError{Platform: Platform, IDName: "oid", ID: id, Err: err}
 }
 
 // decodeOrder decodes one orderList element and maps it to events; see
@@ -104,14 +97,14 @@ func decodeOrder(raw json.RawMessage) (*decodedOrder, error) {
 		_ = json.Unmarshal(raw, &idOnly)
 		var oid id
 		_ = oid.UnmarshalJSON(idOnly.Base.Oid)
-		return nil, &orderError{id: string(oid), err: fmt.Errorf("not an orderList element: %w", err)}
+		return nil, orderError(string(oid), fmt.Errorf("not an orderList element: %w", err))
 	}
 	if o.Base == nil {
-		return nil, &orderError{err: errors.New("orderBaseInfo is missing")}
+		return nil, orderError("", errors.New("orderBaseInfo is missing"))
 	}
 	d, err := o.toEvents()
 	if err != nil {
-		return nil, &orderError{id: string(o.Base.Oid), err: err}
+		return nil, orderError(string(o.Base.Oid), err)
 	}
 	return d, nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest"
@@ -34,14 +33,13 @@ type cursorState struct {
 // Run and RunOnce may be called one at a time; the Poller is otherwise
 // safe for concurrent use.
 type Poller struct {
-	cfg     Config
-	sink    ingest.Sink
-	cursors ingest.CursorStore
-	logger  *slog.Logger
-	client  *client
-
-	running sync.Mutex   // held by Run and RunOnce
-	states  *stateMemory // guarded by running
+	cfg    Config
+	store  polling.Store
+	logger *slog.Logger
+	client *client
+	loop   *polling.Loop[int64] // one Run or RunOnce at a time
+	// states is used by the loop's steps only, which never overlap.
+	states *polling.StateMemory[int]
 }
 
 var _ ingest.Poller = (*Poller)(nil)
@@ -50,28 +48,20 @@ var _ ingest.Poller = (*Poller)(nil)
 // touch the network or the cursor store. A nil logger discards logs.
 func New(cfg Config, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.Logger) (*Poller, error) {
 	cfg.setDefaults()
-	err := cfg.Validate()
-	if sink == nil {
-		err = errors.Join(err, errors.New("kuaishou: sink is nil"))
-	}
-	if cursors == nil {
-		err = errors.Join(err, errors.New("kuaishou: cursor store is nil"))
-	}
-	if err != nil {
+	store := polling.Store{Platform: Platform, Sink: sink, Cursors: cursors, CursorName: cfg.Name, Now: cfg.Now}
+	if err := errors.Join(cfg.Validate(), store.Check()); err != nil {
 		return nil, err
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	logger = polling.Logger(logger, Platform, cfg.Name)
+	p := &Poller{
+		cfg:    cfg,
+		store:  store,
+		logger: logger,
+		client: newClient(cfg, logger),
+		states: polling.NewStateMemory(cfg.StateMemory, func(status int) int { return statusRanks[status] }),
 	}
-	logger = logger.With(slog.String("platform", Platform), slog.String("poller", cfg.Name))
-	return &Poller{
-		cfg:     cfg,
-		sink:    sink,
-		cursors: cursors,
-		logger:  logger,
-		client:  &client{cfg: cfg, logger: logger},
-		states:  newStateMemory(cfg.StateMemory),
-	}, nil
+	p.loop = &polling.Loop[int64]{Name: Platform, Interval: cfg.Interval, Logger: logger, Target: p.target, Step: p.step, Busy: ErrRunning}
+	return p, nil
 }
 
 // Run polls until ctx ends, then returns nil. Failures that retrying may
@@ -79,28 +69,12 @@ func New(cfg Config, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.
 // after Interval from the last page saved; it returns an error only for
 // what retrying cannot fix: a rejected signature, appkey, token or
 // parameter, or a cursor it cannot read.
-func (p *Poller) Run(ctx context.Context) error {
-	if !p.running.TryLock() {
-		return ErrRunning
-	}
-	defer p.running.Unlock()
-	return p.loop().Run(ctx)
-}
+func (p *Poller) Run(ctx context.Context) error { return p.loop.Run(ctx) }
 
 // RunOnce polls until the cursor reaches the clock less SafetyLag, as it
 // stood when RunOnce began, and returns. Any failure ends it with an error
 // (ctx's among them); the cursor then stays after the last page appended.
-func (p *Poller) RunOnce(ctx context.Context) error {
-	if !p.running.TryLock() {
-		return ErrRunning
-	}
-	defer p.running.Unlock()
-	return p.loop().RunOnce(ctx)
-}
-
-func (p *Poller) loop() *polling.Loop[int64] {
-	return &polling.Loop[int64]{Name: "kuaishou", Interval: p.cfg.Interval, Logger: p.logger, Target: p.target, Step: p.step}
-}
+func (p *Poller) RunOnce(ctx context.Context) error { return p.loop.RunOnce(ctx) }
 
 // target is where polling catches up to, in Unix ms: now less the safety lag.
 func (p *Poller) target() int64 {
@@ -130,9 +104,9 @@ func (p *Poller) step(ctx context.Context, target int64) (caughtUp bool, err err
 
 // load reads the cursor; with none saved (fresh), polling starts at Start.
 func (p *Poller) load(ctx context.Context) (st cursorState, fresh bool, err error) {
-	saved, ok, err := p.cursors.Load(ctx, p.cfg.Name)
+	saved, ok, err := p.store.LoadCursor(ctx)
 	if err != nil {
-		return cursorState{}, false, fmt.Errorf("loading cursor %q: %w", p.cfg.Name, err)
+		return cursorState{}, false, err
 	}
 	if !ok {
 		return cursorState{CoveredTo: p.cfg.Start.UnixMilli()}, true, nil
@@ -145,10 +119,7 @@ func (p *Poller) load(ctx context.Context) (st cursorState, fresh bool, err erro
 
 func (p *Poller) save(ctx context.Context, st cursorState) error {
 	b, _ := json.Marshal(st) // numbers and strings always marshal
-	if err := p.cursors.Save(ctx, p.cfg.Name, string(b)); err != nil {
-		return fmt.Errorf("saving cursor %q: %w", p.cfg.Name, err)
-	}
-	return nil
+	return p.store.SaveCursor(ctx, string(b))
 }
 
 // pollWindow reads st.Window from its pcursor to the end, appending each
@@ -162,12 +133,12 @@ func (p *Poller) pollWindow(ctx context.Context, st cursorState) error {
 		if errors.As(err, &bad) && ctx.Err() == nil {
 			// Without the page there is no pcursor to go on with: keep
 			// the bytes, skip the rest of the window, say so.
-			reason := fmt.Sprintf("kuaishou order list window %s at pcursor %q: %s", w, w.Pcursor, bad.err)
-			if err := p.deadLetter(ctx, reason, bad.raw); err != nil {
+			reason := fmt.Sprintf("kuaishou order list window %s at pcursor %q: %s", w, w.Pcursor, bad.Err)
+			if err := p.store.DeadLetter(ctx, reason, bad.Raw); err != nil {
 				return err
 			}
 			p.logger.LogAttrs(ctx, slog.LevelError, "kuaishou page undecodable, kept as a dead letter; the rest of its window is skipped",
-				slog.String("window", w.String()), slog.String("pcursor", w.Pcursor), slog.String("err", bad.err.Error()))
+				slog.String("window", w.String()), slog.String("pcursor", w.Pcursor), slog.String("err", bad.Err.Error()))
 			return p.save(ctx, cursorState{CoveredTo: w.End})
 		}
 		if err != nil {
@@ -200,22 +171,22 @@ func (p *Poller) ingestPage(ctx context.Context, w window, pg *page) error {
 	for i, raw := range pg.orders {
 		d, err := decodeOrder(raw)
 		if err != nil {
-			var oe *orderError
+			var oe *polling.OrderError
 			oid := "(position " + strconv.Itoa(i+1) + ")"
-			if errors.As(err, &oe) && oe.id != "" {
-				oid = oe.id
+			if errors.As(err, &oe) && oe.ID != "" {
+				oid = oe.ID
 			}
 			// The reason names the order and the problem only, so the same
 			// bad order read again (an overlap, a restart) is the same
 			// dead letter.
-			if err := p.deadLetter(ctx, err.Error(), raw); err != nil {
+			if err := p.store.DeadLetter(ctx, err.Error(), raw); err != nil {
 				return err
 			}
 			p.logger.LogAttrs(ctx, slog.LevelWarn, "kuaishou order rejected, kept as a dead letter",
 				slog.String("order_id", oid), slog.String("window", w.String()), slog.String("pcursor", w.Pcursor), slog.String("err", err.Error()))
 			continue
 		}
-		if earlier, backwards := p.states.observe(d.id, d.status); backwards {
+		if earlier, backwards := p.states.Observe(d.id, d.status); backwards {
 			p.logger.LogAttrs(ctx, slog.LevelWarn, "kuaishou order status moved backwards; ignored",
 				slog.String("order_id", d.id), slog.Int("status", d.status), slog.Int("earlier_status", earlier))
 			continue
@@ -223,16 +194,9 @@ func (p *Poller) ingestPage(ctx context.Context, w window, pg *page) error {
 		events = append(events, d.events...)
 	}
 	if len(events) > 0 {
-		if err := p.sink.Append(ctx, events...); err != nil {
+		if err := p.store.Sink.Append(ctx, events...); err != nil {
 			return fmt.Errorf("appending %d events of window %s: %w", len(events), w, err)
 		}
-	}
-	return nil
-}
-
-func (p *Poller) deadLetter(ctx context.Context, reason string, raw []byte) error {
-	if err := p.sink.DeadLetter(ctx, domain.NewDeadLetter(Platform, reason, raw, p.cfg.Now())); err != nil {
-		return fmt.Errorf("keeping a dead letter: %w", err)
 	}
 	return nil
 }

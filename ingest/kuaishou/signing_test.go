@@ -79,14 +79,14 @@ func TestSigningBugsAreRejected(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newClockedRig(t, kuaishousim.Options{}, nil)
-			mustNoErr(t, r.sim.AddOrders(paidFixture(7001, "2020-05-02 10:00:30", 1).order(t)))
-			r.clock.Set(china("2020-05-02 12:00:00"))
+			mustNoErr(t, r.Sim.AddOrders(paidFixture(7001, "2020-05-02 10:00:30", 1).order(t)))
+			r.Clock.Set(china("2020-05-02 12:00:00"))
 			cfg := r.config(china("2020-05-02 09:00:00"))
 			tt.adjust(&cfg)
 			err := r.poller(t, cfg).RunOnce(context.Background())
 			if tt.wantResult == 0 {
 				mustNoErr(t, err)
-				if len(r.sink.Events()) == 0 {
+				if len(r.Sink.Events()) == 0 {
 					t.Error("accepted, but no events")
 				}
 				return
@@ -95,10 +95,10 @@ func TestSigningBugsAreRejected(t *testing.T) {
 			if !errors.As(err, &apiErr) || apiErr.Result != tt.wantResult || apiErr.Temporary() {
 				t.Fatalf("want a permanent APIError result %d, got %v", tt.wantResult, err)
 			}
-			if n := r.sim.Requests(); n != 1 {
+			if n := r.Sim.Requests(); n != 1 {
 				t.Errorf("a rejected request is not worth retrying: want 1 request, got %d", n)
 			}
-			if len(r.sink.Events()) != 0 || r.cursors.Get("kuaishou") != "" {
+			if len(r.Sink.Events()) != 0 || r.Cursors.Get("kuaishou") != "" {
 				t.Error("a rejected request appended events or moved the cursor")
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

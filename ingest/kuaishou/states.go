@@ -20,38 +20,3 @@ var statusRanks = map[int]int{
 	StatusSucceeded: 4,
 	StatusClosed:    5,
 }
-
-// stateMemory remembers the highest-ranked status seen per order, for at
-// most max orders: when full it forgets the order remembered first. It is
-// not safe for concurrent use; the poller uses it from one goroutine.
-type stateMemory struct {
-	max    int
-	status map[string]int
-	fifo   []string // ring of remembered order ids, oldest at next
-	next   int
-}
-
-func newStateMemory(max int) *stateMemory {
-	return &stateMemory{max: max, status: make(map[string]int)}
-}
-
-// observe records status for order and reports the status already seen
-// when the new one ranks lower (a step backwards, not recorded).
-func (m *stateMemory) observe(order string, status int) (earlier int, backwards bool) {
-	if seen, ok := m.status[order]; ok {
-		if statusRanks[status] < statusRanks[seen] {
-			return seen, true
-		}
-		m.status[order] = status
-		return 0, false
-	}
-	if len(m.fifo) < m.max {
-		m.fifo = append(m.fifo, order)
-	} else {
-		delete(m.status, m.fifo[m.next])
-		m.fifo[m.next] = order
-		m.next = (m.next + 1) % m.max
-	}
-	m.status[order] = status
-	return 0, false
-}

@@ -1,10 +1,14 @@
 // Package ingesttest holds what the ingest adapters' tests share: a sink
-// and a cursor store in memory, a settable clock, and an slog handler that
-// keeps records, and small helpers for golden files. They stand for Loquat's own event log and cursor store in
-// tests of an adapter, never for a platform.
+// and a cursor store in memory, a settable clock, an slog handler that
+// keeps records, small helpers for golden files and checks, a rig that
+// serves a platform simulator to pollers (Rig), crashes between and during
+// requests (Killer), and the figures events add up to (Tally). They stand
+// for Loquat's own event log, cursor store and projector in tests of an
+// adapter, never for a platform: the simulators do.
 package ingesttest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -141,7 +145,7 @@ func (c *Cursors) Get(name string) string {
 	return c.m[name]
 }
 
-// clock is a settable time shared by the poller and the simulator.
+// Clock is a settable time shared by the poller and the simulator.
 type Clock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -221,6 +225,69 @@ func ReadTestdata(t testing.TB, name string) []byte {
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	MustNoErr(t, err)
 	return b
+}
+
+// GoldenEvents compares events, as EventsJSON renders them, with
+// testdata/golden/name; with update it rewrites the file from them first.
+func GoldenEvents(t testing.TB, name string, events []domain.Event, update bool) {
+	t.Helper()
+	got := EventsJSON(t, events)
+	path := filepath.Join("testdata", "golden", name)
+	if update {
+		MustNoErr(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		MustNoErr(t, os.WriteFile(path, got, 0o644))
+	}
+	want := ReadTestdata(t, filepath.Join("golden", name))
+	if !bytes.Equal(got, want) {
+		t.Errorf("events differ from %s (run with -update to rewrite)\nwant:\n%s\ngot:\n%s", path, want, got)
+	}
+}
+
+// WantRedacted fails the test for each output that holds secret or does
+// not say "[redacted]" in its place.
+func WantRedacted(t testing.TB, secret string, outputs ...string) {
+	t.Helper()
+	for _, out := range outputs {
+		if strings.Contains(out, secret) {
+			t.Errorf("a secret leaked: %s", out)
+		}
+		if !strings.Contains(out, "[redacted]") {
+			t.Errorf("want [redacted] in %s", out)
+		}
+	}
+}
+
+// WantErrorNaming fails the test unless err names every one of names: a
+// configuration's problems are reported all at once, not the first only.
+func WantErrorNaming(t testing.TB, err error, names ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("want an error naming %v, got none", names)
+	}
+	for _, want := range names {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s: %v", want, err)
+		}
+	}
+}
+
+// WantNoDeadLetters fails the test at once when sink kept a dead letter.
+func WantNoDeadLetters(t testing.TB, sink *Sink) {
+	t.Helper()
+	if d := sink.DeadLetters(); len(d) != 0 {
+		t.Fatalf("want no dead letters, got %d: %s", len(d), d[0].Reason)
+	}
+}
+
+// OneDeadLetter returns the one dead letter sink kept, failing the test at
+// once when it kept none or more.
+func OneDeadLetter(t testing.TB, sink *Sink) domain.DeadLetter {
+	t.Helper()
+	dead := sink.DeadLetters()
+	if len(dead) != 1 {
+		t.Fatalf("want one dead letter, got %d", len(dead))
+	}
+	return dead[0]
 }
 
 // MustNoErr fails the test at once on an error.

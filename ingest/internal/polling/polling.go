@@ -1,7 +1,10 @@
 // Package polling is what the order pollers (ingest/jd, ingest/kuaishou)
 // share: the loop that runs a poller's steps until it has caught up, the
-// retries of one API call, and the mark of a failure no retry can cure. The
-// platform's own API, windows and cursors stay in its package.
+// retries of one API call and the HTTP exchange under it, the mark of a
+// failure no retry can cure and of an answer that is not a page, the
+// settings every poller has, its credentials, where it keeps what it reads
+// (Store) and its memory of each order's state. The platform's own API,
+// request signing, answer shapes, windows and cursors stay in its package.
 package polling
 
 import (
@@ -9,8 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/url"
+	"sync"
 	"time"
 )
 
@@ -27,8 +29,33 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &perm)
 }
 
-// Loop runs a poller's steps. T is how the platform states how far to
-// catch up (a time, Unix milliseconds).
+// Refused is what a platform's error answer e is to the poller: worth
+// another attempt when e is Temporary (a rate limit, a busy backend), else
+// Permanent (a rejected signature, key, token or parameter).
+func Refused(e interface {
+	error
+	Temporary() bool
+}) error {
+	if e.Temporary() {
+		return e
+	}
+	return Permanent{Err: e}
+}
+
+// BadPage is an answer that is not a page of the platform's API (not JSON,
+// or without the fields a page has). Retrying may cure it like any other
+// passing failure; once the attempts are used up the poller keeps Raw as a
+// dead letter.
+type BadPage struct {
+	Raw []byte
+	Err error
+}
+
+func (e *BadPage) Error() string { return e.Err.Error() }
+func (e *BadPage) Unwrap() error { return e.Err }
+
+// Loop runs a poller's steps, one Run or RunOnce at a time. T is how the
+// platform states how far to catch up (a time, Unix milliseconds).
 type Loop[T any] struct {
 	// Name starts the loop's errors and log messages ("jd").
 	Name string
@@ -38,13 +65,23 @@ type Loop[T any] struct {
 	// Target is where polling is to catch up to, as of now.
 	Target func() T
 	// Step polls once towards target and reports whether it is reached.
+	// Steps never overlap, so what only they use needs no lock of its own.
 	Step func(ctx context.Context, target T) (caughtUp bool, err error)
+	// Busy is what Run and RunOnce return, at once, while another Run or
+	// RunOnce of the loop is under way (the poller's ErrRunning).
+	Busy error
+
+	running sync.Mutex // held by Run and RunOnce
 }
 
 // Run steps until ctx ends, then returns nil. A failure that retrying may
 // cure is logged and the step is taken again after Interval; a Permanent one
 // ends Run with its error.
 func (l *Loop[T]) Run(ctx context.Context) error {
+	if !l.running.TryLock() {
+		return l.Busy
+	}
+	defer l.running.Unlock()
 	for {
 		caughtUp, err := l.Step(ctx, l.Target())
 		if ctx.Err() != nil {
@@ -72,6 +109,10 @@ func (l *Loop[T]) Run(ctx context.Context) error {
 // RunOnce steps until the target as it stood when RunOnce began is reached.
 // Any failure ends it with an error (ctx's among them).
 func (l *Loop[T]) RunOnce(ctx context.Context) error {
+	if !l.running.TryLock() {
+		return l.Busy
+	}
+	defer l.running.Unlock()
 	target := l.Target()
 	for {
 		caughtUp, err := l.Step(ctx, target)
@@ -117,77 +158,20 @@ func Do[V any](ctx context.Context, r Retry, logRetry func(attempt int, backoff 
 	}
 }
 
-// Settings are the settings every poller has, checked alike by Check.
-type Settings struct {
-	Platform        string // starts every error: "jd"
-	APIBaseURL      string
-	Name            string
-	PageSize        int
-	MaxPageSize     int
-	Window          time.Duration
-	Overlap         time.Duration
-	Interval        time.Duration
-	SafetyLag       time.Duration
-	HTTPTimeout     time.Duration
-	MaxAttempts     int
-	RetryBackoff    time.Duration
-	MaxRetryBackoff time.Duration
-	StateMemory     int
-	Now             func() time.Time
-	Start           time.Time
-	HTTPClient      *http.Client
+// OrderError says why one order of a page cannot be used. Its text, the
+// dead letter's reason, names the order and the problem only, so the same
+// bad order read again (an overlap, another pass, a restart) is the same
+// dead letter.
+type OrderError struct {
+	Platform string // "jd"
+	IDName   string // the id's name in the platform's answers: "orderId"
+	ID       string // "" when the order has none
+	Err      error
 }
 
-// Check reports every problem of the settings, each naming its field as the
-// configuration file does.
-func (s Settings) Check() []error {
-	var errs []error
-	fail := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf(s.Platform+": "+format, args...))
+func (e *OrderError) Error() string {
+	if e.ID == "" {
+		return e.Platform + " order without " + e.IDName + ": " + e.Err.Error()
 	}
-	if u, err := url.Parse(s.APIBaseURL); err != nil {
-		fail("api_base_url: %w", err)
-	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		fail("api_base_url %q is not an http(s) URL", s.APIBaseURL)
-	}
-	if s.Name == "" {
-		fail("name is empty")
-	}
-	if s.PageSize < 1 || s.PageSize > s.MaxPageSize {
-		fail("page_size is %d, must be 1 to %d", s.PageSize, s.MaxPageSize)
-	}
-	if s.Window < time.Second {
-		fail("window is %s, must be at least 1s", s.Window)
-	}
-	if s.Overlap < 0 {
-		fail("overlap is %s, must not be negative", s.Overlap)
-	}
-	if s.Interval <= 0 {
-		fail("interval is %s, must be positive", s.Interval)
-	}
-	if s.SafetyLag < 0 {
-		fail("safety_lag is %s, must not be negative", s.SafetyLag)
-	}
-	if s.HTTPTimeout <= 0 {
-		fail("http_timeout is %s, must be positive", s.HTTPTimeout)
-	}
-	if s.MaxAttempts < 1 {
-		fail("max_attempts is %d, must be at least 1", s.MaxAttempts)
-	}
-	if s.RetryBackoff <= 0 || s.MaxRetryBackoff < s.RetryBackoff {
-		fail("retry_backoff %s and max_retry_backoff %s must be positive, the first not above the second", s.RetryBackoff, s.MaxRetryBackoff)
-	}
-	if s.StateMemory < 1 {
-		fail("state_memory is %d, must be at least 1", s.StateMemory)
-	}
-	if s.Now == nil {
-		fail("now is nil")
-	}
-	if s.Start.IsZero() {
-		fail("start is zero")
-	}
-	if s.HTTPClient == nil {
-		fail("http_client is nil")
-	}
-	return errs
+	return e.Platform + " order " + e.ID + ": " + e.Err.Error()
 }

@@ -101,3 +101,68 @@ func TestLoop(t *testing.T) {
 		}
 	})
 }
+
+func TestLoopOneRunAtATime(t *testing.T) {
+	errBusy := errors.New("busy")
+	started, release := make(chan struct{}), make(chan struct{})
+	l := &Loop[int]{Name: "test", Interval: time.Hour, Logger: slog.New(slog.DiscardHandler), Busy: errBusy, Target: func() int { return 0 },
+		Step: func(context.Context, int) (bool, error) {
+			close(started)
+			<-release
+			return true, nil
+		}}
+	done := make(chan error, 1)
+	go func() { done <- l.RunOnce(context.Background()) }()
+	<-started
+	if err := l.Run(context.Background()); err != errBusy {
+		t.Errorf("Run during RunOnce: %v, want Busy", err)
+	}
+	if err := l.RunOnce(context.Background()); err != errBusy {
+		t.Errorf("RunOnce during RunOnce: %v, want Busy", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Errorf("RunOnce: %v", err)
+	}
+	l.Step = func(context.Context, int) (bool, error) { return true, nil }
+	if err := l.RunOnce(context.Background()); err != nil {
+		t.Errorf("RunOnce after the first ended: %v", err)
+	}
+}
+
+type answerErr struct{ temporary bool }
+
+func (e answerErr) Error() string   { return "refused" }
+func (e answerErr) Temporary() bool { return e.temporary }
+
+func TestRefused(t *testing.T) {
+	for _, tt := range []struct {
+		err           answerErr
+		wantPermanent bool
+	}{{answerErr{temporary: true}, false}, {answerErr{temporary: false}, true}} {
+		err := Refused(tt.err)
+		var got answerErr
+		if IsPermanent(err) != tt.wantPermanent || !errors.As(err, &got) {
+			t.Errorf("Refused(temporary %t) = %v: permanent %t, want %t, and the answer kept", tt.err.temporary, err, IsPermanent(err), tt.wantPermanent)
+		}
+	}
+}
+
+func TestOrderAndPageErrors(t *testing.T) {
+	problem := errors.New("price is missing")
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{&OrderError{Platform: "jd", IDName: "orderId", ID: "1001", Err: problem}, "jd order 1001: price is missing"},
+		{&OrderError{Platform: "kuaishou", IDName: "oid", Err: problem}, "kuaishou order without oid: price is missing"},
+		{&BadPage{Raw: []byte("<html>"), Err: problem}, "price is missing"},
+	} {
+		if tt.err.Error() != tt.want {
+			t.Errorf("%q, want %q", tt.err.Error(), tt.want)
+		}
+	}
+	if !errors.Is(&BadPage{Err: problem}, problem) {
+		t.Error("BadPage does not unwrap to its cause")
+	}
+}

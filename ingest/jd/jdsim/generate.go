@@ -174,10 +174,10 @@ func Generate(opts GenerateOptions) (*Book, error) {
 		} else {
 			b.Ledger.OrdersPaid++
 			paid := o.goods() - o.discount
-			b.Ledger.book(domain.Day(o.paid), func(t *Totals) { t.sale(paid) })
+			b.Ledger.book(domain.Day(o.paid), func(t *Totals) { t.AddSale(paid) })
 			if !o.cancelled.IsZero() {
 				b.Ledger.OrdersRefunded++
-				b.Ledger.book(domain.Day(o.cancelled), func(t *Totals) { t.refund(paid) })
+				b.Ledger.book(domain.Day(o.cancelled), func(t *Totals) { t.AddRefund(paid) })
 			}
 		}
 		order, err := o.versions(rng, opts.IndexLag)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/internal/platformsim"
 )
 
 // The sample credentials: the defaults of Options, so a demo works with no
@@ -95,12 +96,11 @@ type Order struct {
 // Platform is a simulated JD order search over an order book. It is safe for
 // concurrent use.
 type Platform struct {
-	opts Options
+	opts    Options
+	traffic platformsim.Traffic // answers by code, "ok" for pages
 
-	mu       sync.Mutex
-	orders   map[string]*Order
-	requests int
-	answered map[string]int // answers by code, "ok" for pages
+	mu     sync.Mutex
+	orders map[string]*Order
 }
 
 // New sets the defaults and builds an empty platform.
@@ -120,7 +120,7 @@ func New(opts Options) (*Platform, error) {
 	if opts.RateLimitEvery < 0 || opts.BusyEvery < 0 || opts.FailEvery < 0 {
 		return nil, errors.New("jdsim: failure periods must not be negative")
 	}
-	return &Platform{opts: opts, orders: map[string]*Order{}, answered: map[string]int{}}, nil
+	return &Platform{opts: opts, orders: map[string]*Order{}}, nil
 }
 
 // AddOrders puts orders in the book, replacing any with the same id. Each
@@ -132,14 +132,9 @@ func (p *Platform) AddOrders(orders ...Order) error {
 		if o.ID == "" || len(o.Versions) == 0 {
 			return fmt.Errorf("jdsim: order %q has no id or no version", o.ID)
 		}
-		vs := slices.Clone(o.Versions)
-		for i := range vs {
-			if vs[i].Visible.IsZero() {
-				vs[i].Visible = vs[i].Modified
-			}
-			if i > 0 && vs[i].Modified.Before(vs[i-1].Modified) {
-				return fmt.Errorf("jdsim: order %s: versions are not in time order", o.ID)
-			}
+		vs, err := platformsim.Settle(o.Versions, (*Version).times)
+		if err != nil {
+			return fmt.Errorf("jdsim: order %s: %w", o.ID, err)
 		}
 		p.orders[o.ID] = &Order{ID: o.ID, Versions: vs}
 	}
@@ -181,23 +176,11 @@ func (p *Platform) AddRecordedPage(recorded []byte) error {
 }
 
 // Requests is how many requests arrived, refused ones included.
-func (p *Platform) Requests() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.requests
-}
+func (p *Platform) Requests() int { return p.traffic.Requests() }
 
 // Answered counts the answers given by error code ("ok" for a page, "500"
 // for HTTP 500).
-func (p *Platform) Answered() map[string]int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make(map[string]int, len(p.answered))
-	for k, v := range p.answered {
-		out[k] = v
-	}
-	return out
-}
+func (p *Platform) Answered() map[string]int { return p.traffic.Answered() }
 
 // ServeHTTP answers jingdong.pop.order.search (POST form or GET query) the
 // way the JD router does: HTTP 200 with error_response for what it refuses,
@@ -209,19 +192,15 @@ func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	p.mu.Lock()
-	p.requests++
-	n := p.requests
-	p.mu.Unlock()
+	n := p.traffic.Arrive()
 	switch {
-	case p.opts.FailEvery > 0 && n%p.opts.FailEvery == 0:
-		p.count("500")
-		http.Error(w, "simulated failure", http.StatusInternalServerError)
+	case platformsim.Every(n, p.opts.FailEvery):
+		p.traffic.Fail(w)
 		return
-	case p.opts.RateLimitEvery > 0 && n%p.opts.RateLimitEvery == 0:
+	case platformsim.Every(n, p.opts.RateLimitEvery):
 		p.writeError(w, CodeAppCallLimited, "限制时间内调用失败次数", "App Call Limited")
 		return
-	case p.opts.BusyEvery > 0 && n%p.opts.BusyEvery == 0:
+	case platformsim.Every(n, p.opts.BusyEvery):
 		p.writeError(w, CodeBackendUnavailable, "平台连接后端服务不可用", "Service Unavailable")
 		return
 	}
@@ -239,7 +218,7 @@ func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	total, list := p.search(q)
-	p.count("ok")
+	p.traffic.Count("ok")
 	p.opts.Logger.LogAttrs(r.Context(), slog.LevelDebug, "jdsim order search", slog.Int("page", q.page), slog.Int("order_total", total))
 	var a answer
 	a.R.Code = "0"
@@ -361,7 +340,7 @@ func (p *Platform) search(q query) (int, []json.RawMessage) {
 	p.mu.Lock()
 	var hits []hit
 	for _, o := range p.orders {
-		v, ok := current(o, now)
+		v, ok := platformsim.Current(o.Versions, Version.visible, now)
 		if !ok || (q.states != nil && !q.states[v.State]) {
 			continue
 		}
@@ -392,18 +371,12 @@ func (p *Platform) search(q query) (int, []json.RawMessage) {
 	return len(hits), list
 }
 
-// current is the order's version the index shows at now (zero now: the last).
-func current(o *Order, now time.Time) (Version, bool) {
-	if now.IsZero() {
-		return o.Versions[len(o.Versions)-1], true
-	}
-	for i := len(o.Versions) - 1; i >= 0; i-- {
-		if !o.Versions[i].Visible.After(now) {
-			return o.Versions[i], true
-		}
-	}
-	return Version{}, false
-}
+// visible is when the `modified` index finds v (AddOrders filled it in).
+func (v Version) visible() time.Time { return v.Visible }
+
+// times are when v happened and where its visible time is, for
+// platformsim.Settle.
+func (v *Version) times() (time.Time, *time.Time) { return v.Modified, &v.Visible }
 
 type apiResult struct {
 	Success        bool   `json:"success"`
@@ -425,7 +398,7 @@ type answer struct {
 }
 
 func (p *Platform) writeBusinessError(w http.ResponseWriter, problem string) {
-	p.count(resultCodeParamError)
+	p.traffic.Count(resultCodeParamError)
 	var a answer
 	a.R.Code = "0"
 	a.R.Result.APIResult = apiResult{ResultCode: resultCodeParamError, ChineseErrCode: resultCodeParamErrorMsg + ": " + problem, EnglishErrCode: "param error", NumberCode: 10100010}
@@ -434,14 +407,8 @@ func (p *Platform) writeBusinessError(w http.ResponseWriter, problem string) {
 }
 
 func (p *Platform) writeError(w http.ResponseWriter, code, zh, en string) {
-	p.count(code)
+	p.traffic.Count(code)
 	writeJSON(w, map[string]any{"error_response": map[string]string{"code": code, "zh_desc": zh, "en_desc": en}})
-}
-
-func (p *Platform) count(key string) {
-	p.mu.Lock()
-	p.answered[key]++
-	p.mu.Unlock()
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -195,10 +195,10 @@ func Generate(opts GenerateOptions) (*Book, error) {
 		} else {
 			b.Ledger.OrdersPaid++
 			g := o.goods()
-			b.Ledger.book(domain.Day(o.paid), dist, func(t *Totals) { t.sale(g) })
+			b.Ledger.book(domain.Day(o.paid), dist, func(t *Totals) { t.AddSale(g) })
 			if !o.closed.IsZero() {
 				b.Ledger.OrdersRefunded++
-				b.Ledger.book(domain.Day(o.closed), dist, func(t *Totals) { t.refund(g) })
+				b.Ledger.book(domain.Day(o.closed), dist, func(t *Totals) { t.AddRefund(g) })
 			}
 		}
 		order, err := o.versions(rng, opts.IndexLag)

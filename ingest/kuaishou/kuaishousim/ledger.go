@@ -1,17 +1,10 @@
 package kuaishousim
 
-import "github.com/loquat-dev/loquat/domain"
+import "github.com/loquat-dev/loquat/ingest/internal/platformsim"
 
 // Totals are the figures of one slice of the orders, goods only, freight
-// excluded, like Loquat's.
-type Totals struct {
-	GMVFen     domain.Fen
-	RefundsFen domain.Fen
-	NetFen     domain.Fen
-}
-
-func (t *Totals) sale(v domain.Fen)   { t.GMVFen += v; t.NetFen += v }
-func (t *Totals) refund(v domain.Fen) { t.RefundsFen += v; t.NetFen -= v }
+// excluded, like Loquat's: GMVFen, RefundsFen and NetFen.
+type Totals = platformsim.Totals
 
 // Ledger is what a generated order book must add up to, computed by the
 // generator from its own plan (price × num less the discount), never from

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/loquat-dev/loquat/ingest/internal/platformsim"
 )
 
 // The sample credentials: the defaults of Options, so a demo works with no
@@ -94,12 +96,11 @@ type Order struct {
 // Platform is a simulated open.order.cursor.list over an order book. It is
 // safe for concurrent use.
 type Platform struct {
-	opts Options
+	opts    Options
+	traffic platformsim.Traffic // answers by result, "500" for HTTP 500
 
-	mu       sync.Mutex
-	orders   map[int64]*Order
-	requests int
-	answered map[string]int
+	mu     sync.Mutex
+	orders map[int64]*Order
 }
 
 // New sets the defaults and builds an empty platform.
@@ -119,7 +120,7 @@ func New(opts Options) (*Platform, error) {
 	if opts.RateLimitEvery < 0 || opts.FailEvery < 0 {
 		return nil, errors.New("kuaishousim: failure periods must not be negative")
 	}
-	return &Platform{opts: opts, orders: map[int64]*Order{}, answered: map[string]int{}}, nil
+	return &Platform{opts: opts, orders: map[int64]*Order{}}, nil
 }
 
 // AddOrders puts orders in the book, replacing any with the same oid.
@@ -130,14 +131,9 @@ func (p *Platform) AddOrders(orders ...Order) error {
 		if o.Oid <= 0 || len(o.Versions) == 0 {
 			return fmt.Errorf("kuaishousim: order %d has no oid or no version", o.Oid)
 		}
-		vs := slices.Clone(o.Versions)
-		for i := range vs {
-			if vs[i].Visible.IsZero() {
-				vs[i].Visible = vs[i].Updated
-			}
-			if i > 0 && vs[i].Updated.Before(vs[i-1].Updated) {
-				return fmt.Errorf("kuaishousim: order %d: versions are not in time order", o.Oid)
-			}
+		vs, err := platformsim.Settle(o.Versions, (*Version).times)
+		if err != nil {
+			return fmt.Errorf("kuaishousim: order %d: %w", o.Oid, err)
 		}
 		o.Versions = vs
 		p.orders[o.Oid] = &o
@@ -186,22 +182,10 @@ func (p *Platform) AddRecordedPage(recorded []byte) error {
 }
 
 // Requests is how many requests arrived, refused ones included.
-func (p *Platform) Requests() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.requests
-}
+func (p *Platform) Requests() int { return p.traffic.Requests() }
 
 // Answered counts the answers by result ("500" for HTTP 500).
-func (p *Platform) Answered() map[string]int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make(map[string]int, len(p.answered))
-	for k, v := range p.answered {
-		out[k] = v
-	}
-	return out
-}
+func (p *Platform) Answered() map[string]int { return p.traffic.Answered() }
 
 // ServeHTTP answers GET (or form POST) /open/order/cursor/list the way the
 // platform does: HTTP 200 with a result for every request it understood,
@@ -211,16 +195,12 @@ func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	p.mu.Lock()
-	p.requests++
-	n := p.requests
-	p.mu.Unlock()
+	n := p.traffic.Arrive()
 	switch {
-	case p.opts.FailEvery > 0 && n%p.opts.FailEvery == 0:
-		p.count("500")
-		http.Error(w, "simulated failure", http.StatusInternalServerError)
+	case platformsim.Every(n, p.opts.FailEvery):
+		p.traffic.Fail(w)
 		return
-	case p.opts.RateLimitEvery > 0 && n%p.opts.RateLimitEvery == 0:
+	case platformsim.Every(n, p.opts.RateLimitEvery):
 		p.fail(w, ResultRateLimited, fmt.Sprintf("Exceed qps limit, KEY [apiId:%s;appkey:%s], MAX_QPS [300.0]", Method, p.opts.AppKey))
 		return
 	}
@@ -239,7 +219,7 @@ func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := p.list(q)
-	p.count("1")
+	p.traffic.Count("1")
 	p.opts.Logger.LogAttrs(r.Context(), slog.LevelDebug, "kuaishousim order list", slog.Int("orders", len(data.OrderList)), slog.String("pcursor", data.Pcursor))
 	writeJSON(w, answer{Result: ResultSuccess, ErrorMsg: "", Data: &data})
 }
@@ -370,7 +350,7 @@ func (p *Platform) list(q query) data {
 	var hits []hit
 	p.mu.Lock()
 	for _, o := range p.orders {
-		v, ok := current(o, now)
+		v, ok := platformsim.Current(o.Versions, Version.visible, now)
 		if !ok {
 			continue
 		}
@@ -418,18 +398,12 @@ func (p *Platform) list(q query) data {
 	return d
 }
 
-// current is the order's version the platform shows at now (zero now: the last).
-func current(o *Order, now time.Time) (Version, bool) {
-	if now.IsZero() {
-		return o.Versions[len(o.Versions)-1], true
-	}
-	for i := len(o.Versions) - 1; i >= 0; i-- {
-		if !o.Versions[i].Visible.After(now) {
-			return o.Versions[i], true
-		}
-	}
-	return Version{}, false
-}
+// visible is when the order list finds v (AddOrders filled it in).
+func (v Version) visible() time.Time { return v.Visible }
+
+// times are when v happened and where its visible time is, for
+// platformsim.Settle.
+func (v *Version) times() (time.Time, *time.Time) { return v.Updated, &v.Visible }
 
 // encodeCursor writes a position the way the sample's pcursor reads:
 // base64 of "<time ms>_<oid>".
@@ -470,14 +444,8 @@ type answer struct {
 }
 
 func (p *Platform) fail(w http.ResponseWriter, result int, msg string) {
-	p.count(strconv.Itoa(result))
+	p.traffic.Count(strconv.Itoa(result))
 	writeJSON(w, answer{Result: result, ErrorMsg: msg})
-}
-
-func (p *Platform) count(k string) {
-	p.mu.Lock()
-	p.answered[k]++
-	p.mu.Unlock()
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
