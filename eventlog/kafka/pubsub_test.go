@@ -58,7 +58,13 @@ func TestWatermillUniversalSuite(t *testing.T) {
 		// group does: see TestNewGroupReceivesOldMessages.
 		NewSubscriberReceivesOldMessages: false,
 	},
-		func(t *testing.T) (message.Publisher, message.Subscriber) { return open(t, "test") },
+		// One group per test (its subscribers share it, as the suite
+		// expects): every join or leave of a member rebalances its whole
+		// group, so the suite's tests, which run in parallel, would keep
+		// stopping each other's consumption in one shared group — under
+		// load long enough for TestContinueAfterErrors to time out waiting
+		// for a redelivery.
+		func(t *testing.T) (message.Publisher, message.Subscriber) { return open(t, "suite/"+t.Name()) },
 		open,
 	)
 }
