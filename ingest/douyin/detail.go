@@ -186,20 +186,40 @@ func (c *detailClient) fetchOnce(ctx context.Context, orderID string) (*orderDet
 	return d, nil
 }
 
-// detailURL builds the signed GET request for one order.
+// detailParam is the param_json of order.orderDetail.
+type detailParam struct {
+	ShopOrderID string `json:"shop_order_id"`
+}
+
+// detailURL builds the signed GET request for one order. The query is
+// written in url.Values.Encode's form (keys sorted, values escaped) without
+// building the map for every order.
 func (c *detailClient) detailURL(orderID string) string {
-	paramJSON, _ := json.Marshal(struct {
-		ShopOrderID string `json:"shop_order_id"`
-	}{orderID}) // a struct of one string always marshals
+	paramJSON, _ := json.Marshal(detailParam{orderID}) // a struct of one string always marshals
 	timestamp := c.cfg.Now().In(domain.ChinaTime).Format(time.DateTime)
-	q := url.Values{}
-	q.Set("app_key", c.cfg.AppKey)
-	q.Set("method", detailMethod)
-	q.Set("access_token", string(c.cfg.AccessToken))
-	q.Set("param_json", string(paramJSON))
-	q.Set("timestamp", timestamp)
-	q.Set("v", apiVersion)
-	q.Set("sign_method", apiSignMethod)
-	q.Set("sign", APISign(c.cfg.AppKey, c.cfg.AppSecret, detailMethod, string(paramJSON), timestamp, apiVersion))
-	return strings.TrimRight(c.cfg.APIBaseURL, "/") + detailPath + "?" + q.Encode()
+	sign := APISign(c.cfg.AppKey, c.cfg.AppSecret, detailMethod, string(paramJSON), timestamp, apiVersion)
+	var b strings.Builder
+	b.Grow(len(c.cfg.APIBaseURL) + 256)
+	b.WriteString(strings.TrimRight(c.cfg.APIBaseURL, "/"))
+	b.WriteString(detailPath)
+	for i, kv := range [...][2]string{
+		{"access_token", string(c.cfg.AccessToken)},
+		{"app_key", c.cfg.AppKey},
+		{"method", detailMethod},
+		{"param_json", string(paramJSON)},
+		{"sign", sign},
+		{"sign_method", apiSignMethod},
+		{"timestamp", timestamp},
+		{"v", apiVersion},
+	} {
+		if i == 0 {
+			b.WriteByte('?')
+		} else {
+			b.WriteByte('&')
+		}
+		b.WriteString(kv[0])
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(kv[1]))
+	}
+	return b.String()
 }

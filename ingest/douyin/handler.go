@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -194,23 +195,27 @@ func (h *Handler) fetchDetails(ctx context.Context, msgs []*message) (map[string
 	details := make(map[string]*orderDetail, len(orders))
 	errs := make([]error, len(orders))
 	var (
-		mu  sync.Mutex
-		wg  sync.WaitGroup
-		sem = make(chan struct{}, h.cfg.DetailConcurrency)
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		next atomic.Int64
 	)
-	for i, oid := range orders {
-		sem <- struct{}{}
+	// A few workers take the orders in turn, rather than a goroutine per
+	// order: each new goroutine grows its stack for the HTTP client and
+	// the JSON decoder, which cost as much as building the request.
+	for range min(h.cfg.DetailConcurrency, len(orders)) {
 		wg.Go(func() {
-			defer func() { <-sem }()
-			d, err := h.detail.fetch(ctx, oid)
-			if err != nil {
-				h.logger.LogAttrs(ctx, slog.LevelWarn, "douyin order detail unavailable", slog.String("order_id", oid), slog.String("err", err.Error()))
-				errs[i] = err
-				return
+			for i := int(next.Add(1)) - 1; i < len(orders); i = int(next.Add(1)) - 1 {
+				oid := orders[i]
+				d, err := h.detail.fetch(ctx, oid)
+				if err != nil {
+					h.logger.LogAttrs(ctx, slog.LevelWarn, "douyin order detail unavailable", slog.String("order_id", oid), slog.String("err", err.Error()))
+					errs[i] = err
+					continue
+				}
+				mu.Lock()
+				details[oid] = d
+				mu.Unlock()
 			}
-			mu.Lock()
-			details[oid] = d
-			mu.Unlock()
 		})
 	}
 	wg.Wait()
