@@ -8,10 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/loquat-dev/loquat/internal/gctuning"
 )
 
 // globals are the flags every command takes.
@@ -65,11 +66,7 @@ func envOr(name, def string) string {
 }
 
 func main() {
-	if os.Getenv("GOGC") == "" {
-		// The heap is small and short-lived (batches of events); collecting
-		// a quarter as often buys about 15% more throughput (BENCHMARKS.md).
-		debug.SetGCPercent(400)
-	}
+	gctuning.Apply()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newRootCommand().ExecuteContext(ctx); err != nil {

@@ -2,16 +2,15 @@ package bench_test
 
 import (
 	"os"
-	"runtime/debug"
 	"testing"
+
+	"github.com/loquat-dev/loquat/internal/gctuning"
 )
 
 // TestMain runs the benchmarks with the loquat binary's garbage collector
-// setting (GOGC=400 unless GOGC is set; see cmd/loquat), so that they
+// setting (internal/gctuning, unless GOGC or GOMEMLIMIT are set), so that they
 // measure what `loquat` runs.
 func TestMain(m *testing.M) {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
+	gctuning.Apply()
 	os.Exit(m.Run())
 }

@@ -2,17 +2,16 @@ package clickhouse_test
 
 import (
 	"os"
-	"runtime/debug"
 	"testing"
+
+	"github.com/loquat-dev/loquat/internal/gctuning"
 )
 
 // TestMain runs the tests and benchmarks with the loquat binary's garbage
-// collector setting (GOGC=400 unless GOGC is set; see cmd/loquat), so that
+// collector setting (internal/gctuning, unless GOGC or GOMEMLIMIT are set), so that
 // BenchmarkWriteRate measures what `loquat` runs; the yardstick runs in the
 // same process under the same setting.
 func TestMain(m *testing.M) {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
+	gctuning.Apply()
 	os.Exit(m.Run())
 }
