@@ -69,6 +69,10 @@ func BenchmarkWriteRate(b *testing.B) {
 	if n, err := fmt.Sscan(getenv("LOQUAT_BENCH_ORDERS", "20000"), &orders); n != 1 || err != nil {
 		b.Fatalf("LOQUAT_BENCH_ORDERS: %v", err)
 	}
+	var maxBatch int // LOQUAT_BENCH_MAX_BATCH: the projector's MaxBatch (default: the store's)
+	if n, err := fmt.Sscan(getenv("LOQUAT_BENCH_MAX_BATCH", "0"), &maxBatch); n != 1 || err != nil {
+		b.Fatalf("LOQUAT_BENCH_MAX_BATCH: %v", err)
+	}
 	ds := storetest.Generate(71, orders)
 	ctx := context.Background()
 	var projected, rawSame, rawBig time.Duration
@@ -81,7 +85,7 @@ func BenchmarkWriteRate(b *testing.B) {
 		feed := ds.Feed.Encode(b)
 		b.StartTimer()
 		start := time.Now()
-		feed.Project(b, s, 0) // batches as the store prefers
+		feed.Project(b, s, maxBatch) // 0: batches as the store prefers
 		projected += time.Since(start)
 		b.StopTimer()
 		s.Close()
