@@ -122,7 +122,7 @@ func paidEvent(d *orderDetail) *domain.OrderPaid {
 			LineID:      string(s.OrderID),
 			SKUID:       string(s.SkuID),
 			ProductName: s.ProductName,
-			Quantity:    s.ItemNum,
+			Quantity:    int64(s.ItemNum),
 			AmountFen:   s.goodsAmount(),
 			Livestream:  livestream(s),
 		})

@@ -36,9 +36,9 @@ const (
 // the fields the events need.
 type orderDetail struct {
 	OrderID       id         `json:"order_id"`
-	CreateTime    int64      `json:"create_time"`
-	PayTime       int64      `json:"pay_time"`
-	UpdateTime    int64      `json:"update_time"`
+	CreateTime    integer    `json:"create_time"`
+	PayTime       integer    `json:"pay_time"`
+	UpdateTime    integer    `json:"update_time"`
 	DoudianOpenID string     `json:"doudian_open_id"`
 	SkuOrderList  []skuOrder `json:"sku_order_list"`
 }
@@ -46,16 +46,16 @@ type orderDetail struct {
 // skuOrder is one line (子订单) of an order. pay_amount includes the line's
 // freight, post_amount.
 type skuOrder struct {
-	OrderID     id     `json:"order_id"`
-	SkuID       id     `json:"sku_id"`
-	ProductName string `json:"product_name"`
-	ItemNum     int64  `json:"item_num"`
-	PayAmount   int64  `json:"pay_amount"`
-	PostAmount  int64  `json:"post_amount"`
-	AuthorID    id     `json:"author_id"`
-	AuthorName  string `json:"author_name"`
-	RoomID      id     `json:"room_id"`
-	RoomIDStr   string `json:"room_id_str"`
+	OrderID     id      `json:"order_id"`
+	SkuID       id      `json:"sku_id"`
+	ProductName string  `json:"product_name"`
+	ItemNum     integer `json:"item_num"`
+	PayAmount   integer `json:"pay_amount"`
+	PostAmount  integer `json:"post_amount"`
+	AuthorID    id      `json:"author_id"`
+	AuthorName  string  `json:"author_name"`
+	RoomID      id      `json:"room_id"`
+	RoomIDStr   string  `json:"room_id_str"`
 }
 
 // goodsAmount is what the buyer paid for the line's goods, freight excluded.

@@ -60,6 +60,13 @@ func TestBadMessageAmongGood(t *testing.T) {
 		{"p_id through float64", element(t, msg("100", badID, `{"p_id":4.981457725012346e18,"create_time":1588231100}`)), "4.981457725012346e18"},
 		{"p_id beyond int64", element(t, msg("100", badID, `{"p_id":18446744073709551616,"create_time":1588231100}`)), "64-bit"},
 		{"no p_id", element(t, msg("102", badID, `{"update_time":1588231100}`)), "p_id"},
+		{"p_id with leading zeros", element(t, msg("100", badID, `{"p_id":04981457725012345678,"create_time":1588231100}`)), "04981457725012345678"},
+		// Amounts and times out of int64's range are refused, never wrapped
+		// round into a plausible figure.
+		{"refund amount beyond int64", element(t, msg("206", badID, `{"aftersale_id":7012345678901234599,"p_id":4981457725012345678,"s_id":4981457725012345679,"refund_amount":9223372036854775808,"refund_post_amount":0,"modify_time":1588317630}`)), "64-bit"},
+		{"refund freight below int64", element(t, msg("206", badID, `{"aftersale_id":7012345678901234599,"p_id":4981457725012345678,"s_id":4981457725012345679,"refund_amount":600,"refund_post_amount":-9223372036854775809,"modify_time":1588317630}`)), "64-bit"},
+		{"time beyond int64", element(t, msg("100", badID, `{"p_id":4981457725088888888,"create_time":99999999999999999999}`)), "64-bit"},
+		{"fractional amount", element(t, msg("206", badID, `{"aftersale_id":7012345678901234599,"p_id":4981457725012345678,"s_id":4981457725012345679,"refund_amount":600.5,"modify_time":1588317630}`)), "600.5"},
 		{"no tag", `{"msg_id":"` + badID + `","data":"{}"}`, "tag"},
 		{"created without create_time", element(t, msg("100", badID, `{"p_id":4981457725088888888}`)), "created_at is missing"},
 		{"refund of nothing", element(t, msg("206", badID, `{"aftersale_id":7012345678901234599,"p_id":4981457725012345678,"s_id":4981457725012345679,"refund_amount":600,"refund_post_amount":600,"modify_time":1588317630}`)), "amount_fen is 0"},

@@ -47,12 +47,53 @@ func (v *id) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
+	var n int64
+	var err error
+	if len(b) > 0 && b[0] == '"' {
+		n, err = strconv.ParseInt(s, 10, 64) // a string of digits, as the platform writes it
+	} else {
+		n, err = parseJSONInt(b) // a number token, in JSON's form
+	}
 	if err != nil || n < 0 {
 		return fmt.Errorf("id %s is not a non-negative 64-bit integer (ids must be exact, never floating point)", b)
 	}
 	*v = id(strconv.FormatInt(n, 10))
 	return nil
+}
+
+// integer is a JSON integer taken exactly. A number out of int64's range,
+// with a fraction or an exponent, or not in JSON's form (leading zeros) is an
+// error: never wrapped, rounded or guessed at — amounts and times come from
+// outside.
+type integer int64
+
+func (v *integer) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		return nil // as encoding/json leaves a number for null
+	}
+	n, err := parseJSONInt(b)
+	if err != nil {
+		return err
+	}
+	*v = integer(n)
+	return nil
+}
+
+// parseJSONInt parses a JSON number token that must be an int64: an
+// optional minus, then 0 or digits without a leading zero.
+func parseJSONInt(b []byte) (int64, error) {
+	digits := b
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || (digits[0] == '0' && len(digits) > 1) {
+		return 0, fmt.Errorf("%s is not a JSON integer", b)
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s is not a 64-bit integer", b)
+	}
+	return n, nil
 }
 
 // isZero reports whether the id is absent or 0 (Douyin writes room_id 0 for
@@ -71,23 +112,23 @@ type envelope struct {
 // orderMessage is the data of the order tags (100–106). Only the fields the
 // events need are read; the push carries no line items.
 type orderMessage struct {
-	PID          id    `json:"p_id"`
-	CreateTime   int64 `json:"create_time"`
-	PayTime      int64 `json:"pay_time"`
-	UpdateTime   int64 `json:"update_time"`
-	ShipTime     int64 `json:"ship_time"`
-	CompleteTime int64 `json:"complete_time"`
-	CancelTime   int64 `json:"cancel_time"`
+	PID          id      `json:"p_id"`
+	CreateTime   integer `json:"create_time"`
+	PayTime      integer `json:"pay_time"`
+	UpdateTime   integer `json:"update_time"`
+	ShipTime     integer `json:"ship_time"`
+	CompleteTime integer `json:"complete_time"`
+	CancelTime   integer `json:"cancel_time"`
 }
 
 // refundMessage is the data of the after-sale tags (200–206). Amounts are fen.
 type refundMessage struct {
-	AftersaleID      id    `json:"aftersale_id"`
-	PID              id    `json:"p_id"`
-	SID              id    `json:"s_id"`
-	RefundAmount     int64 `json:"refund_amount"`
-	RefundPostAmount int64 `json:"refund_post_amount"`
-	ModifyTime       int64 `json:"modify_time"`
+	AftersaleID      id      `json:"aftersale_id"`
+	PID              id      `json:"p_id"`
+	SID              id      `json:"s_id"`
+	RefundAmount     integer `json:"refund_amount"`
+	RefundPostAmount integer `json:"refund_post_amount"`
+	ModifyTime       integer `json:"modify_time"`
 }
 
 // decodeData decodes a message's data, a JSON string of JSON, into v.
@@ -113,15 +154,15 @@ func decodeData(raw json.RawMessage, v any) error {
 
 // unixTime converts Douyin's Unix seconds; 0 (absent) is the zero time, which
 // the events' Validate reports as missing.
-func unixTime(s int64) time.Time {
+func unixTime(s integer) time.Time {
 	if s <= 0 {
 		return time.Time{}
 	}
-	return time.Unix(s, 0).In(domain.ChinaTime)
+	return time.Unix(int64(s), 0).In(domain.ChinaTime)
 }
 
 // firstTime returns the first non-zero of the given Unix seconds.
-func firstTime(secs ...int64) time.Time {
+func firstTime(secs ...integer) time.Time {
 	for _, s := range secs {
 		if s > 0 {
 			return unixTime(s)

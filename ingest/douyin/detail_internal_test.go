@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	json "github.com/goccy/go-json"
 )
 
 // TestDetailURL holds the hand-written query of detailURL to what
@@ -41,5 +43,46 @@ func TestDetailURL(t *testing.T) {
 		if got := q[k]; len(got) != 1 || got[0] != v {
 			t.Errorf("%s = %q, want %q", k, got, v)
 		}
+	}
+}
+
+// TestDetailAmountsExact: the detail answer's amounts, counts and times are
+// taken exactly or refused — the JSON package under them would wrap a
+// number beyond int64 round into a plausible one.
+func TestDetailAmountsExact(t *testing.T) {
+	answer := func(line string) []byte {
+		return []byte(`{"code":10000,"data":{"shop_order_detail":{"order_id":"1","create_time":1588231200,"sku_order_list":[` + line + `]}}}`)
+	}
+	tests := []struct {
+		name, line string
+		wantPay    integer // when accepted
+		wantErr    bool
+	}{
+		{"largest int64", `{"pay_amount":9223372036854775807}`, 9223372036854775807, false},
+		{"beyond int64", `{"pay_amount":9223372036854775808}`, 0, true},
+		{"below int64", `{"pay_amount":-9223372036854775809}`, 0, true},
+		{"item count beyond int64", `{"pay_amount":1,"item_num":18446744073709551617}`, 0, true},
+		{"fraction", `{"pay_amount":12.5}`, 0, true},
+		{"exponent", `{"pay_amount":1e3}`, 0, true},
+		{"leading zero", `{"pay_amount":0128}`, 0, true},
+		{"null", `{"pay_amount":null}`, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var a detailAnswer
+			err := json.Unmarshal(answer(tt.line), &a)
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("accepted: pay_amount %d", a.Data.ShopOrderDetail.SkuOrderList[0].PayAmount)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := a.Data.ShopOrderDetail.SkuOrderList[0].PayAmount; got != tt.wantPay {
+				t.Errorf("pay_amount %d, want %d", got, tt.wantPay)
+			}
+		})
 	}
 }
