@@ -109,6 +109,12 @@ func TestProjectorBatchesAsTheStorePrefers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if got := p.Config().MaxBatch; got != c.wantMax {
+				t.Errorf("MaxBatch in effect %d, want %d", got, c.wantMax)
+			}
+			if got := p.Config().Pipeline; (got == projections.PipelineOn) != c.wantOverlaps || got == projections.PipelineAsStore {
+				t.Errorf("Pipeline in effect %d, want on: %v", got, c.wantOverlaps)
+			}
 			runCtx, stop := context.WithCancel(ctx)
 			done := make(chan error, 1)
 			go func() { done <- p.Run(runCtx) }()

@@ -138,6 +138,10 @@ type Projector struct {
 	healthy           error
 }
 
+// Config returns the configuration in effect: what NewProjector was given,
+// with the defaults and the store's preferences filled in.
+func (p *Projector) Config() ProjectorConfig { return p.cfg }
+
 // NewProjector loads the store's registry and checkpoint.
 func NewProjector(ctx context.Context, store Writer, cfg ProjectorConfig, logger *slog.Logger) (*Projector, error) {
 	cfg.setDefaults(store.Batching())

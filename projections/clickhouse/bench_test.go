@@ -56,7 +56,8 @@ const rawLedger = `CREATE TABLE %s (
 ) ENGINE = MergeTree ORDER BY (platform, order_id, line_id, entry_id, party_kind, party_id)`
 
 // BenchmarkWriteRate projects a generated data set into a new store (the
-// real projector, batches of 5000 events, messages encoded beforehand),
+// real projector, in the batches the store asks for unless
+// LOQUAT_BENCH_MAX_BATCH says otherwise, messages encoded beforehand),
 // then inserts the ledger rows the projector committed — one row per party
 // per entry with all 17 of its attributes — with plain clickhouse-go batch
 // inserts into a plain MergeTree table: once in as many inserts as the

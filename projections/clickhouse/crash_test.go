@@ -133,7 +133,9 @@ func TestInterruptedCommit(t *testing.T) {
 				}
 				return nil
 			})
-			r := startRunner(t, s, ds.Feed, projections.ProjectorConfig{MaxBatch: 400, RetryBackoff: 20 * time.Millisecond})
+			// Pipelined, as the store asks for in production; the conformance
+			// suite's FailedCommits covers the serial projector.
+			r := startRunner(t, s, ds.Feed, projections.ProjectorConfig{MaxBatch: 400, RetryBackoff: 20 * time.Millisecond, Pipeline: projections.PipelineOn})
 			var during string
 			select {
 			case during = <-failed:
@@ -186,7 +188,7 @@ func TestRandomCrashes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	_, cfg := openStore(t)
 	ds := storetest.Generate(31, 5000)
-	cfgP := projections.ProjectorConfig{MaxBatch: 300, RetryBackoff: 20 * time.Millisecond}
+	cfgP := projections.ProjectorConfig{MaxBatch: 300, RetryBackoff: 20 * time.Millisecond, Pipeline: projections.PipelineOn} // as in production
 	var lastCommitted int64
 	crashes := 0
 	for round := 0; round < 12; round++ {

@@ -80,7 +80,7 @@ func TestServerRestart(t *testing.T) {
 		}
 		return nil
 	})
-	r := startRunner(t, s, ds.Feed, projections.ProjectorConfig{MaxBatch: 400, RetryBackoff: 50 * time.Millisecond})
+	r := startRunner(t, s, ds.Feed, projections.ProjectorConfig{MaxBatch: 400, RetryBackoff: 50 * time.Millisecond, Pipeline: projections.PipelineOn}) // as in production
 	// And once at a moment chosen by nobody: after the second outage.
 	go func() {
 		for inserts.Load() < 110 {

@@ -16,13 +16,15 @@ import (
 // Feed projects events into a store through the real Projector, as the log
 // would deliver them: registry events on the registry topic, the others as
 // a single partition in the given order (duplicates and all), in batches of
-// maxBatch (0: as the store prefers).
+// maxBatch (0: as the store prefers). Pipelining is the feed's own choice,
+// whatever the store prefers.
 type Feed struct {
 	Registry []domain.Event
 	Events   []domain.Event
 	// RetryBackoff is the projector's wait after a failed commit (0: its default).
 	RetryBackoff time.Duration
-	// Pipeline is the projector's Pipeline.
+	// Pipeline runs the projector pipelined (PipelineOn), else serial
+	// (PipelineOff).
 	Pipeline bool
 
 	// encoded holds the messages of Encode, for one Project.

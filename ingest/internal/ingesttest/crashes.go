@@ -24,7 +24,8 @@ type Crashes struct {
 	// Two runs in three are killed after 1 to MaxKillAfter requests, before
 	// or after the last one is answered.
 	MaxKillAfter int
-	// One run in FailSaveOneIn has its first cursor save fail.
+	// One run in FailSaveOneIn has its first cursor save fail; 0 or
+	// less: none does.
 	FailSaveOneIn int
 	// MaxRestarts bounds the runs at one time that fail. Default 50.
 	MaxRestarts int
@@ -50,7 +51,7 @@ func (c Crashes) PollThrough(t testing.TB, runOnce func(context.Context) error) 
 			if c.Rng.IntN(3) > 0 {
 				c.Killer.Arm(1+c.Rng.IntN(c.MaxKillAfter), c.Rng.IntN(2) == 0, cancel)
 			}
-			if c.Rng.IntN(c.FailSaveOneIn) == 0 {
+			if c.FailSaveOneIn > 0 && c.Rng.IntN(c.FailSaveOneIn) == 0 {
 				c.Cursors.FailNextSaves(1)
 			}
 			err := runOnce(ctx)
