@@ -1,10 +1,8 @@
-package gctuning_test
+package gctuning
 
 import (
 	"runtime/debug"
 	"testing"
-
-	"github.com/loquat-dev/loquat/internal/gctuning"
 )
 
 // TestApply: Apply sets what the environment leaves unset and keeps what it
@@ -12,14 +10,15 @@ import (
 // stand for those values here).
 func TestApply(t *testing.T) {
 	const sentinelPercent, sentinelLimit = 123, 456 << 20
+	limit := memoryLimit(containerLimit(cgroupLimits)) // this machine's
 	tests := []struct {
 		name, gogc, memlimit string
 		wantPercent          int
 		wantLimit            int64
 	}{
-		{"environment silent", "", "", gctuning.Percent, gctuning.MemoryLimit},
-		{"GOGC set", "123", "", sentinelPercent, gctuning.MemoryLimit},
-		{"GOMEMLIMIT set", "", "456MiB", gctuning.Percent, sentinelLimit},
+		{"environment silent", "", "", Percent, limit},
+		{"GOGC set", "123", "", sentinelPercent, limit},
+		{"GOMEMLIMIT set", "", "456MiB", Percent, sentinelLimit},
 		{"both set", "123", "456MiB", sentinelPercent, sentinelLimit},
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
@@ -30,7 +29,7 @@ func TestApply(t *testing.T) {
 			t.Setenv("GOMEMLIMIT", tt.memlimit)
 			debug.SetGCPercent(sentinelPercent)
 			debug.SetMemoryLimit(sentinelLimit)
-			gctuning.Apply()
+			Apply()
 			if got := debug.SetGCPercent(sentinelPercent); got != tt.wantPercent {
 				t.Errorf("GC percent %d, want %d", got, tt.wantPercent)
 			}
