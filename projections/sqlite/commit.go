@@ -28,16 +28,15 @@ func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 	if err != nil {
 		return err
 	}
+	putIncome := tx.StmtContext(ctx, s.stmts.putIncome)
 	for _, in := range b.Income {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO income
-			(event_id, household_id, kind, amount_fen, enterprise_id, occurred_at, day, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.EventID, in.HouseholdID, in.Kind, in.AmountFen, in.EnterpriseID, in.OccurredAt.Unix(), domain.Day(in.OccurredAt), in.Reference); err != nil {
+		if _, err := putIncome.ExecContext(ctx, in.EventID, in.HouseholdID, in.Kind, in.AmountFen, in.EnterpriseID, in.OccurredAt.Unix(), domain.Day(in.OccurredAt), in.Reference); err != nil {
 			return fmt.Errorf("store income %s: %w", in.EventID, err)
 		}
 	}
+	putPosition := tx.StmtContext(ctx, s.stmts.putPosition)
 	for part, off := range b.Positions {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (consumer, partition, log_offset) VALUES (?, ?, ?)
-			ON CONFLICT (consumer, partition) DO UPDATE SET log_offset = excluded.log_offset`, b.Consumer, part, off); err != nil {
+		if _, err := putPosition.ExecContext(ctx, b.Consumer, part, off); err != nil {
 			return fmt.Errorf("store checkpoint: %w", err)
 		}
 	}
@@ -87,17 +86,8 @@ func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projection
 	if len(changes) == 0 {
 		return nil, nil
 	}
-	putState, err := tx.PrepareContext(ctx, `INSERT INTO lines (platform, order_id, line_id, state) VALUES (?, ?, ?, ?)
-		ON CONFLICT (platform, order_id, line_id) DO UPDATE SET state = excluded.state`)
-	if err != nil {
-		return nil, err
-	}
-	defer putState.Close()
-	w, err := newEntryWriter(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
-	defer w.close()
+	putState := tx.StmtContext(ctx, s.stmts.putState)
+	w := newEntryWriter(ctx, tx, s.stmts)
 
 	var rollup projections.Rollup
 	livestreams := map[string]projections.LedgerRow{}
@@ -136,30 +126,22 @@ func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projection
 	if err := w.flush(ctx); err != nil {
 		return nil, err
 	}
-	if err := upsertRollup(ctx, tx, &rollup); err != nil {
+	if err := upsertRollup(ctx, tx.StmtContext(ctx, s.stmts.upsertRollup), &rollup); err != nil {
 		return nil, err
 	}
+	putLivestream := tx.StmtContext(ctx, s.stmts.putLivestream)
 	for id, r := range livestreams {
 		room := strings.TrimPrefix(id, r.Platform+":")
-		if _, err := tx.ExecContext(ctx, `INSERT INTO livestreams (id, platform, room_id, anchor_name) VALUES (?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET anchor_name = CASE WHEN excluded.anchor_name <> '' THEN excluded.anchor_name ELSE anchor_name END`,
-			id, r.Platform, room, r.AnchorName); err != nil {
+		if _, err := putLivestream.ExecContext(ctx, id, r.Platform, room, r.AnchorName); err != nil {
 			return nil, fmt.Errorf("store livestream %s: %w", id, err)
 		}
 	}
 	return hashes, nil
 }
 
-func upsertRollup(ctx context.Context, tx *sql.Tx, rollup *projections.Rollup) error {
-	up, err := tx.PrepareContext(ctx, `INSERT INTO sales_daily
-		(day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id, sales_fen, refunds_fen)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id)
-		DO UPDATE SET sales_fen = sales_fen + excluded.sales_fen, refunds_fen = refunds_fen + excluded.refunds_fen`)
-	if err != nil {
-		return err
-	}
-	defer up.Close()
+// upsertRollup moves the daily rollup by the batch's deltas; up is the
+// store's upsertRollup statement, bound to the transaction.
+func upsertRollup(ctx context.Context, up *sql.Stmt, rollup *projections.Rollup) error {
 	for _, k := range rollup.Keys {
 		d := rollup.Deltas[k]
 		if d.SalesFen == 0 && d.RefundsFen == 0 {

@@ -4,52 +4,30 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/projections"
 )
 
-// sharesPerInsert is how many ledger shares one INSERT carries (4 values each).
-const sharesPerInsert = 200
-
 // entryWriter writes ledger entries and their shares within one transaction:
 // an entry row each, and the shares buffered into multi-row inserts.
 type entryWriter struct {
-	insertEntry, deleteEntry, deleteShares, insertShares *sql.Stmt
-	tx                                                   *sql.Tx
-	shares                                               []any
+	tx    *sql.Tx
+	stmts *writeStmts
+	// The store's statements, bound to tx.
+	insertEntry, deleteEntry, deleteShares *sql.Stmt
+	insertShares                           map[int]*sql.Stmt // bound as needed
+	shares                                 []any
 }
 
-func newEntryWriter(ctx context.Context, tx *sql.Tx) (*entryWriter, error) {
-	w := &entryWriter{tx: tx, shares: make([]any, 0, 4*sharesPerInsert)}
-	var err error
-	prepare := func(q string) *sql.Stmt {
-		if err != nil {
-			return nil
-		}
-		var st *sql.Stmt
-		st, err = tx.PrepareContext(ctx, q)
-		return st
-	}
-	w.insertEntry = prepare(`INSERT INTO entries (platform, order_id, line_id, entry_id, kind, at, day, minute, sku_id, product,
-		enterprise_id, village_id, livestream_id, buyer_ref, attributed, amount_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	w.deleteEntry = prepare(`DELETE FROM entries WHERE platform = ? AND order_id = ? AND line_id = ? AND entry_id = ? RETURNING id`)
-	w.deleteShares = prepare(`DELETE FROM ledger WHERE entry = ?`)
-	w.insertShares = prepare(`INSERT INTO ledger (entry, party_kind, party_id, amount_fen) VALUES ` +
-		strings.TrimSuffix(strings.Repeat("(?,?,?,?),", sharesPerInsert), ","))
-	if err != nil {
-		w.close()
-		return nil, err
-	}
-	return w, nil
-}
-
-func (w *entryWriter) close() {
-	for _, st := range []*sql.Stmt{w.insertEntry, w.deleteEntry, w.deleteShares, w.insertShares} {
-		if st != nil {
-			st.Close()
-		}
+func newEntryWriter(ctx context.Context, tx *sql.Tx, stmts *writeStmts) *entryWriter {
+	return &entryWriter{
+		tx: tx, stmts: stmts,
+		insertEntry:  tx.StmtContext(ctx, stmts.insertEntry),
+		deleteEntry:  tx.StmtContext(ctx, stmts.deleteEntry),
+		deleteShares: tx.StmtContext(ctx, stmts.deleteShares),
+		insertShares: map[int]*sql.Stmt{},
+		shares:       make([]any, 0, 4*shareChunks[0]),
 	}
 }
 
@@ -100,22 +78,28 @@ func (w *entryWriter) retract(ctx context.Context, r projections.LedgerRow) erro
 	return nil
 }
 
-// flush inserts the queued shares.
+// flush inserts the queued shares: in chunks of the prepared sizes, the
+// largest that fit.
 func (w *entryWriter) flush(ctx context.Context) error {
-	if len(w.shares) == 0 {
-		return nil
-	}
-	var err error
-	if len(w.shares) == cap(w.shares) {
-		_, err = w.insertShares.ExecContext(ctx, w.shares...)
-	} else {
-		n := len(w.shares) / 4
-		_, err = w.tx.ExecContext(ctx, `INSERT INTO ledger (entry, party_kind, party_id, amount_fen) VALUES `+
-			strings.TrimSuffix(strings.Repeat("(?,?,?,?),", n), ","), w.shares...)
-	}
+	rows := w.shares
 	w.shares = w.shares[:0]
-	if err != nil {
-		return fmt.Errorf("insert ledger shares: %w", err)
+	for len(rows) > 0 {
+		size := 1
+		for _, c := range shareChunks {
+			if 4*c <= len(rows) {
+				size = c
+				break
+			}
+		}
+		st, ok := w.insertShares[size]
+		if !ok {
+			st = w.tx.StmtContext(ctx, w.stmts.insertShares[size])
+			w.insertShares[size] = st
+		}
+		if _, err := st.ExecContext(ctx, rows[:4*size]...); err != nil {
+			return fmt.Errorf("insert ledger shares: %w", err)
+		}
+		rows = rows[4*size:]
 	}
 	return nil
 }

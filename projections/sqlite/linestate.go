@@ -20,7 +20,7 @@ func (s *Store) encodeLine(ctx context.Context, tx *sql.Tx, st *domain.LineState
 	if st.Listing != nil {
 		hash, raw := s.snapshots.HashOf(st.Listing)
 		if !s.snapshots.IsStored(hash) {
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO listing_snapshots (hash, listing) VALUES (?, ?)`, hash, raw); err != nil {
+			if _, err := tx.StmtContext(ctx, s.stmts.putSnapshot).ExecContext(ctx, hash, raw); err != nil {
 				return nil, "", fmt.Errorf("store listing snapshot: %w", err)
 			}
 		}

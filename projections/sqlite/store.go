@@ -56,6 +56,7 @@ func (c Config) Validate() error {
 type Store struct {
 	write     *sql.DB
 	read      *sql.DB
+	stmts     *writeStmts // prepared on write
 	snapshots *projections.ListingSnapshots
 }
 
@@ -95,17 +96,24 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("open read model %s: %w", cfg.Path, err)
 	}
-	read, err := sql.Open("sqlite", dsn(cfg, true))
+	stmts, err := prepareWriteStmts(ctx, write)
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open read model %s: %w", cfg.Path, err)
 	}
+	read, err := sql.Open("sqlite", dsn(cfg, true))
+	if err != nil {
+		stmts.close()
+		write.Close()
+		return nil, fmt.Errorf("open read model %s: %w", cfg.Path, err)
+	}
 	read.SetMaxOpenConns(cfg.ReadConns)
-	return &Store{write: write, read: read, snapshots: projections.NewListingSnapshots()}, nil
+	return &Store{write: write, read: read, stmts: stmts, snapshots: projections.NewListingSnapshots()}, nil
 }
 
 // Close closes the file. Safe to call twice.
 func (s *Store) Close() error {
+	s.stmts.close()
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 
