@@ -12,8 +12,9 @@ import (
 const (
 	// Percent is GOGC. The heap is small and short-lived (batches of
 	// events, HTTP bodies), so collecting an eighth as often as Go's
-	// default buys throughput: 78-86 µs of CPU per event against 95-121
-	// at 400 in `loquat bench`, side by side (BENCHMARKS.md).
+	// default buys throughput: in `loquat bench`, side by side, 77-86 µs
+	// of CPU per event against 95-121 at 400 (BENCHMARKS.md has the runs
+	// where the machine's noise hid the difference).
 	Percent = 800
 	// MemoryLimit is the soft limit (GOMEMLIMIT) that bounds what Percent
 	// lets the heap grow to when the live heap is large — the ClickHouse
