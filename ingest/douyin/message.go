@@ -31,12 +31,14 @@ const (
 type id string
 
 func (v *id) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(b, []byte("null")) {
+	var n int64
+	var err error
+	switch {
+	case bytes.Equal(b, []byte("null")):
 		*v = ""
 		return nil
-	}
-	s := string(b)
-	if len(b) > 0 && b[0] == '"' {
+	case len(b) > 0 && b[0] == '"': // a string of digits, as the platform writes some ids
+		s := string(b)
 		if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 {
 			s = s[1 : len(s)-1] // digits need no unescaping: skip the decoder
 		} else if err := json.Unmarshal(b, &s); err != nil {
@@ -46,13 +48,9 @@ func (v *id) UnmarshalJSON(b []byte) error {
 			*v = ""
 			return nil
 		}
-	}
-	var n int64
-	var err error
-	if len(b) > 0 && b[0] == '"' {
-		n, err = strconv.ParseInt(s, 10, 64) // a string of digits, as the platform writes it
-	} else {
-		n, err = parseJSONInt(b) // a number token, in JSON's form
+		n, err = strconv.ParseInt(s, 10, 64)
+	default: // a number token, in JSON's form
+		n, err = parseJSONInt(b)
 	}
 	if err != nil || n < 0 {
 		return fmt.Errorf("id %s is not a non-negative 64-bit integer (ids must be exact, never floating point)", b)
