@@ -625,22 +625,30 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 			// to the registry topic.
 		}
 	}
-	after := make(map[domain.LineKey][]LedgerRow, len(touched))
+	// The per-order bookkeeping only for a store that reads Batch.Orders.
+	orders := p.store.NeedsOrderChanges()
+	var after map[domain.LineKey][]LedgerRow
 	var changedOrders []OrderRef
-	changed := map[OrderRef]bool{}
+	var changed map[OrderRef]bool
+	if orders {
+		after, changed = make(map[domain.LineKey][]LedgerRow, len(touched)), map[OrderRef]bool{}
+	}
 	for _, k := range touched {
 		w := lines[k]
 		rows := LedgerRows(&w.state)
 		retract, add := diffLedger(w.before, rows)
 		b.Lines = append(b.Lines, LineChange{State: w.state, Retract: retract, Add: add})
 		pr.lines[k] = w.state
+		if !orders {
+			continue
+		}
 		after[k] = rows
 		if ref := (OrderRef{k.Platform, k.OrderID}); (len(retract) > 0 || len(add) > 0) && !changed[ref] {
 			changed[ref] = true
 			changedOrders = append(changedOrders, ref)
 		}
 	}
-	if p.store.NeedsOrderChanges() {
+	if orders {
 		b.Orders = orderChanges(changedOrders, changed, lines, after)
 	}
 	return nil
