@@ -342,14 +342,16 @@ func (p *Projector) startCommit(ctx context.Context, pr *prepared) *inflight {
 		f.done <- nil
 		return f
 	}
-	go func() {
-		if err := p.store.Commit(ctx, pr.batch); err != nil {
-			f.done <- fmt.Errorf("commit batch of %d events up to %v: %w", pr.stats.Events, pr.positions, err)
-			return
-		}
-		f.done <- nil
-	}()
+	go func() { f.done <- p.commit(ctx, pr) }()
 	return f
+}
+
+// commit writes a prepared batch to the store.
+func (p *Projector) commit(ctx context.Context, pr *prepared) error {
+	if err := p.store.Commit(ctx, pr.batch); err != nil {
+		return fmt.Errorf("commit batch of %d events up to %v: %w", pr.stats.Events, pr.positions, err)
+	}
+	return nil
 }
 
 // land ends an in-flight commit: on success the projector advances past
@@ -407,8 +409,8 @@ func (p *Projector) projectOnce(ctx context.Context, msgs []*message.Message) er
 		return err
 	}
 	if pr.batch != nil {
-		if err := p.store.Commit(ctx, pr.batch); err != nil {
-			return fmt.Errorf("commit batch of %d events up to %v: %w", pr.stats.Events, pr.positions, err)
+		if err := p.commit(ctx, pr); err != nil {
+			return err
 		}
 	}
 	p.finish(pr)
