@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -66,17 +68,9 @@ func prepareWriteStmts(ctx context.Context, db *sql.DB) (*writeStmts, error) {
 
 func (w *writeStmts) close() {
 	for _, st := range append([]*sql.Stmt{w.insertEntry, w.deleteEntry, w.deleteShares, w.putState, w.putSnapshot,
-		w.upsertRollup, w.putLivestream, w.putIncome, w.putPosition}, mapValues(w.insertShares)...) {
+		w.upsertRollup, w.putLivestream, w.putIncome, w.putPosition}, slices.Collect(maps.Values(w.insertShares))...) {
 		if st != nil {
 			st.Close()
 		}
 	}
-}
-
-func mapValues(m map[int]*sql.Stmt) []*sql.Stmt {
-	out := make([]*sql.Stmt, 0, len(m))
-	for _, st := range m {
-		out = append(out, st)
-	}
-	return out
 }
