@@ -26,7 +26,7 @@ func (s *Store) encodeLine(ctx context.Context, tx *sql.Tx, st *domain.LineState
 		}
 		stored.Listing = hash
 	}
-	b, err := json.Marshal(stored)
+	b, err := stored.AppendJSON(nil)
 	return b, stored.Listing, err
 }
 
