@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"iter"
 	"slices"
 
 	"github.com/loquat-dev/loquat/domain"
@@ -88,19 +89,21 @@ func diffLedger(before, after []LedgerRow) (retract, add []LedgerRow) {
 	return retract, add
 }
 
-// ByEntry splits a line's ledger rows into the groups of one entry each, in
+// ByEntry yields a line's ledger rows in the groups of one entry each, in
 // order (LedgerRows and diffLedger keep an entry's shares together).
-func ByEntry(rows []LedgerRow) [][]LedgerRow {
-	var out [][]LedgerRow
-	for i := 0; i < len(rows); {
-		j := i + 1
-		for j < len(rows) && rows[j].EntryID == rows[i].EntryID {
-			j++
+func ByEntry(rows []LedgerRow) iter.Seq[[]LedgerRow] {
+	return func(yield func([]LedgerRow) bool) {
+		for i := 0; i < len(rows); {
+			j := i + 1
+			for j < len(rows) && rows[j].EntryID == rows[i].EntryID {
+				j++
+			}
+			if !yield(rows[i:j]) {
+				return
+			}
+			i = j
 		}
-		out = append(out, rows[i:j])
-		i = j
 	}
-	return out
 }
 
 // RollupKey is one key of a store's daily rollup: a China-time day and

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -21,6 +22,7 @@ type part interface {
 type col[T any] []T
 
 func (c *col[T]) add(v T)               { *c = append(*c, v) }
+func (c *col[T]) grow(n int)            { *c = slices.Grow(*c, n) }
 func (c *col[T]) rows(from, to int) any { return []T((*c)[from:to]) }
 func (c *col[T]) len() int              { return len(*c) }
 func (c *col[T]) pick(idx []int) part {
@@ -31,6 +33,7 @@ func (c *col[T]) pick(idx []int) part {
 	return &out
 }
 func (c *col[T]) repeat(v T, n int) *col[T] { // fill up to n rows with v
+	c.grow(n - len(*c))
 	for len(*c) < n {
 		*c = append(*c, v)
 	}

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	json "github.com/goccy/go-json"
-
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/projections"
 )
@@ -49,7 +47,9 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 	}
 	lineStates := make([]projections.StoredLine, 0, len(b.Lines))
 	w := &lineRows{livestreams: map[string]projections.LedgerRow{}}
+	w.grow(b.Lines)
 	var hashes, unknown []string
+	var buf []byte
 	for _, c := range b.Lines {
 		stored := projections.StoredLine{Payment: c.State.Payment, Refunds: c.State.Refunds}
 		if c.State.Listing != nil {
@@ -62,8 +62,8 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 				}
 			}
 		}
-		raw, err := json.Marshal(stored)
-		if err != nil {
+		var err error
+		if buf, err = stored.AppendJSON(buf[:0]); err != nil {
 			return nil, err
 		}
 		lineStates = append(lineStates, stored)
@@ -71,11 +71,11 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		w.lPlatform.add(k.Platform)
 		w.lOrder.add(k.OrderID)
 		w.lLine.add(k.LineID)
-		w.lState.add(string(raw))
-		for _, group := range projections.ByEntry(c.Retract) {
+		w.lState.add(string(buf))
+		for group := range projections.ByEntry(c.Retract) {
 			w.entry(group, -1)
 		}
-		for _, group := range projections.ByEntry(c.Add) {
+		for group := range projections.ByEntry(c.Add) {
 			w.entry(group, 1)
 			if r := group[0]; r.LivestreamID != "" {
 				if _, ok := w.livestreams[r.LivestreamID]; !ok {
@@ -141,6 +141,38 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		incomeInsert(b.Income, batch),
 	)
 	return &batchContent{inserts: inserts, hashes: hashes, stored: lineStates, rollupRows: uint64(rollup.len())}, nil
+}
+
+// grow makes room for the rows of the line changes: growing the columns
+// row by row copied each of them several times over.
+func (w *lineRows) grow(changes []projections.LineChange) {
+	var ledger, entries int
+	for _, c := range changes {
+		ledger += len(c.Retract) + len(c.Add)
+		for _, rows := range [][]projections.LedgerRow{c.Retract, c.Add} {
+			for i, r := range rows {
+				if i == 0 || r.EntryID != rows[i-1].EntryID {
+					entries++
+				}
+			}
+		}
+	}
+	for _, c := range []*col[string]{&w.lPlatform, &w.lOrder, &w.lLine, &w.lState} {
+		c.grow(len(changes))
+	}
+	for _, c := range []*col[string]{&w.eDay, &w.ePlatform, &w.eOrder, &w.eLine, &w.eEntry, &w.eKind, &w.eMinute, &w.eSKU,
+		&w.eProduct, &w.eEnterprise, &w.eVillage, &w.eLivestream, &w.eBuyer} {
+		c.grow(entries)
+	}
+	w.eAt.grow(entries)
+	w.eAmount.grow(entries)
+	w.eAttributed.grow(entries)
+	w.eSign.grow(entries)
+	for _, c := range []*col[string]{&w.sPlatform, &w.sOrder, &w.sLine, &w.sEntry, &w.sKind, &w.sParty} {
+		c.grow(ledger)
+	}
+	w.sAmount.grow(ledger)
+	w.sSign.grow(ledger)
 }
 
 // entry writes one entry's row and its shares with the sign (1 add, -1

@@ -103,7 +103,7 @@ func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projection
 		if _, err := putState.ExecContext(ctx, c.State.Key.Platform, c.State.Key.OrderID, c.State.Key.LineID, raw); err != nil {
 			return nil, fmt.Errorf("store line %v: %w", c.State.Key, err)
 		}
-		for _, group := range projections.ByEntry(c.Retract) {
+		for group := range projections.ByEntry(c.Retract) {
 			if err := w.retract(ctx, group[0]); err != nil {
 				return nil, err
 			}
@@ -111,7 +111,7 @@ func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projection
 				rollup.Add(r, -1)
 			}
 		}
-		for _, group := range projections.ByEntry(c.Add) {
+		for group := range projections.ByEntry(c.Add) {
 			if err := w.add(ctx, group); err != nil {
 				return nil, err
 			}
