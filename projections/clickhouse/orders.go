@@ -103,17 +103,21 @@ type orderKey struct {
 	gs, day, platform, enterprise, village, livestream string
 }
 
-// orderKeys returns the keys of every grouping an order's live entries count in.
-func orderKeys(entries []projections.LedgerRow) map[orderKey]bool {
-	keys := map[orderKey]bool{}
-	for _, r := range entries {
+// orderKeys appends the keys of every grouping an order's live entries
+// count in, each once. An order has a few entries, so a linear search
+// beats a map (this runs twice for every changed order of a batch).
+func orderKeys(keys []orderKey, entries []projections.LedgerRow) []orderKey {
+	for i, r := range entries {
 		if r.Kind != domain.EntrySale {
 			continue
 		}
+		if i > 0 && sameOrderDims(entries[i-1], r) {
+			continue // the keys of a line's other entries, or of a line sold alike
+		}
 		day := domain.Day(r.At)
-		for i, g := range orderGroupings {
-			k := orderKey{gs: orderGroupingNames[i], day: day}
-			for _, d := range g {
+		for g, dims := range orderGroupings {
+			k := orderKey{gs: orderGroupingNames[g], day: day}
+			for _, d := range dims {
 				switch d {
 				case projections.DimPlatform:
 					k.platform = r.Platform
@@ -125,10 +129,18 @@ func orderKeys(entries []projections.LedgerRow) map[orderKey]bool {
 					k.livestream = r.LivestreamID
 				}
 			}
-			keys[k] = true
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
 		}
 	}
 	return keys
+}
+
+// sameOrderDims reports whether two sale entries give the same order keys.
+func sameOrderDims(a, b projections.LedgerRow) bool {
+	return a.Kind == b.Kind && a.At.Equal(b.At) && a.Platform == b.Platform && a.EnterpriseID == b.EnterpriseID &&
+		a.VillageID == b.VillageID && a.LivestreamID == b.LivestreamID
 }
 
 // orderCountsInsert is the batch's change to order_counts.
@@ -141,15 +153,16 @@ func orderCountsInsert(changes []projections.OrderChange, batch, gen uint64) *in
 		}
 		delta[k] += by
 	}
+	var before, after []orderKey
 	for _, c := range changes {
-		before, after := orderKeys(c.Before), orderKeys(c.After)
-		for k := range after {
-			if !before[k] {
+		before, after = orderKeys(before[:0], c.Before), orderKeys(after[:0], c.After)
+		for _, k := range after {
+			if !slices.Contains(before, k) {
 				move(k, 1)
 			}
 		}
-		for k := range before {
-			if !after[k] {
+		for _, k := range before {
+			if !slices.Contains(after, k) {
 				move(k, -1)
 			}
 		}
