@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -502,8 +503,7 @@ type decoded struct {
 // become dead letters. It returns the positions the batch reaches.
 func decodeBatch(msgs []*message.Message, committed eventlog.Positions, stats *CommitStats) ([]decoded, eventlog.Positions, []domain.DeadLetter, error) {
 	positions := committed.Clone()
-	var events []decoded
-	var bad []domain.DeadLetter
+	fresh := make([]decodedMessage, 0, len(msgs))
 	for _, msg := range msgs {
 		pos, err := eventlog.PositionOf(msg)
 		if err != nil {
@@ -514,18 +514,57 @@ func decodeBatch(msgs []*message.Message, committed eventlog.Positions, stats *C
 			continue
 		}
 		positions[pos.Partition] = pos.Offset
-		e, err := eventlog.DecodeMessage(msg)
-		if err == nil {
-			err = e.Validate()
-		}
-		if err != nil {
+		fresh = append(fresh, decodedMessage{msg: msg, pos: pos})
+	}
+	decodeMessages(fresh)
+	events := make([]decoded, 0, len(fresh))
+	var bad []domain.DeadLetter
+	for _, d := range fresh {
+		if d.err != nil {
 			stats.Skipped++
-			bad = append(bad, domain.NewDeadLetter("projector", fmt.Sprintf("log %d/%d event %s: %v", pos.Partition, pos.Offset, msg.UUID, err), msg.Payload, time.Now()))
+			bad = append(bad, domain.NewDeadLetter("projector", fmt.Sprintf("log %d/%d event %s: %v", d.pos.Partition, d.pos.Offset, d.msg.UUID, d.err), d.msg.Payload, time.Now()))
 			continue
 		}
-		events = append(events, decoded{pos: pos, event: e})
+		events = append(events, decoded{pos: d.pos, event: d.event})
 	}
 	return events, positions, bad, nil
+}
+
+// decodedMessage is a message with its decoded and validated event, or the
+// reason it has none.
+type decodedMessage struct {
+	msg   *message.Message
+	pos   eventlog.Position
+	event domain.Event
+	err   error
+}
+
+// decodeChunk is how many messages one goroutine decodes at least: JSON
+// decoding is most of a batch's preparation and messages are independent,
+// so a large batch (a replay) is decoded on every CPU.
+const decodeChunk = 2000
+
+// decodeMessages decodes and validates the messages' events in place.
+func decodeMessages(ms []decodedMessage) {
+	decode := func(ms []decodedMessage) {
+		for i := range ms {
+			d := &ms[i]
+			if d.event, d.err = eventlog.DecodeMessage(d.msg); d.err == nil {
+				d.err = d.event.Validate()
+			}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(ms)/decodeChunk)
+	if workers <= 1 {
+		decode(ms)
+		return
+	}
+	var wg sync.WaitGroup
+	per := (len(ms) + workers - 1) / workers
+	for from := 0; from < len(ms); from += per {
+		wg.Go(func() { decode(ms[from:min(from+per, len(ms))]) })
+	}
+	wg.Wait()
 }
 
 // applyRegistry applies the pending registry messages no prepared batch
@@ -578,8 +617,8 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 			income[id] = true
 		}
 	}
-	pr.lines, pr.income = map[domain.LineKey]domain.LineState{}, map[string]bool{}
-	var touched []domain.LineKey
+	pr.income = map[string]bool{}
+	var touched []*lineWork
 	line := func(k domain.LineKey) *lineWork {
 		w := lines[k]
 		if w == nil {
@@ -588,10 +627,10 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 		}
 		return w
 	}
-	touch := func(k domain.LineKey, changed bool) {
-		if w := lines[k]; changed && !w.touched {
+	touch := func(w *lineWork, changed bool) {
+		if changed && !w.touched {
 			w.touched = true
-			touched = append(touched, k)
+			touched = append(touched, w)
 		}
 	}
 	for _, d := range events {
@@ -602,18 +641,21 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 				k := domain.LineKey{Platform: e.Platform, OrderID: e.OrderID, LineID: l.LineID}
 				listing := reg.ListingAt(e.Platform, l.SKUID, e.CreatedAt)
 				pay := domain.LinePayment{EventID: id, CreatedAt: e.CreatedAt, PaidAt: e.PaidAt, BuyerRef: e.BuyerRef, PaidLine: l}
-				touch(k, line(k).state.ApplyPayment(pay, listing))
+				w := line(k)
+				touch(w, w.state.ApplyPayment(pay, listing))
 			}
 		case *domain.RefundSucceeded:
 			k := domain.LineKey{Platform: e.Platform, OrderID: e.OrderID, LineID: e.LineID}
-			touch(k, line(k).state.ApplyRefund(domain.LineRefund{ID: e.ID(), AmountFen: e.AmountFen, At: e.RefundedAt}))
+			w := line(k)
+			touch(w, w.state.ApplyRefund(domain.LineRefund{ID: e.ID(), AmountFen: e.AmountFen, At: e.RefundedAt}))
 		case *domain.OrderCancelled:
 			if !e.WasPaid {
 				continue
 			}
 			for _, l := range e.Lines {
 				k := domain.LineKey{Platform: e.Platform, OrderID: e.OrderID, LineID: l.LineID}
-				touch(k, line(k).state.ApplyRefund(domain.LineRefund{ID: e.RefundID(l.LineID), AmountFen: l.AmountFen, At: e.CancelledAt}))
+				w := line(k)
+				touch(w, w.state.ApplyRefund(domain.LineRefund{ID: e.RefundID(l.LineID), AmountFen: l.AmountFen, At: e.CancelledAt}))
 			}
 		case *domain.IncomeRecorded:
 			if id := e.ID(); !income[id] {
@@ -629,61 +671,60 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 	}
 	// The per-order bookkeeping only for a store that reads Batch.Orders.
 	orders := p.store.NeedsOrderChanges()
-	var after map[domain.LineKey][]LedgerRow
 	var changedOrders []OrderRef
-	var changed map[OrderRef]bool
+	var changed map[OrderRef]int // index in changedOrders
 	if orders {
-		after, changed = make(map[domain.LineKey][]LedgerRow, len(touched)), map[OrderRef]bool{}
+		changed = map[OrderRef]int{}
 	}
-	for _, k := range touched {
-		w := lines[k]
-		rows := LedgerRows(&w.state)
-		retract, add := diffLedger(w.before, rows)
+	pr.lines = make(map[domain.LineKey]domain.LineState, len(touched))
+	b.Lines = slices.Grow(b.Lines, len(touched))
+	for _, w := range touched {
+		k := w.state.Key
+		w.after = LedgerRows(&w.state)
+		retract, add := diffLedger(w.before, w.after)
 		b.Lines = append(b.Lines, LineChange{State: w.state, Retract: retract, Add: add})
 		pr.lines[k] = w.state
-		if !orders {
+		if !orders || len(retract) == 0 && len(add) == 0 {
 			continue
 		}
-		after[k] = rows
-		if ref := (OrderRef{k.Platform, k.OrderID}); (len(retract) > 0 || len(add) > 0) && !changed[ref] {
-			changed[ref] = true
+		ref := OrderRef{k.Platform, k.OrderID}
+		if _, ok := changed[ref]; !ok {
+			changed[ref] = len(changedOrders)
 			changedOrders = append(changedOrders, ref)
 		}
 	}
 	if orders {
-		b.Orders = orderChanges(changedOrders, changed, lines, after)
+		b.Orders = orderChanges(changedOrders, changed, lines)
 	}
 	return nil
 }
 
 // orderChanges lists the entries of every line of each changed order,
-// before the batch and after it (after holds the touched lines' rows).
-func orderChanges(orders []OrderRef, changed map[OrderRef]bool, lines map[domain.LineKey]*lineWork, after map[domain.LineKey][]LedgerRow) []OrderChange {
+// before the batch and after it.
+func orderChanges(orders []OrderRef, changed map[OrderRef]int, lines map[domain.LineKey]*lineWork) []OrderChange {
 	if len(orders) == 0 {
 		return nil
 	}
-	byOrder := make(map[OrderRef][]domain.LineKey, len(orders))
+	keys := make([][]domain.LineKey, len(orders)) // by index in orders
 	for k := range lines {
-		ref := OrderRef{k.Platform, k.OrderID}
-		if changed[ref] {
-			byOrder[ref] = append(byOrder[ref], k)
+		if i, ok := changed[OrderRef{k.Platform, k.OrderID}]; ok {
+			keys[i] = append(keys[i], k)
 		}
 	}
-	out := make([]OrderChange, 0, len(orders))
-	for _, ref := range orders {
-		keys := byOrder[ref]
-		slices.SortFunc(keys, func(a, b domain.LineKey) int { return cmp.Compare(a.LineID, b.LineID) })
-		c := OrderChange{Platform: ref.Platform, OrderID: ref.OrderID}
-		for _, k := range keys {
+	out := make([]OrderChange, len(orders))
+	for i, ref := range orders {
+		slices.SortFunc(keys[i], func(a, b domain.LineKey) int { return cmp.Compare(a.LineID, b.LineID) })
+		c := &out[i]
+		c.Platform, c.OrderID = ref.Platform, ref.OrderID
+		for _, k := range keys[i] {
 			w := lines[k]
 			c.Before = appendEntries(c.Before, w.before)
-			if rows, ok := after[k]; ok {
-				c.After = appendEntries(c.After, rows)
+			if w.touched {
+				c.After = appendEntries(c.After, w.after)
 			} else {
 				c.After = appendEntries(c.After, w.before)
 			}
 		}
-		out = append(out, c)
 	}
 	return out
 }
@@ -771,6 +812,7 @@ func (p *Projector) takeRegistry(ctx context.Context) error {
 type lineWork struct {
 	state   domain.LineState
 	before  []LedgerRow
+	after   []LedgerRow // the ledger rows after the batch, once touched
 	touched bool
 }
 
