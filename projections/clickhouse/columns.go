@@ -67,6 +67,14 @@ func (in *insert) len() int {
 // protocol's batch insert. The query id of a commit's insert (batch > 0)
 // names the store and the batch, so a later commit can find one still
 // running (see waitInserts).
+// insertBlockRows is how many rows an INSERT sends in one block. The
+// driver copies the rows into a block's buffers, which it grows row by row
+// and keeps for the next block: one block of all the rows allocated about
+// five times their size and had nothing on the wire until the last row was
+// copied; blocks of this size are sent as they fill, while the next fills,
+// and the server squashes them into one part (min_insert_block_size_rows).
+const insertBlockRows = 8192
+
 func (s *Store) send(ctx context.Context, in *insert, batch uint64) error {
 	n := in.len()
 	for i, p := range in.parts {
@@ -91,10 +99,18 @@ func (s *Store) send(ctx context.Context, in *insert, batch uint64) error {
 		if err != nil {
 			return fmt.Errorf("insert into %s: %w", in.table, err)
 		}
-		for i, p := range in.parts {
-			if err := b.Column(i).Append(p.rows(from, to)); err != nil {
-				b.Abort()
-				return fmt.Errorf("insert into %s, column %s: %w", in.table, in.columns[i], err)
+		for block := from; block < to; block += insertBlockRows {
+			if block > from {
+				if err := b.Flush(); err != nil {
+					b.Abort()
+					return fmt.Errorf("insert %d rows into %s: %w", block-from, in.table, err)
+				}
+			}
+			for i, p := range in.parts {
+				if err := b.Column(i).Append(p.rows(block, min(block+insertBlockRows, to))); err != nil {
+					b.Abort()
+					return fmt.Errorf("insert into %s, column %s: %w", in.table, in.columns[i], err)
+				}
 			}
 		}
 		if err := b.Send(); err != nil {
