@@ -441,9 +441,9 @@ type prepared struct {
 	registryApplied eventlog.Positions
 	registryTaken   int
 	positions       eventlog.Positions
-	// lines and income are what the batch writes, for the batch prepared
-	// on top of it to read before the store has them.
-	lines  map[domain.LineKey]domain.LineState
+	// orders (their touched lines) and income are what the batch writes,
+	// for the batch prepared on top of it to read before the store has them.
+	orders map[OrderRef]*orderWork
 	income map[string]bool
 }
 
@@ -604,7 +604,7 @@ func (p *Projector) applyRegistry(b *Batch, bad *[]domain.DeadLetter, reg *domai
 // applyEvents applies the batch's events to the lines and income they touch
 // and adds the changes to the batch.
 func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, events []decoded, b *Batch, base, pr *prepared) error {
-	lines, err := p.loadLines(ctx, events, base)
+	orders, err := p.loadLines(ctx, events, base)
 	if err != nil {
 		return err
 	}
@@ -617,16 +617,8 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 			income[id] = true
 		}
 	}
-	pr.income = map[string]bool{}
+	pr.orders, pr.income = orders, map[string]bool{}
 	var touched []*lineWork
-	line := func(k domain.LineKey) *lineWork {
-		w := lines[k]
-		if w == nil {
-			w = &lineWork{state: domain.LineState{Key: k}}
-			lines[k] = w
-		}
-		return w
-	}
 	touch := func(w *lineWork, changed bool) {
 		if changed && !w.touched {
 			w.touched = true
@@ -636,25 +628,23 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 	for _, d := range events {
 		switch e := d.event.(type) {
 		case *domain.OrderPaid:
-			id := e.ID()
+			id, o := e.ID(), orders[OrderRef{e.Platform, e.OrderID}]
 			for _, l := range e.Lines {
-				k := domain.LineKey{Platform: e.Platform, OrderID: e.OrderID, LineID: l.LineID}
 				listing := reg.ListingAt(e.Platform, l.SKUID, e.CreatedAt)
 				pay := domain.LinePayment{EventID: id, CreatedAt: e.CreatedAt, PaidAt: e.PaidAt, BuyerRef: e.BuyerRef, PaidLine: l}
-				w := line(k)
+				w := o.line(l.LineID)
 				touch(w, w.state.ApplyPayment(pay, listing))
 			}
 		case *domain.RefundSucceeded:
-			k := domain.LineKey{Platform: e.Platform, OrderID: e.OrderID, LineID: e.LineID}
-			w := line(k)
+			w := orders[OrderRef{e.Platform, e.OrderID}].line(e.LineID)
 			touch(w, w.state.ApplyRefund(domain.LineRefund{ID: e.ID(), AmountFen: e.AmountFen, At: e.RefundedAt}))
 		case *domain.OrderCancelled:
 			if !e.WasPaid {
 				continue
 			}
+			o := orders[OrderRef{e.Platform, e.OrderID}]
 			for _, l := range e.Lines {
-				k := domain.LineKey{Platform: e.Platform, OrderID: e.OrderID, LineID: l.LineID}
-				w := line(k)
+				w := o.line(l.LineID)
 				touch(w, w.state.ApplyRefund(domain.LineRefund{ID: e.RefundID(l.LineID), AmountFen: l.AmountFen, At: e.CancelledAt}))
 			}
 		case *domain.IncomeRecorded:
@@ -670,54 +660,36 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 		}
 	}
 	// The per-order bookkeeping only for a store that reads Batch.Orders.
-	orders := p.store.NeedsOrderChanges()
-	var changedOrders []OrderRef
-	var changed map[OrderRef]int // index in changedOrders
-	if orders {
-		changed = map[OrderRef]int{}
-	}
-	pr.lines = make(map[domain.LineKey]domain.LineState, len(touched))
+	needOrders := p.store.NeedsOrderChanges()
+	var changed []*orderWork
 	b.Lines = slices.Grow(b.Lines, len(touched))
 	for _, w := range touched {
-		k := w.state.Key
 		w.after = LedgerRows(&w.state)
 		retract, add := diffLedger(w.before, w.after)
 		b.Lines = append(b.Lines, LineChange{State: w.state, Retract: retract, Add: add})
-		pr.lines[k] = w.state
-		if !orders || len(retract) == 0 && len(add) == 0 {
-			continue
-		}
-		ref := OrderRef{k.Platform, k.OrderID}
-		if _, ok := changed[ref]; !ok {
-			changed[ref] = len(changedOrders)
-			changedOrders = append(changedOrders, ref)
+		if needOrders && (len(retract) > 0 || len(add) > 0) && !w.order.changed {
+			w.order.changed = true
+			changed = append(changed, w.order)
 		}
 	}
-	if orders {
-		b.Orders = orderChanges(changedOrders, changed, lines)
+	if needOrders {
+		b.Orders = orderChanges(changed)
 	}
 	return nil
 }
 
 // orderChanges lists the entries of every line of each changed order,
 // before the batch and after it.
-func orderChanges(orders []OrderRef, changed map[OrderRef]int, lines map[domain.LineKey]*lineWork) []OrderChange {
+func orderChanges(orders []*orderWork) []OrderChange {
 	if len(orders) == 0 {
 		return nil
 	}
-	keys := make([][]domain.LineKey, len(orders)) // by index in orders
-	for k := range lines {
-		if i, ok := changed[OrderRef{k.Platform, k.OrderID}]; ok {
-			keys[i] = append(keys[i], k)
-		}
-	}
 	out := make([]OrderChange, len(orders))
-	for i, ref := range orders {
-		slices.SortFunc(keys[i], func(a, b domain.LineKey) int { return cmp.Compare(a.LineID, b.LineID) })
+	for i, o := range orders {
+		slices.SortFunc(o.lines, func(a, b *lineWork) int { return cmp.Compare(a.state.Key.LineID, b.state.Key.LineID) })
 		c := &out[i]
-		c.Platform, c.OrderID = ref.Platform, ref.OrderID
-		for _, k := range keys[i] {
-			w := lines[k]
+		c.Platform, c.OrderID = o.ref.Platform, o.ref.OrderID
+		for _, w := range o.lines {
 			c.Before = appendEntries(c.Before, w.before)
 			if w.touched {
 				c.After = appendEntries(c.After, w.after)
@@ -808,8 +780,37 @@ func (p *Projector) takeRegistry(ctx context.Context) error {
 	}
 }
 
+// orderWork is an order's lines as a batch finds and changes them. An order
+// has a few lines, found by a linear search: one map lookup per event for
+// its order instead of one per line.
+type orderWork struct {
+	ref     OrderRef
+	lines   []*lineWork
+	changed bool // in Batch.Orders
+}
+
+// line returns the order's line with the id, added empty if it is new.
+func (o *orderWork) line(id string) *lineWork {
+	for _, w := range o.lines {
+		if w.state.Key.LineID == id {
+			return w
+		}
+	}
+	w := &lineWork{order: o, state: domain.LineState{Key: domain.LineKey{Platform: o.ref.Platform, OrderID: o.ref.OrderID, LineID: id}}}
+	o.lines = append(o.lines, w)
+	return w
+}
+
+// load sets a line's state as the batch finds it.
+func (o *orderWork) load(st domain.LineState) {
+	w := o.line(st.Key.LineID)
+	w.state = st
+	w.before = LedgerRows(&w.state)
+}
+
 // lineWork is a line's state being changed by a batch, and its rows before.
 type lineWork struct {
+	order   *orderWork
 	state   domain.LineState
 	before  []LedgerRow
 	after   []LedgerRow // the ledger rows after the batch, once touched
@@ -818,8 +819,8 @@ type lineWork struct {
 
 // loadLines loads the state of every line of the events' orders: as the
 // store holds it, or as base (a batch in flight) leaves it.
-func (p *Projector) loadLines(ctx context.Context, events []decoded, base *prepared) (map[domain.LineKey]*lineWork, error) {
-	seen := map[OrderRef]bool{}
+func (p *Projector) loadLines(ctx context.Context, events []decoded, base *prepared) (map[OrderRef]*orderWork, error) {
+	orders := map[OrderRef]*orderWork{}
 	var refs []OrderRef
 	for _, d := range events {
 		var ref OrderRef
@@ -833,35 +834,38 @@ func (p *Projector) loadLines(ctx context.Context, events []decoded, base *prepa
 		default:
 			continue
 		}
-		if !seen[ref] {
-			seen[ref] = true
+		if _, ok := orders[ref]; !ok {
+			orders[ref] = &orderWork{ref: ref}
 			refs = append(refs, ref)
 		}
 	}
-	out := map[domain.LineKey]*lineWork{}
 	if len(refs) == 0 {
-		return out, nil
+		return orders, nil
 	}
 	states, err := p.store.LoadLines(ctx, refs)
 	if err != nil {
 		return nil, fmt.Errorf("load %d orders' lines: %w", len(refs), err)
 	}
 	for _, st := range states {
-		st := st
-		out[st.Key] = &lineWork{state: st, before: LedgerRows(&st)}
+		if o := orders[OrderRef{st.Key.Platform, st.Key.OrderID}]; o != nil {
+			o.load(st)
+		}
 	}
 	if base != nil {
 		// The store may or may not hold base's lines yet: its own states
 		// are the latest either way. Copied, since the store is still
 		// writing base's.
-		for k, st := range base.lines {
-			if seen[OrderRef{k.Platform, k.OrderID}] {
-				st = cloneLineState(st)
-				out[k] = &lineWork{state: st, before: LedgerRows(&st)}
+		for _, ref := range refs {
+			if bo := base.orders[ref]; bo != nil {
+				for _, w := range bo.lines {
+					if w.touched {
+						orders[ref].load(cloneLineState(w.state))
+					}
+				}
 			}
 		}
 	}
-	return out, nil
+	return orders, nil
 }
 
 func (p *Projector) knownIncome(ctx context.Context, events []decoded) (map[string]bool, error) {
