@@ -3,6 +3,7 @@ package kafka_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,9 @@ import (
 	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 	kafkago "github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
+	apiversionsapi "github.com/segmentio/kafka-go/protocol/apiversions"
+	produceapi "github.com/segmentio/kafka-go/protocol/produce"
 
 	"github.com/loquat-dev/loquat/eventlog"
 	"github.com/loquat-dev/loquat/eventlog/eventlogtest"
@@ -253,4 +257,67 @@ func BenchmarkSubscribe(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
 		})
 	}
+}
+
+// BenchmarkProduceRoundTrip is the floor under "8x1": one produce request
+// carrying one Loquat message for each of the 8 partitions (acks all), sent
+// and answered on a bare connection — kafka-go's wire protocol package on a
+// net.Conn, no client around it — one after another. Eight callers that
+// each wait for their one message can at best share such a request, so no
+// client publishes 8x1 faster than 8 messages per round trip; the metric
+// "ceiling_8x1_msgs/s" is that bound.
+func BenchmarkProduceRoundTrip(b *testing.B) {
+	cluster := newBroker(b, 1, false)
+	topic := benchTopic(b, cluster.addrs)
+	nc, err := net.Dial("tcp", cluster.addrs[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	pc := protocol.NewConn(nc, "bench")
+	defer pc.Close()
+	resp, err := pc.RoundTrip(&apiversionsapi.Request{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	versions := map[protocol.ApiKey]int16{}
+	for _, k := range resp.(*apiversionsapi.Response).ApiKeys {
+		versions[protocol.ApiKey(k.ApiKey)] = min(k.MaxVersion, protocol.ApiKey(k.ApiKey).MaxVersion()) // what both speak
+	}
+	pc.SetVersions(versions)
+	msgs := benchMessages(b, benchPartitions)
+	request := func() *produceapi.Request {
+		req := &produceapi.Request{Acks: -1, Timeout: 5000}
+		t := produceapi.RequestTopic{Topic: topic}
+		for i, msg := range msgs {
+			headers := []protocol.Header{{Key: kafka.UUIDHeader, Value: []byte(msg.UUID)}}
+			for k, v := range msg.Metadata {
+				headers = append(headers, protocol.Header{Key: k, Value: []byte(v)})
+			}
+			t.Partitions = append(t.Partitions, produceapi.RequestPartition{Partition: int32(i), RecordSet: protocol.RecordSet{
+				Records: protocol.NewRecordReader(protocol.Record{
+					Key: protocol.NewBytes([]byte(msg.Metadata.Get(eventlog.MetaPartitionKey))), Value: protocol.NewBytes(msg.Payload), Headers: headers,
+				}),
+			}})
+		}
+		req.Topics = []produceapi.RequestTopic{t}
+		return req
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		resp, err := pc.RoundTrip(request())
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, t := range resp.(*produceapi.Response).Topics {
+			for _, p := range t.Partitions {
+				if p.ErrorCode != 0 {
+					b.Fatalf("partition %d: %v", p.Partition, kafkago.Error(p.ErrorCode))
+				}
+			}
+		}
+	}
+	took := time.Since(start)
+	b.ReportMetric(float64(took.Microseconds())/float64(b.N), "µs/round-trip")
+	b.ReportMetric(float64(benchPartitions*b.N)/took.Seconds(), "ceiling_8x1_msgs/s")
 }
