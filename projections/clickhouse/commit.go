@@ -26,11 +26,22 @@ func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if err := s.prepareCommit(ctx); err != nil {
+	var checked chan error
+	if s.w.ready && s.w.broken == nil {
+		// The usual case: only the check that no other writer took over
+		// is left, a query that runs while the rows are built.
+		checked = make(chan error, 1)
+		go func() { checked <- s.checkLastCheckpoint(ctx) }()
+	} else if err := s.prepareCommit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	n := s.w.committed + 1
 	rows, err := s.batchRows(ctx, b, n)
+	if checked != nil {
+		if err := <-checked; err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("commit batch %d: %w", n, err)
 	}

@@ -162,6 +162,12 @@ func TestInterruptedCommit(t *testing.T) {
 				}
 				s.Close()
 				s = mustOpen(t, cfg) // a new process
+				if err := s.PrepareWrites(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if n := uncommittedRows(t, cfg); n != 0 {
+					t.Errorf("PrepareWrites left %d rows of the interrupted commit", n)
+				}
 				ds.Project(t, s, 400)
 			} else {
 				if during != before && !(c.table == "checkpoints" && c.sent) {

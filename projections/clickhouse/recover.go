@@ -93,6 +93,34 @@ func (s *Store) prepareCommit(ctx context.Context) error {
 	return nil
 }
 
+// checkLastCheckpoint is prepareCommit for a ready store: the last
+// checkpoint must be the one it wrote. It only reads, so that Commit can
+// run it beside batchRows; a mismatch makes the store broken.
+func (s *Store) checkLastCheckpoint(ctx context.Context) error {
+	batch, writer, _, _, err := s.lastCheckpoint(ctx)
+	if err != nil {
+		return err
+	}
+	if batch != s.w.committed || writer != s.w.lastWriter {
+		s.w.broken = fmt.Errorf("%w (last checkpoint: batch %d by %q; this store committed batch %d)", ErrForeignWriter, batch, writer, s.w.committed)
+		return s.w.broken
+	}
+	return nil
+}
+
+// PrepareWrites readies the store for its first commit now rather than in
+// it: it reads the last checkpoint and deletes the rows a commit that did
+// not finish may have left (see prepareCommit), which on 18.x takes a
+// query per table. Commit does it itself when it has not been done.
+func (s *Store) PrepareWrites(ctx context.Context) error {
+	if err := s.open(); err != nil {
+		return err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.prepareCommit(ctx)
+}
+
 // lastCheckpoint reads the last committed batch, its writer, its rollup
 // generation and its registry batch (zeros when none).
 func (s *Store) lastCheckpoint(ctx context.Context) (batch uint64, writer string, fold, registry uint64, err error) {
