@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/projections"
 	"github.com/loquat-dev/loquat/projections/clickhouse"
@@ -68,6 +70,21 @@ func processCPU(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// waitMerges waits until the server merges no parts (at most ten seconds),
+// so that neither side of the comparison is timed while the server still
+// merges the other's inserts.
+func waitMerges(b *testing.B, conn driver.Conn) {
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(20 * time.Millisecond) {
+		var n uint64
+		if err := conn.QueryRow(context.Background(), "SELECT count() FROM system.merges").Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
 // rawLedger is the yardstick's table: the attributed ledger as one
 // self-contained row per party per entry, with every attribute the
 // projector gives the row, in a plain MergeTree.
@@ -100,6 +117,7 @@ func BenchmarkWriteRate(b *testing.B) {
 	}
 	ds := storetest.Generate(71, orders)
 	ctx := context.Background()
+	admin := adminConn(b, dsn)
 	var projected, projectorCPU, rawSame, rawBig time.Duration
 	var ledgerRows, commits, events int
 	for i := 0; i < b.N; i++ {
@@ -116,6 +134,7 @@ func BenchmarkWriteRate(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
+		waitMerges(b, admin)
 		start, cpu0 := time.Now(), processCPU(b)
 		feed.Project(b, s, maxBatch) // 0: batches as the store prefers
 		projected += time.Since(start)
@@ -140,6 +159,7 @@ func BenchmarkWriteRate(b *testing.B) {
 			}
 		}
 		insert := func(table string, chunks [][]signedRow) time.Duration {
+			waitMerges(b, admin)
 			start := time.Now()
 			for n, chunk := range chunks {
 				batch, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+"."+table)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/projections"
@@ -12,8 +13,6 @@ import (
 
 // lineRows holds the rows a batch's line changes write.
 type lineRows struct {
-	// lines
-	lPlatform, lOrder, lLine, lState col[string]
 	// entries
 	eDay, ePlatform, eOrder, eLine, eEntry, eKind, eMinute, eSKU, eProduct,
 	eEnterprise, eVillage, eLivestream, eBuyer col[string]
@@ -45,33 +44,20 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 	if err != nil {
 		return nil, err
 	}
-	lineStates := make([]projections.StoredLine, 0, len(b.Lines))
-	w := &lineRows{livestreams: map[string]projections.LedgerRow{}}
+	// Three builders side by side: the line states (JSON, and the listing
+	// snapshots they refer to), the order counts, and here the entries,
+	// shares and rollups. They read the batch and write their own columns.
+	var (
+		wg          sync.WaitGroup
+		states      stateRows
+		statesErr   error
+		orderCounts *insert
+		w           = &lineRows{livestreams: map[string]projections.LedgerRow{}}
+	)
+	wg.Go(func() { statesErr = s.buildStates(ctx, b.Lines, &states) })
+	wg.Go(func() { orderCounts = orderCountsInsert(b.Orders, batch, s.w.fold) })
 	w.grow(b.Lines)
-	var hashes, unknown []string
-	var buf []byte
 	for _, c := range b.Lines {
-		stored := projections.StoredLine{Payment: c.State.Payment, Refunds: c.State.Refunds}
-		if c.State.Listing != nil {
-			h, _ := s.snapshots.HashOf(c.State.Listing)
-			stored.Listing = h
-			if !slices.Contains(hashes, h) {
-				hashes = append(hashes, h)
-				if !s.snapshots.IsStored(h) {
-					unknown = append(unknown, h)
-				}
-			}
-		}
-		var err error
-		if buf, err = stored.AppendJSON(buf[:0]); err != nil {
-			return nil, err
-		}
-		lineStates = append(lineStates, stored)
-		k := c.State.Key
-		w.lPlatform.add(k.Platform)
-		w.lOrder.add(k.OrderID)
-		w.lLine.add(k.LineID)
-		w.lState.add(string(buf))
 		for group := range projections.ByEntry(c.Retract) {
 			w.entry(group, -1)
 		}
@@ -85,19 +71,9 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 			}
 		}
 	}
-	// Snapshots this process has not seen committed: write those that
-	// are not there yet.
-	have, err := s.storedSnapshots(ctx, unknown)
-	if err != nil {
-		return nil, fmt.Errorf("look up listing snapshots: %w", err)
-	}
-	var snapHash, snapRaw col[string]
-	for _, h := range unknown {
-		if !have[h] {
-			_, raw, _ := s.snapshots.Get(h)
-			snapHash.add(h)
-			snapRaw.add(raw)
-		}
+	wg.Wait()
+	if statesErr != nil {
+		return nil, statesErr
 	}
 	bt := func(n int) *col[uint64] { return new(col[uint64]).repeat(batch, n) }
 	rollup := w.rollupInsert(batch, s.w.fold)
@@ -123,9 +99,9 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 	}
 	inserts = append(inserts,
 		&insert{table: "listing_snapshots", columns: []string{"hash", "listing", "batch"},
-			parts: []part{&snapHash, &snapRaw, bt(len(snapHash))}},
+			parts: []part{&states.snapHash, &states.snapRaw, bt(len(states.snapHash))}},
 		&insert{table: "lines", columns: []string{"platform", "order_id", "line_id", "state", "batch"},
-			parts: []part{&w.lPlatform, &w.lOrder, &w.lLine, &w.lState, bt(len(w.lState))}},
+			parts: []part{&states.platform, &states.order, &states.line, &states.state, bt(len(states.state))}},
 		entries,
 		entries.pick("livestream_entries", streamed),
 		entries.pick("refund_entries", refunds),
@@ -136,11 +112,68 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 			parts: []part{&w.sPlatform, &w.sOrder, &w.sLine, &w.sEntry, &w.sKind, &w.sParty, &w.sAmount, &w.sSign, bt(len(w.sSign))}},
 		rollup,
 		w.summaryInsert(batch, s.w.fold),
-		orderCountsInsert(b.Orders, batch, s.w.fold),
+		orderCounts,
 		w.livestreamInsert(batch),
 		incomeInsert(b.Income, batch),
 	)
-	return &batchContent{inserts: inserts, hashes: hashes, stored: lineStates, rollupRows: uint64(rollup.len())}, nil
+	return &batchContent{inserts: inserts, hashes: states.hashes, stored: states.stored, rollupRows: uint64(rollup.len())}, nil
+}
+
+// stateRows are the rows of the lines table a batch writes, and of the
+// listing snapshots they refer to that the store does not hold yet.
+type stateRows struct {
+	platform, order, line, state col[string]
+	stored                       []projections.StoredLine
+	hashes                       []string // the snapshots the lines refer to
+	snapHash, snapRaw            col[string]
+}
+
+// buildStates encodes the changed lines' states (the lines table) and
+// finds the listing snapshots to write with them.
+func (s *Store) buildStates(ctx context.Context, changes []projections.LineChange, out *stateRows) error {
+	for _, c := range []*col[string]{&out.platform, &out.order, &out.line, &out.state} {
+		c.grow(len(changes))
+	}
+	out.stored = make([]projections.StoredLine, 0, len(changes))
+	var unknown []string
+	var buf []byte
+	for _, c := range changes {
+		stored := projections.StoredLine{Payment: c.State.Payment, Refunds: c.State.Refunds}
+		if c.State.Listing != nil {
+			h, _ := s.snapshots.HashOf(c.State.Listing)
+			stored.Listing = h
+			if !slices.Contains(out.hashes, h) {
+				out.hashes = append(out.hashes, h)
+				if !s.snapshots.IsStored(h) {
+					unknown = append(unknown, h)
+				}
+			}
+		}
+		var err error
+		if buf, err = stored.AppendJSON(buf[:0]); err != nil {
+			return err
+		}
+		out.stored = append(out.stored, stored)
+		k := c.State.Key
+		out.platform.add(k.Platform)
+		out.order.add(k.OrderID)
+		out.line.add(k.LineID)
+		out.state.add(string(buf))
+	}
+	// Snapshots this process has not seen committed: write those that
+	// are not there yet.
+	have, err := s.storedSnapshots(ctx, unknown)
+	if err != nil {
+		return fmt.Errorf("look up listing snapshots: %w", err)
+	}
+	for _, h := range unknown {
+		if !have[h] {
+			_, raw, _ := s.snapshots.Get(h)
+			out.snapHash.add(h)
+			out.snapRaw.add(raw)
+		}
+	}
+	return nil
 }
 
 // grow makes room for the rows of the line changes: growing the columns
@@ -156,9 +189,6 @@ func (w *lineRows) grow(changes []projections.LineChange) {
 				}
 			}
 		}
-	}
-	for _, c := range []*col[string]{&w.lPlatform, &w.lOrder, &w.lLine, &w.lState} {
-		c.grow(len(changes))
 	}
 	for _, c := range []*col[string]{&w.eDay, &w.ePlatform, &w.eOrder, &w.eLine, &w.eEntry, &w.eKind, &w.eMinute, &w.eSKU,
 		&w.eProduct, &w.eEnterprise, &w.eVillage, &w.eLivestream, &w.eBuyer} {
