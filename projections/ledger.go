@@ -125,9 +125,21 @@ type Rollup struct {
 	Deltas map[RollupKey]*RollupDelta
 }
 
-// Add adds a ledger row (sign 1) or takes a retracted one away (sign -1).
-func (r *Rollup) Add(row LedgerRow, sign domain.Fen) {
-	k := RollupKey{domain.Day(row.At), row.Platform, row.Product, row.EnterpriseID, row.VillageID, row.LivestreamID, row.PartyKind, row.PartyID}
+// AddEntry adds an entry's ledger rows (sign 1) or takes retracted ones
+// away (sign -1). The rows of one entry share its time, so the day is
+// worked out once.
+func (r *Rollup) AddEntry(rows []LedgerRow, sign domain.Fen) {
+	if len(rows) == 0 {
+		return
+	}
+	day := domain.Day(rows[0].At)
+	for _, row := range rows {
+		r.add(day, row, sign)
+	}
+}
+
+func (r *Rollup) add(day string, row LedgerRow, sign domain.Fen) {
+	k := RollupKey{day, row.Platform, row.Product, row.EnterpriseID, row.VillageID, row.LivestreamID, row.PartyKind, row.PartyID}
 	if r.Deltas == nil {
 		r.Deltas = map[RollupKey]*RollupDelta{}
 	}

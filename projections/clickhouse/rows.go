@@ -224,8 +224,8 @@ func (w *lineRows) entry(rows []projections.LedgerRow, sign int8) {
 		w.sParty.add(x.PartyID)
 		w.sAmount.add(int64(x.AmountFen))
 		w.sSign.add(sign)
-		w.rollup.Add(x, domain.Fen(sign))
 	}
+	w.rollup.AddEntry(rows, domain.Fen(sign))
 	w.eDay.add(domain.Day(r.At))
 	w.ePlatform.add(r.Platform)
 	w.eOrder.add(r.OrderID)

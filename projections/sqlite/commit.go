@@ -107,17 +107,13 @@ func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projection
 			if err := w.retract(ctx, group[0]); err != nil {
 				return nil, err
 			}
-			for _, r := range group {
-				rollup.Add(r, -1)
-			}
+			rollup.AddEntry(group, -1)
 		}
 		for group := range projections.ByEntry(c.Add) {
 			if err := w.add(ctx, group); err != nil {
 				return nil, err
 			}
-			for _, r := range group {
-				rollup.Add(r, 1)
-			}
+			rollup.AddEntry(group, 1)
 			if r := group[0]; r.LivestreamID != "" {
 				livestreams[r.LivestreamID] = r
 			}
