@@ -129,6 +129,18 @@ func TestSplitInserts(t *testing.T) {
 	storetest.CheckReference(t, &projections.Queries{Store: s, Now: now}, ds.Want)
 }
 
+// TestInsertBlocks sends every insert in many blocks (and, above
+// MaxInsertRows, in several inserts): the figures are exact all the same.
+func TestInsertBlocks(t *testing.T) {
+	defer clickhouse.SetInsertBlockRows(50)()
+	dsn := testDSN(t)
+	s := mustOpen(t, clickhouse.Config{DSN: dsn, Database: testDatabase(t, dsn), MaxInsertRows: 130})
+	defer s.Close()
+	ds := storetest.Generate(63, 1000)
+	ds.Project(t, s, 1000)
+	storetest.CheckReference(t, &projections.Queries{Store: s, Now: now}, ds.Want)
+}
+
 // TestClosed checks Close is safe twice and every call after it fails.
 func TestClosed(t *testing.T) {
 	s, _ := openStore(t)

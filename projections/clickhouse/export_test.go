@@ -27,3 +27,11 @@ func SetMaxListedRetractions(n int) (restore func()) {
 	maxListedRetractions = n
 	return func() { maxListedRetractions = old }
 }
+
+// SetInsertBlockRows sets how many rows an insert sends per block, and
+// returns a func that restores it.
+func SetInsertBlockRows(n int) (restore func()) {
+	old := insertBlockRows
+	insertBlockRows = n
+	return func() { insertBlockRows = old }
+}
