@@ -73,7 +73,7 @@ func (in *insert) len() int {
 // five times their size and had nothing on the wire until the last row was
 // copied; blocks of this size are sent as they fill, while the next fills,
 // and the server squashes them into one part (min_insert_block_size_rows).
-var insertBlockRows = 8192 // a variable for TestInsertBlocks
+var insertBlockRows = 8192 // a variable for TestSplitInserts
 
 func (s *Store) send(ctx context.Context, in *insert, batch uint64) error {
 	n := in.len()

@@ -119,26 +119,30 @@ func TestLongLists(t *testing.T) {
 	}
 }
 
-// TestSplitInserts commits with MaxInsertRows far below a batch's rows.
+// TestSplitInserts commits a batch's rows for one table in several
+// inserts (MaxInsertRows far below them) and in several blocks per insert:
+// the figures are exact all the same.
 func TestSplitInserts(t *testing.T) {
-	dsn := testDSN(t)
-	s := mustOpen(t, clickhouse.Config{DSN: dsn, Database: testDatabase(t, dsn), MaxInsertRows: 37})
-	defer s.Close()
-	ds := storetest.Generate(62, 1000)
-	ds.Project(t, s, 1000)
-	storetest.CheckReference(t, &projections.Queries{Store: s, Now: now}, ds.Want)
-}
-
-// TestInsertBlocks sends every insert in many blocks (and, above
-// MaxInsertRows, in several inserts): the figures are exact all the same.
-func TestInsertBlocks(t *testing.T) {
-	defer clickhouse.SetInsertBlockRows(50)()
-	dsn := testDSN(t)
-	s := mustOpen(t, clickhouse.Config{DSN: dsn, Database: testDatabase(t, dsn), MaxInsertRows: 130})
-	defer s.Close()
-	ds := storetest.Generate(63, 1000)
-	ds.Project(t, s, 1000)
-	storetest.CheckReference(t, &projections.Queries{Store: s, Now: now}, ds.Want)
+	for _, c := range []struct {
+		name                     string
+		maxInsertRows, blockRows int // 0: the default
+		seed                     uint64
+	}{
+		{"Inserts", 37, 0, 62},
+		{"BlocksAndInserts", 130, 50, 63},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.blockRows > 0 {
+				defer clickhouse.SetInsertBlockRows(c.blockRows)()
+			}
+			dsn := testDSN(t)
+			s := mustOpen(t, clickhouse.Config{DSN: dsn, Database: testDatabase(t, dsn), MaxInsertRows: c.maxInsertRows})
+			defer s.Close()
+			ds := storetest.Generate(c.seed, 1000)
+			ds.Project(t, s, 1000)
+			storetest.CheckReference(t, &projections.Queries{Store: s, Now: now}, ds.Want)
+		})
+	}
 }
 
 // TestClosed checks Close is safe twice and every call after it fails.

@@ -29,7 +29,7 @@ func SetMaxListedRetractions(n int) (restore func()) {
 }
 
 // SetInsertBlockRows sets how many rows an insert sends per block, and
-// returns a func that restores it.
+// returns a func that restores it (TestSplitInserts).
 func SetInsertBlockRows(n int) (restore func()) {
 	old := insertBlockRows
 	insertBlockRows = n
