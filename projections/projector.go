@@ -441,8 +441,10 @@ type prepared struct {
 	registryApplied eventlog.Positions
 	registryTaken   int
 	positions       eventlog.Positions
-	// orders (their touched lines) and income are what the batch writes,
-	// for the batch prepared on top of it to read before the store has them.
+	// orders and income are what the batch read and wrote: every line of
+	// its orders (with their ledger rows before and after), of which the
+	// touched ones are what the batch prepared on top of it reads before
+	// the store has them.
 	orders map[OrderRef]*orderWork
 	income map[string]bool
 }

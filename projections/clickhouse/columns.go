@@ -33,7 +33,9 @@ func (c *col[T]) pick(idx []int) part {
 	return &out
 }
 func (c *col[T]) repeat(v T, n int) *col[T] { // fill up to n rows with v
-	c.grow(n - len(*c))
+	if n > len(*c) {
+		c.grow(n - len(*c))
+	}
 	for len(*c) < n {
 		*c = append(*c, v)
 	}
@@ -63,18 +65,17 @@ func (in *insert) len() int {
 	return in.parts[0].len()
 }
 
+// insertBlockRows is how many rows an INSERT sends in one block. The
+// driver copies the rows into a block's buffers, which it grows row by row
+// and keeps for the next block: one block of all the rows allocated about
+// five times their size. The server squashes an insert's blocks into one
+// part (min_insert_block_size_rows).
+var insertBlockRows = 8192 // a variable for TestSplitInserts
+
 // send inserts the rows, MaxInsertRows at a time, through the native
 // protocol's batch insert. The query id of a commit's insert (batch > 0)
 // names the store and the batch, so a later commit can find one still
 // running (see waitInserts).
-// insertBlockRows is how many rows an INSERT sends in one block. The
-// driver copies the rows into a block's buffers, which it grows row by row
-// and keeps for the next block: one block of all the rows allocated about
-// five times their size and had nothing on the wire until the last row was
-// copied; blocks of this size are sent as they fill, while the next fills,
-// and the server squashes them into one part (min_insert_block_size_rows).
-var insertBlockRows = 8192 // a variable for TestSplitInserts
-
 func (s *Store) send(ctx context.Context, in *insert, batch uint64) error {
 	n := in.len()
 	for i, p := range in.parts {
@@ -101,6 +102,12 @@ func (s *Store) send(ctx context.Context, in *insert, batch uint64) error {
 		}
 		for block := from; block < to; block += insertBlockRows {
 			if block > from {
+				// Unlike Send, the driver's Flush does not watch the
+				// context: a cancelled commit stops between blocks.
+				if err := qctx.Err(); err != nil {
+					b.Abort()
+					return fmt.Errorf("insert into %s: %w", in.table, err)
+				}
 				if err := b.Flush(); err != nil {
 					b.Abort()
 					return fmt.Errorf("insert %d rows into %s: %w", block-from, in.table, err)

@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -38,8 +39,8 @@ func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 	n := s.w.committed + 1
 	rows, err := s.batchRows(ctx, b, n)
 	if checked != nil {
-		if err := <-checked; err != nil {
-			return fmt.Errorf("commit: %w", err)
+		if checkErr := <-checked; checkErr != nil {
+			return fmt.Errorf("commit: %w", errors.Join(checkErr, err))
 		}
 	}
 	if err != nil {
