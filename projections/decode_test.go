@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,11 +17,15 @@ import (
 )
 
 // TestLargeBatchDecodedInParallel queues a generated data set of more than
-// 8,000 events, with undecodable messages at the edges of the decoding
-// chunks, before the projector starts, so that its first batch is decoded
-// on several goroutines: the figures are exact, and every bad message is a
-// dead letter naming its position.
+// 8,000 events, with undecodable messages among them, before the projector
+// starts, so that its first batch is decoded on several goroutines (at
+// least two CPUs are asked for): the figures are exact, and every bad
+// message is a dead letter naming its position. TestDecodeMessagesInChunks
+// puts bad messages at the chunks' edges.
 func TestLargeBatchDecodedInParallel(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	store, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "readmodel.db")})
@@ -57,7 +62,7 @@ func TestLargeBatchDecodedInParallel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Bad messages where the chunks of 2,000 begin and end, and last.
+	// Bad messages spread over the batch.
 	badAt := map[int]bool{0: true, 1999: true, 2000: true, 2001: true, 3999: true, 4000: true}
 	var offset int64
 	next := func() eventlog.Position { offset++; return eventlog.Position{Partition: 0, Offset: offset} }
