@@ -791,23 +791,29 @@ type orderWork struct {
 	changed bool // in Batch.Orders
 }
 
-// line returns the order's line with the id, added empty if it is new.
-func (o *orderWork) line(id string) *lineWork {
+// find returns the order's line with the id, or nil.
+func (o *orderWork) find(id string) *lineWork {
 	for _, w := range o.lines {
 		if w.state.Key.LineID == id {
 			return w
 		}
+	}
+	return nil
+}
+
+// line returns the order's line with the id, added empty if it is new.
+func (o *orderWork) line(id string) *lineWork {
+	if w := o.find(id); w != nil {
+		return w
 	}
 	w := &lineWork{order: o, state: domain.LineState{Key: domain.LineKey{Platform: o.ref.Platform, OrderID: o.ref.OrderID, LineID: id}}}
 	o.lines = append(o.lines, w)
 	return w
 }
 
-// load sets a line's state as the batch finds it.
-func (o *orderWork) load(st domain.LineState) {
-	w := o.line(st.Key.LineID)
-	w.state = st
-	w.before = LedgerRows(&w.state)
+// load adds a line as the batch finds it: its state and ledger rows.
+func (o *orderWork) load(st domain.LineState, rows []LedgerRow) {
+	o.lines = append(o.lines, &lineWork{order: o, state: st, before: rows})
 }
 
 // lineWork is a line's state being changed by a batch, and its rows before.
@@ -848,23 +854,23 @@ func (p *Projector) loadLines(ctx context.Context, events []decoded, base *prepa
 	if err != nil {
 		return nil, fmt.Errorf("load %d orders' lines: %w", len(refs), err)
 	}
-	for _, st := range states {
-		if o := orders[OrderRef{st.Key.Platform, st.Key.OrderID}]; o != nil {
-			o.load(st)
-		}
-	}
 	if base != nil {
-		// The store may or may not hold base's lines yet: its own states
+		// The store may or may not hold base's lines yet: base's states
 		// are the latest either way. Copied, since the store is still
-		// writing base's.
+		// writing base's; their ledger rows are shared (never modified).
 		for _, ref := range refs {
 			if bo := base.orders[ref]; bo != nil {
 				for _, w := range bo.lines {
 					if w.touched {
-						orders[ref].load(cloneLineState(w.state))
+						orders[ref].load(cloneLineState(w.state), w.after)
 					}
 				}
 			}
+		}
+	}
+	for _, st := range states {
+		if o := orders[OrderRef{st.Key.Platform, st.Key.OrderID}]; o != nil && o.find(st.Key.LineID) == nil {
+			o.load(st, LedgerRows(&st))
 		}
 	}
 	return orders, nil
