@@ -66,8 +66,7 @@ func (s *Store) prepareCommit(ctx context.Context) error {
 	case s.w.attempted != 0 && batch == s.w.attempted && writer == s.w.writer:
 		// The failed commit's checkpoint landed after all: it is committed.
 	default:
-		s.w.broken = fmt.Errorf("%w (last checkpoint: batch %d by %q; this store committed batch %d)", ErrForeignWriter, batch, writer, s.w.committed)
-		return s.w.broken
+		return s.foreignWriter(batch, writer)
 	}
 	s.w.committed, s.w.lastWriter, s.w.attempted = batch, writer, 0
 	if s.w.ready {
@@ -102,10 +101,16 @@ func (s *Store) checkLastCheckpoint(ctx context.Context) error {
 		return err
 	}
 	if batch != s.w.committed || writer != s.w.lastWriter {
-		s.w.broken = fmt.Errorf("%w (last checkpoint: batch %d by %q; this store committed batch %d)", ErrForeignWriter, batch, writer, s.w.committed)
-		return s.w.broken
+		return s.foreignWriter(batch, writer)
 	}
 	return nil
+}
+
+// foreignWriter makes the store broken: the last checkpoint, batch by
+// writer, is not one it knows.
+func (s *Store) foreignWriter(batch uint64, writer string) error {
+	s.w.broken = fmt.Errorf("%w (last checkpoint: batch %d by %q; this store committed batch %d)", ErrForeignWriter, batch, writer, s.w.committed)
+	return s.w.broken
 }
 
 // PrepareWrites readies the store for its first commit now rather than in
