@@ -182,12 +182,11 @@ func (w *lineRows) grow(changes []projections.LineChange) {
 	var ledger, entries int
 	for _, c := range changes {
 		ledger += len(c.Retract) + len(c.Add)
-		for _, rows := range [][]projections.LedgerRow{c.Retract, c.Add} {
-			for i, r := range rows {
-				if i == 0 || r.EntryID != rows[i-1].EntryID {
-					entries++
-				}
-			}
+		for range projections.ByEntry(c.Retract) {
+			entries++
+		}
+		for range projections.ByEntry(c.Add) {
+			entries++
 		}
 	}
 	for _, c := range []*col[string]{&w.eDay, &w.ePlatform, &w.eOrder, &w.eLine, &w.eEntry, &w.eKind, &w.eMinute, &w.eSKU,
