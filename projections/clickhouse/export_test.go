@@ -1,6 +1,10 @@
 package clickhouse
 
-import "context"
+import (
+	"context"
+
+	"github.com/loquat-dev/loquat/projections"
+)
 
 // SetInsertHook makes f run before (sent false) and after (sent true) each
 // insert of a commit; table is the table's logical name, and an error from
@@ -34,4 +38,24 @@ func SetInsertBlockRows(n int) (restore func()) {
 	old := insertBlockRows
 	insertBlockRows = n
 	return func() { insertBlockRows = old }
+}
+
+// CommitColumns returns what Commit would insert for the batch as the
+// store's next batch, but the checkpoint: for each table, its columns'
+// names and values (a []string, []int64, … each) in the order sent.
+func CommitColumns(ctx context.Context, s *Store, b *projections.Batch) (map[string][]string, map[string][]any, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	rows, err := s.batchRows(ctx, b, s.w.committed+1)
+	if err != nil {
+		return nil, nil, err
+	}
+	names, values := map[string][]string{}, map[string][]any{}
+	for _, in := range rows.inserts {
+		names[in.table] = in.columns
+		for _, p := range in.parts {
+			values[in.table] = append(values[in.table], p.rows(0, p.len()))
+		}
+	}
+	return names, values, nil
 }
