@@ -103,33 +103,48 @@ type orderKey struct {
 	gs, day, platform, enterprise, village, livestream string
 }
 
+// orderDims are the dimensions of a sale entry that order_counts groups by.
+type orderDims struct {
+	day, platform, enterprise, village, livestream string
+}
+
+func dimsOf(r *projections.LedgerRow) orderDims {
+	return orderDims{domain.Day(r.At), r.Platform, r.EnterpriseID, r.VillageID, r.LivestreamID}
+}
+
+// key is the key of grouping g (an index of orderGroupings) that d counts in.
+func (d orderDims) key(g int) orderKey {
+	k := orderKey{gs: orderGroupingNames[g], day: d.day}
+	for _, dim := range orderGroupings[g] {
+		switch dim {
+		case projections.DimPlatform:
+			k.platform = d.platform
+		case projections.DimEnterprise:
+			k.enterprise = d.enterprise
+		case projections.DimVillage:
+			k.village = d.village
+		case projections.DimLivestream:
+			k.livestream = d.livestream
+		}
+	}
+	return k
+}
+
 // orderKeys appends the keys of every grouping an order's live entries
 // count in, each once. An order has a few entries, so a linear search
-// beats a map (this runs twice for every changed order of a batch).
+// beats a map.
 func orderKeys(keys []orderKey, entries []projections.LedgerRow) []orderKey {
-	for i, r := range entries {
+	for i := range entries {
+		r := &entries[i]
 		if r.Kind != domain.EntrySale {
 			continue
 		}
-		if i > 0 && sameOrderDims(entries[i-1], r) {
+		if i > 0 && sameOrderDims(&entries[i-1], r) {
 			continue // the keys of a line's other entries, or of a line sold alike
 		}
-		day := domain.Day(r.At)
-		for g, dims := range orderGroupings {
-			k := orderKey{gs: orderGroupingNames[g], day: day}
-			for _, d := range dims {
-				switch d {
-				case projections.DimPlatform:
-					k.platform = r.Platform
-				case projections.DimEnterprise:
-					k.enterprise = r.EnterpriseID
-				case projections.DimVillage:
-					k.village = r.VillageID
-				case projections.DimLivestream:
-					k.livestream = r.LivestreamID
-				}
-			}
-			if !slices.Contains(keys, k) {
+		d := dimsOf(r)
+		for g := range orderGroupings {
+			if k := d.key(g); !slices.Contains(keys, k) {
 				keys = append(keys, k)
 			}
 		}
@@ -137,13 +152,93 @@ func orderKeys(keys []orderKey, entries []projections.LedgerRow) []orderKey {
 	return keys
 }
 
-// sameOrderDims reports whether two sale entries give the same order keys.
-func sameOrderDims(a, b projections.LedgerRow) bool {
-	return a.Kind == b.Kind && a.At.Equal(b.At) && a.Platform == b.Platform && a.EnterpriseID == b.EnterpriseID &&
-		a.VillageID == b.VillageID && a.LivestreamID == b.LivestreamID
+// maxSetDims bounds the distinct dimensions of an order counted by set.
+const maxSetDims = 4
+
+// dimsSet is a set of distinct dimensions, as their ids in dimsSets.dims
+// plus one, ascending, zero-padded.
+type dimsSet [maxSetDims]int32
+
+// dimsSets counts orders by their set of dimensions.
+type dimsSets struct {
+	ids   map[orderDims]int32
+	dims  []orderDims
+	count map[dimsSet]int64
+	order []dimsSet // in the order first moved
+}
+
+// of returns the set of the sale entries' distinct dimensions, or false
+// when there are more than maxSetDims. Entries without a sale give the
+// empty set.
+func (s *dimsSets) of(entries []projections.LedgerRow) (set dimsSet, ok bool) {
+	n := 0
+	var last *projections.LedgerRow
+	for i := range entries {
+		r := &entries[i]
+		if r.Kind != domain.EntrySale {
+			continue
+		}
+		if last != nil && sameOrderDims(last, r) {
+			continue // the dimensions of a line's other entries, or of a line sold alike
+		}
+		last = r
+		id := s.id(dimsOf(r))
+		j := 0
+		for j < n && set[j] < id {
+			j++
+		}
+		if j < n && set[j] == id {
+			continue
+		}
+		if n == maxSetDims {
+			return set, false
+		}
+		copy(set[j+1:n+1], set[j:n])
+		set[j] = id
+		n++
+	}
+	return set, true
+}
+
+func (s *dimsSets) id(d orderDims) int32 {
+	if s.ids == nil {
+		s.ids = map[orderDims]int32{}
+	}
+	id, ok := s.ids[d]
+	if !ok {
+		s.dims = append(s.dims, d)
+		id = int32(len(s.dims))
+		s.ids[d] = id
+	}
+	return id
+}
+
+// move counts by more orders in the set (fewer when negative).
+func (s *dimsSets) move(set dimsSet, by int64) {
+	if set[0] == 0 {
+		return // the empty set counts nowhere
+	}
+	if s.count == nil {
+		s.count = map[dimsSet]int64{}
+	}
+	if _, ok := s.count[set]; !ok {
+		s.order = append(s.order, set)
+	}
+	s.count[set] += by
 }
 
 // orderCountsInsert is the batch's change to order_counts.
+//
+// An order counts once in each grouping key that one of its live sale
+// entries falls in, so a batch moves a key by +1 for every changed order
+// in it after the batch and -1 for every one in it before (an order in it
+// both times cancels out). Those keys follow from the set of the order's
+// distinct dimensions (day, platform, enterprise, village, livestream),
+// and most orders share their set with many others: the orders are
+// counted by set, and each set's keys are moved by its count at the end
+// — a few map operations per order rather than one per order and key. An
+// order of more than maxSetDims distinct dimensions has its keys moved on
+// its own.
 func orderCountsInsert(changes []projections.OrderChange, batch, gen uint64) *insert {
 	delta := map[orderKey]int64{}
 	var order []orderKey
@@ -153,18 +248,41 @@ func orderCountsInsert(changes []projections.OrderChange, batch, gen uint64) *in
 		}
 		delta[k] += by
 	}
-	var before, after []orderKey
+	var sets dimsSets
+	var keys []orderKey
 	for _, c := range changes {
-		before, after = orderKeys(before[:0], c.Before), orderKeys(after[:0], c.After)
-		for _, k := range after {
-			if !slices.Contains(before, k) {
-				move(k, 1)
+		for _, side := range [2]struct {
+			entries []projections.LedgerRow
+			by      int64
+		}{{c.Before, -1}, {c.After, 1}} {
+			if set, ok := sets.of(side.entries); ok {
+				sets.move(set, side.by)
+				continue
+			}
+			keys = orderKeys(keys[:0], side.entries)
+			for _, k := range keys {
+				move(k, side.by)
 			}
 		}
-		for _, k := range before {
-			if !slices.Contains(after, k) {
-				move(k, -1)
+	}
+	for _, set := range sets.order {
+		n := sets.count[set]
+		if n == 0 {
+			continue
+		}
+		keys = keys[:0]
+		for _, id := range set {
+			if id == 0 {
+				break
 			}
+			for g := range orderGroupings {
+				if k := sets.dims[id-1].key(g); !slices.Contains(keys, k) {
+					keys = append(keys, k)
+				}
+			}
+		}
+		for _, k := range keys {
+			move(k, n)
 		}
 	}
 	slices.SortFunc(order, func(a, b orderKey) int {
@@ -326,4 +444,10 @@ func (s *Store) ordersFromEntries(ctx context.Context, q projections.SalesQuery,
 		return nil, fmt.Errorf("orders: %w", err)
 	}
 	return out, nil
+}
+
+// sameOrderDims reports whether two sale entries give the same order keys.
+func sameOrderDims(a, b *projections.LedgerRow) bool {
+	return a.Kind == b.Kind && a.At.Equal(b.At) && a.Platform == b.Platform && a.EnterpriseID == b.EnterpriseID &&
+		a.VillageID == b.VillageID && a.LivestreamID == b.LivestreamID
 }

@@ -2,6 +2,8 @@ package clickhouse
 
 import (
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -80,5 +82,107 @@ func TestOrderCountsInsert(t *testing.T) {
 				t.Errorf("rows\n got %q\nwant %q", got, want)
 			}
 		})
+	}
+}
+
+// TestOrderCountsInsertMatchesPerOrderSets checks orderCountsInsert (which
+// counts orders by their set of dimensions) against the definition worked
+// out order by order: an order counts once in each grouping key that one
+// of its live sale entries falls in, and a batch moves a key by the orders
+// that entered it minus those that left. The changes are random, from few
+// dimension values, so that orders have one set of dimensions, several,
+// none or more than maxSetDims, before and after.
+func TestOrderCountsInsertMatchesPerOrderSets(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 9))
+	day := time.Date(2024, 5, 1, 10, 0, 0, 0, domain.ChinaTime)
+	pick := func(vals ...string) string { return vals[rng.IntN(len(vals))] }
+	entries := func() []projections.LedgerRow {
+		var out []projections.LedgerRow
+		for range rng.IntN(4) + rng.IntN(2)*rng.IntN(5) { // now and then more dimensions than maxSetDims
+			r := projections.LedgerRow{EntryID: fmt.Sprint(rng.IntN(1000)), Kind: domain.EntrySale, Platform: pick("douyin", "jd"),
+				At:           day.Add(time.Duration(rng.IntN(3)) * 20 * time.Hour),
+				EnterpriseID: pick("E1", "E2"), VillageID: pick("V1", "V2"), LivestreamID: pick("", "douyin:1")}
+			if rng.IntN(5) == 0 {
+				r.Kind = domain.EntryRefund
+			}
+			n := 1 + rng.IntN(3) // an entry's shares: rows alike but for the party
+			for range n {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	var changes []projections.OrderChange
+	for i := range 3000 {
+		c := projections.OrderChange{Platform: "douyin", OrderID: fmt.Sprint("O", i), After: entries()}
+		switch rng.IntN(3) {
+		case 0: // a new order
+		case 1: // unchanged dimensions
+			c.Before = c.After
+		case 2:
+			c.Before = entries()
+		}
+		changes = append(changes, c)
+	}
+	want := map[string]int64{}
+	keysOf := func(rows []projections.LedgerRow) map[string]bool {
+		out := map[string]bool{}
+		for _, r := range rows {
+			if r.Kind != domain.EntrySale {
+				continue
+			}
+			for g, dims := range orderGroupings {
+				k := []string{orderGroupingNames[g], domain.Day(r.At), "", "", "", ""}
+				for _, d := range dims {
+					switch d {
+					case projections.DimPlatform:
+						k[2] = r.Platform
+					case projections.DimEnterprise:
+						k[3] = r.EnterpriseID
+					case projections.DimVillage:
+						k[4] = r.VillageID
+					case projections.DimLivestream:
+						k[5] = r.LivestreamID
+					}
+				}
+				out[fmt.Sprintf("%s %s %s/%s/%s/%s", k[0], k[1], k[2], k[3], k[4], k[5])] = true
+			}
+		}
+		return out
+	}
+	for _, c := range changes {
+		before, after := keysOf(c.Before), keysOf(c.After)
+		for k := range after {
+			if !before[k] {
+				want[k]++
+			}
+		}
+		for k := range before {
+			if !after[k] {
+				want[k]--
+			}
+		}
+	}
+	in := orderCountsInsert(changes, 1, 0)
+	got := map[string]int64{}
+	for i := 0; i < in.len(); i++ {
+		v := func(c int) any { return in.parts[c].rows(i, i+1) }
+		s := func(c int) string { return v(c).([]string)[0] }
+		k := fmt.Sprintf("%s %s %s/%s/%s/%s", s(0), s(1), s(2), s(3), s(4), s(5))
+		if _, dup := got[k]; dup {
+			t.Errorf("key %s written twice", k)
+		}
+		got[k] = v(6).([]int64)[0]
+	}
+	for k, n := range want {
+		if n == 0 {
+			delete(want, k)
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("order count moves differ from the per-order definition:\n got %v\nwant %v", got, want)
+	}
+	if len(got) < 20 {
+		t.Errorf("only %d keys moved: the random changes do not exercise the counts", len(got))
 	}
 }
