@@ -32,14 +32,22 @@ type lineCache struct {
 	primed bool
 	// complete: every committed line is in orders.
 	complete bool
-	orders   map[projections.OrderRef]map[string]projections.StoredLine
+	orders   map[projections.OrderRef][]cachedLine
 	fifo     []projections.OrderRef // orders in the order they were taken
 	head     int                    // fifo[head:] are in orders
 	lines    int
 }
 
 func newLineCache(max int) *lineCache {
-	return &lineCache{max: max, orders: map[projections.OrderRef]map[string]projections.StoredLine{}}
+	return &lineCache{max: max, orders: map[projections.OrderRef][]cachedLine{}}
+}
+
+// cachedLine is a line's committed state. An order's lines are a small
+// slice, not a map: an order has a few lines, and a map for each of tens
+// of thousands of orders was most of what a commit's caching cost.
+type cachedLine struct {
+	id    string
+	state projections.StoredLine
 }
 
 func (c *lineCache) isPrimed() bool {
@@ -53,7 +61,7 @@ func (c *lineCache) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.primed, c.complete = false, false
-	c.orders = map[projections.OrderRef]map[string]projections.StoredLine{}
+	c.orders = map[projections.OrderRef][]cachedLine{}
 	c.fifo, c.head, c.lines = nil, 0, 0
 }
 
@@ -62,14 +70,16 @@ func (c *lineCache) putLocked(k domain.LineKey, st projections.StoredLine) {
 	ref := projections.OrderRef{Platform: k.Platform, OrderID: k.OrderID}
 	lines, ok := c.orders[ref]
 	if !ok {
-		lines = map[string]projections.StoredLine{}
-		c.orders[ref] = lines
 		c.fifo = append(c.fifo, ref)
 	}
-	if _, ok := lines[k.LineID]; !ok {
-		c.lines++
+	for i := range lines {
+		if lines[i].id == k.LineID {
+			lines[i].state = st
+			return
+		}
 	}
-	lines[k.LineID] = st
+	c.lines++
+	c.orders[ref] = append(lines, cachedLine{k.LineID, st})
 }
 
 // evictLocked drops the oldest orders until the cache holds at most max lines.
@@ -117,10 +127,10 @@ func (c *lineCache) lookup(orders []projections.OrderRef) (hits []loadedLine, as
 			}
 			continue
 		}
-		for id, st := range lines {
-			hits = append(hits, loaded(st, domain.LineKey{Platform: ref.Platform, OrderID: ref.OrderID, LineID: id}))
-			if st.Listing != "" {
-				snapshotsOf = append(snapshotsOf, st.Listing)
+		for _, l := range lines {
+			hits = append(hits, loaded(l.state, domain.LineKey{Platform: ref.Platform, OrderID: ref.OrderID, LineID: l.id}))
+			if l.state.Listing != "" {
+				snapshotsOf = append(snapshotsOf, l.state.Listing)
 			}
 		}
 	}
@@ -185,7 +195,7 @@ func (s *Store) primeLines(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.orders = map[projections.OrderRef]map[string]projections.StoredLine{}
+	c.orders = map[projections.OrderRef][]cachedLine{}
 	c.fifo, c.head, c.lines = nil, 0, 0
 	c.primed = true
 	// n counts every stored version of a line, so it bounds the lines.
