@@ -2,7 +2,6 @@ package projections
 
 import (
 	"iter"
-	"slices"
 
 	"github.com/loquat-dev/loquat/domain"
 )
@@ -33,16 +32,26 @@ func LedgerRows(st *domain.LineState) []LedgerRow {
 		base.EnterpriseID = l.EnterpriseID
 		base.VillageID = l.VillageID
 	}
-	var rows []LedgerRow
-	for _, e := range st.Entries() {
-		shares, err := domain.AttributeLine(e.AmountFen, st.Listing)
-		if err != nil {
+	entries := st.Entries()
+	// Each entry's shares first, so that the rows (large) are allocated
+	// once for the line.
+	shares := make([][]domain.Share, len(entries))
+	n := 0
+	for i, e := range entries {
+		var err error
+		if shares[i], err = domain.AttributeLine(e.AmountFen, st.Listing); err != nil {
 			// Listings are validated before they enter the registry, so this
 			// cannot happen; count the money rather than lose it.
-			shares = []domain.Share{{Kind: domain.PartyUnattributed, AmountFen: e.AmountFen}}
+			shares[i] = []domain.Share{{Kind: domain.PartyUnattributed, AmountFen: e.AmountFen}}
 		}
-		rows = slices.Grow(rows, len(shares))
-		for _, s := range shares {
+		n += len(shares[i])
+	}
+	if n == 0 {
+		return nil
+	}
+	rows := make([]LedgerRow, 0, n)
+	for i, e := range entries {
+		for _, s := range shares[i] {
 			r := base
 			r.EntryID, r.Kind, r.At = e.ID, e.Kind, e.At
 			r.PartyKind, r.PartyID, r.AmountFen = s.Kind, s.PartyID, s.AmountFen
