@@ -272,7 +272,11 @@ func (s *Store) buildStates(ctx context.Context, changes []projections.LineChang
 	}
 	out.stored = make([]projections.StoredLine, len(changes))
 	var unknown []string
+	// The states are encoded one after the other into one buffer, made a
+	// string once and sliced: a string of its own for each was an
+	// allocation and a copy per line.
 	var buf []byte
+	ends := make([]int, 0, len(changes))
 	for _, i := range order {
 		c := &changes[i]
 		stored := projections.StoredLine{Payment: c.State.Payment, Refunds: c.State.Refunds}
@@ -287,15 +291,20 @@ func (s *Store) buildStates(ctx context.Context, changes []projections.LineChang
 			}
 		}
 		var err error
-		if buf, err = stored.AppendJSON(buf[:0]); err != nil {
+		if buf, err = stored.AppendJSON(buf); err != nil {
 			return err
 		}
+		ends = append(ends, len(buf))
 		out.stored[i] = stored
 		k := c.State.Key
 		out.platform.add(k.Platform)
 		out.order.add(k.OrderID)
 		out.line.add(k.LineID)
-		out.state.add(string(buf))
+	}
+	all, start := string(buf), 0
+	for _, end := range ends {
+		out.state.add(all[start:end])
+		start = end
 	}
 	// Snapshots this process has not seen committed: write those that
 	// are not there yet.
