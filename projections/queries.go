@@ -52,7 +52,10 @@ func page[T any](items []T, p Paging) Page[T] {
 
 // Overview sums everything in the period.
 func (q *Queries) Overview(ctx context.Context, p Period) (Overview, error) {
-	ctx = WithReadSnapshot(ctx)
+	return answer(ctx, q, func(ctx context.Context) (Overview, error) { return q.overviewOnce(ctx, p) })
+}
+
+func (q *Queries) overviewOnce(ctx context.Context, p Period) (Overview, error) {
 	out := Overview{Period: PeriodJSON(p), ByPlatform: []PlatformFigs{}, ByDay: []DayFigs{}}
 	byPlatformKind, err := q.Store.Sales(ctx, SalesQuery{Period: p, GroupBy: []Dim{DimPlatform, DimPartyKind}})
 	if err != nil {
@@ -213,7 +216,10 @@ func floorDiv(a, b domain.Fen) domain.Fen {
 
 // Household summarises one household.
 func (q *Queries) Household(ctx context.Context, id string, p Period) (HouseholdSummary, error) {
-	ctx = WithReadSnapshot(ctx)
+	return answer(ctx, q, func(ctx context.Context) (HouseholdSummary, error) { return q.householdOnce(ctx, id, p) })
+}
+
+func (q *Queries) householdOnce(ctx context.Context, id string, p Period) (HouseholdSummary, error) {
 	reg, err := q.Store.Registry(ctx)
 	if err != nil {
 		return HouseholdSummary{}, err
@@ -252,7 +258,10 @@ type HouseholdQuery struct {
 
 // Households lists households' summaries.
 func (q *Queries) Households(ctx context.Context, hq HouseholdQuery) (Page[HouseholdSummary], error) {
-	ctx = WithReadSnapshot(ctx)
+	return answer(ctx, q, func(ctx context.Context) (Page[HouseholdSummary], error) { return q.householdsOnce(ctx, hq) })
+}
+
+func (q *Queries) householdsOnce(ctx context.Context, hq HouseholdQuery) (Page[HouseholdSummary], error) {
 	sortKey := func(s *HouseholdSummary) domain.Fen { return 0 }
 	desc := false
 	field := hq.Sort
@@ -364,7 +373,10 @@ func (q *Queries) enterpriseFigures(ctx context.Context, reg *domain.Registry, o
 
 // Enterprise summarises one enterprise with its breakdowns.
 func (q *Queries) Enterprise(ctx context.Context, id string, p Period) (EnterpriseSummary, error) {
-	ctx = WithReadSnapshot(ctx)
+	return answer(ctx, q, func(ctx context.Context) (EnterpriseSummary, error) { return q.enterpriseOnce(ctx, id, p) })
+}
+
+func (q *Queries) enterpriseOnce(ctx context.Context, id string, p Period) (EnterpriseSummary, error) {
 	reg, err := q.Store.Registry(ctx)
 	if err != nil {
 		return EnterpriseSummary{}, err
@@ -434,7 +446,10 @@ func (q *Queries) Enterprise(ctx context.Context, id string, p Period) (Enterpri
 
 // Enterprises lists every registered enterprise's figures.
 func (q *Queries) Enterprises(ctx context.Context, p Period, pg Paging) (Page[EnterpriseSummary], error) {
-	ctx = WithReadSnapshot(ctx)
+	return answer(ctx, q, func(ctx context.Context) (Page[EnterpriseSummary], error) { return q.enterprisesOnce(ctx, p, pg) })
+}
+
+func (q *Queries) enterprisesOnce(ctx context.Context, p Period, pg Paging) (Page[EnterpriseSummary], error) {
 	reg, err := q.Store.Registry(ctx)
 	if err != nil {
 		return Page[EnterpriseSummary]{}, err
@@ -497,7 +512,10 @@ func (q *Queries) villageFigures(ctx context.Context, reg *domain.Registry, p Pe
 
 // Village summarises one village.
 func (q *Queries) Village(ctx context.Context, id string, p Period) (VillageSummary, error) {
-	ctx = WithReadSnapshot(ctx)
+	return answer(ctx, q, func(ctx context.Context) (VillageSummary, error) { return q.villageOnce(ctx, id, p) })
+}
+
+func (q *Queries) villageOnce(ctx context.Context, id string, p Period) (VillageSummary, error) {
 	reg, err := q.Store.Registry(ctx)
 	if err != nil {
 		return VillageSummary{}, err
@@ -519,7 +537,10 @@ func (q *Queries) Village(ctx context.Context, id string, p Period) (VillageSumm
 
 // Villages lists every registered village's figures.
 func (q *Queries) Villages(ctx context.Context, p Period, pg Paging) (Page[VillageSummary], error) {
-	ctx = WithReadSnapshot(ctx)
+	return answer(ctx, q, func(ctx context.Context) (Page[VillageSummary], error) { return q.villagesOnce(ctx, p, pg) })
+}
+
+func (q *Queries) villagesOnce(ctx context.Context, p Period, pg Paging) (Page[VillageSummary], error) {
 	reg, err := q.Store.Registry(ctx)
 	if err != nil {
 		return Page[VillageSummary]{}, err
@@ -533,7 +554,10 @@ func (q *Queries) Villages(ctx context.Context, p Period, pg Paging) (Page[Villa
 
 // Livestream summarises one livestream over its whole life, per minute.
 func (q *Queries) Livestream(ctx context.Context, id string) (LivestreamSummary, error) {
-	ctx = WithReadSnapshot(ctx)
+	return answer(ctx, q, func(ctx context.Context) (LivestreamSummary, error) { return q.livestreamOnce(ctx, id) })
+}
+
+func (q *Queries) livestreamOnce(ctx context.Context, id string) (LivestreamSummary, error) {
 	infos, err := q.Store.Livestreams(ctx)
 	if err != nil {
 		return LivestreamSummary{}, err
@@ -601,7 +625,10 @@ func (q *Queries) livestream(ctx context.Context, info LivestreamInfo, p Period,
 
 // Livestreams lists the livestreams with sales in the period.
 func (q *Queries) Livestreams(ctx context.Context, p Period, pg Paging) (Page[LivestreamSummary], error) {
-	ctx = WithReadSnapshot(ctx)
+	return answer(ctx, q, func(ctx context.Context) (Page[LivestreamSummary], error) { return q.livestreamsOnce(ctx, p, pg) })
+}
+
+func (q *Queries) livestreamsOnce(ctx context.Context, p Period, pg Paging) (Page[LivestreamSummary], error) {
 	infos, err := q.Store.Livestreams(ctx)
 	if err != nil {
 		return Page[LivestreamSummary]{}, err
@@ -621,7 +648,10 @@ func (q *Queries) Livestreams(ctx context.Context, p Period, pg Paging) (Page[Li
 
 // Unattributed lists the SKUs sold without a listing.
 func (q *Queries) Unattributed(ctx context.Context, p Period, pg Paging) (Page[UnattributedItem], error) {
-	ctx = WithReadSnapshot(ctx)
+	return answer(ctx, q, func(ctx context.Context) (Page[UnattributedItem], error) { return q.unattributedOnce(ctx, p, pg) })
+}
+
+func (q *Queries) unattributedOnce(ctx context.Context, p Period, pg Paging) (Page[UnattributedItem], error) {
 	rows, err := q.Store.UnattributedSKUs(ctx, p)
 	if err != nil {
 		return Page[UnattributedItem]{}, err
@@ -636,7 +666,10 @@ func (q *Queries) Unattributed(ctx context.Context, p Period, pg Paging) (Page[U
 
 // DeadLetters lists dead letters, newest first.
 func (q *Queries) DeadLetters(ctx context.Context, pg Paging) (Page[DeadLetterItem], error) {
-	ctx = WithReadSnapshot(ctx)
+	return answer(ctx, q, func(ctx context.Context) (Page[DeadLetterItem], error) { return q.deadLettersOnce(ctx, pg) })
+}
+
+func (q *Queries) deadLettersOnce(ctx context.Context, pg Paging) (Page[DeadLetterItem], error) {
 	dls, total, err := q.Store.DeadLetters(ctx, pg.Limit, pg.Offset)
 	if err != nil {
 		return Page[DeadLetterItem]{}, err

@@ -37,10 +37,19 @@ func TestSnapshot(t *testing.T) {
 	if _, err := Snapshot(snap, load); err == nil {
 		t.Fatal("a failed load gave no error")
 	}
+	if v, ok := SnapshotValue[int](snap); ok {
+		t.Errorf("SnapshotValue before a good load: %d, want none", v)
+	}
 	fail = false
 	state = 9
 	if got, _ := Snapshot(snap, load); got != 9 {
 		t.Errorf("first read %d, want 9", got)
+	}
+	if v, ok := SnapshotValue[int](snap); !ok || v != 9 {
+		t.Errorf("SnapshotValue after the load: %d, %v; want 9", v, ok)
+	}
+	if _, ok := SnapshotValue[int](ctx); ok {
+		t.Error("SnapshotValue without a snapshot says there is one")
 	}
 	state = 10
 	if got, _ := Snapshot(WithReadSnapshot(snap), load); got != 9 {

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -80,7 +81,13 @@ func (s *Store) SwapIn(ctx context.Context) error {
 		return fmt.Errorf("swap in: list tables: %w", err)
 	}
 	name := func(prefix, t string) string { return quoteIdent(db) + "." + quoteIdent(prefix+t) }
+	// ClickHouse renames the tables one after the other, and a reader may
+	// run between two renames. The live checkpoints go first and the
+	// rebuild's come in last: a reader that finds the checkpoints of the
+	// same writer after its reads as before them read no renamed table,
+	// and one that finds none or another's reads again (SnapshotHeld).
 	var renames []string
+	var installCheckpoints string
 	for _, t := range tables {
 		if !existing[s.livePrefix()+t] {
 			return fmt.Errorf("swap in: the rebuild's table %s is missing", s.livePrefix()+t)
@@ -90,11 +97,23 @@ func (s *Store) SwapIn(ctx context.Context) error {
 				return fmt.Errorf("swap in: drop an earlier swap's table: %w", err)
 			}
 		}
+		retire, install := "", name(s.livePrefix(), t)+" TO "+name(s.live, t)
 		if existing[s.live+t] {
-			renames = append(renames, name(s.live, t)+" TO "+name(retiredPrefix+s.live, t))
+			retire = name(s.live, t) + " TO " + name(retiredPrefix+s.live, t)
 		}
-		renames = append(renames, name(s.livePrefix(), t)+" TO "+name(s.live, t))
+		switch {
+		case t == "checkpoints":
+			if retire != "" {
+				renames = slices.Insert(renames, 0, retire)
+			}
+			installCheckpoints = install
+		case retire != "":
+			renames = append(renames, retire, install)
+		default:
+			renames = append(renames, install)
+		}
 	}
+	renames = append(renames, installCheckpoints)
 	if err := s.exec(ctx, "RENAME TABLE "+strings.Join(renames, ", ")); err != nil {
 		return fmt.Errorf("swap in: %w", err)
 	}

@@ -309,6 +309,33 @@ func (s *Store) lastCommitted(ctx context.Context) (committed, error) {
 	return projections.Snapshot(ctx, func() (committed, error) { return s.readLastCommitted(ctx) })
 }
 
+// SnapshotHeld reports whether the reads under ctx's read snapshot all read
+// the tables its checkpoint came from (projections.SnapshotChecker). A
+// rebuild's swap renames the live checkpoints away first and its own in
+// last (SwapIn), so a checkpoint read again after the answer's reads,
+// from the same writer, proves that no rename had begun when they ran; a
+// missing table means a swap in progress.
+func (s *Store) SnapshotHeld(ctx context.Context, answerErr error) bool {
+	if isUnknownTable(answerErr) {
+		return false
+	}
+	c, ok := projections.SnapshotValue[committed](ctx)
+	if !ok {
+		return true // nothing was read under it
+	}
+	now, err := s.readLastCommitted(ctx)
+	return err == nil && now.writer == c.writer
+}
+
+// isUnknownTable reports whether err is the server's "table doesn't exist".
+func isUnknownTable(err error) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == codeUnknownTable
+}
+
+// codeUnknownTable is the server's UNKNOWN_TABLE error code.
+const codeUnknownTable = 60
+
 func (s *Store) readLastCommitted(ctx context.Context) (committed, error) {
 	var c committed
 	if err := s.query(ctx, `SELECT max(batch), argMax(fold, batch), argMax(registry, batch), argMax(writer, batch) FROM `+s.t("checkpoints"), func(r driver.Rows) error {
