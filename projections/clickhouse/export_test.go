@@ -59,3 +59,7 @@ func CommitColumns(ctx context.Context, s *Store, b *projections.Batch) (map[str
 	}
 	return names, values, nil
 }
+
+// HandMadeBatch is a batch with the line changes generated data rarely has
+// (see handMadeBatch).
+var HandMadeBatch = handMadeBatch

@@ -57,9 +57,10 @@ type entryRef struct {
 // the CPU of the same rows unsorted (132,000 ledger rows: 30 against
 // 80 ms). The lines table, the ledger and retracted_entries follow this
 // order (entries in id order within a line, shares in party order within
-// an entry); entries, livestream_entries and refund_entries are regrouped
-// by day and livestream from it (stableOrderBy). Only speed depends on
-// it: the server sorts whatever it gets.
+// an entry); entries are regrouped by day from it (entryColumns),
+// refund_entries are a part of entries, and livestream_entries are
+// regrouped by livestream (stableOrderBy). Only speed depends on it: the
+// server sorts whatever it gets.
 func lineOrder(changes []projections.LineChange) []int {
 	// Sorted as compact keys rather than through the changes (large, and
 	// read all over memory), mostly by integers: the platform's rank and
@@ -121,7 +122,10 @@ func lineOrder(changes []projections.LineChange) []int {
 		if c := strings.Compare(ka.OrderID, kb.OrderID); c != 0 {
 			return c
 		}
-		return strings.Compare(ka.LineID, kb.LineID)
+		if c := strings.Compare(ka.LineID, kb.LineID); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i) // a line twice: in the batch's order
 	})
 	order := make([]int, len(keys))
 	for j, k := range keys {
@@ -450,7 +454,8 @@ func (w *lineRows) entry(rows []projections.LedgerRow, sign int8) {
 	}
 }
 
-// chinaDay is t's China-time day as a number, in the order of domain.Day.
+// chinaDay is t's China-time day as a number: in the order of domain.Day's
+// strings for the years 1000 to 9999.
 func chinaDay(t time.Time) int64 {
 	const offset, day = 8 * 60 * 60, 24 * 60 * 60 // China time is UTC+8 all year
 	s := t.Unix() + offset
@@ -485,7 +490,7 @@ func (w *lineRows) entryColumns() {
 			order[at[e.day-lo]] = i
 			at[e.day-lo]++
 		}
-	} else { // entries decades apart: not worth a count per day
+	} else { // entries years apart: not worth a count per day
 		order = make([]int, len(w.ents))
 		for i := range order {
 			order[i] = i

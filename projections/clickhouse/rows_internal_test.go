@@ -2,14 +2,20 @@ package clickhouse
 
 import (
 	"cmp"
+	"context"
+	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/projections"
+	"github.com/loquat-dev/loquat/projections/sqlite"
+	"github.com/loquat-dev/loquat/projections/storetest"
 )
 
 // TestLineOrder checks lineOrder's integer shortcuts against a plain sort
@@ -76,7 +82,7 @@ func TestEntryColumnsByDay(t *testing.T) {
 	}{
 		{"a few days", []string{"2024-05-02 00:10", "2024-05-01 23:50", "2024-05-02 07:59", "2024-05-01 08:00", "2024-05-03 12:00", "2024-05-01 00:00"}},
 		{"decades apart", []string{"2024-05-02 00:10", "1999-12-31 23:59", "2061-01-01 00:00", "1999-12-31 16:00", "2024-05-01 23:50"}},
-		{"before 1970", []string{"1969-12-31 07:59", "1969-12-31 08:00", "1969-12-30 23:59", "1970-01-01 00:00"}},
+		{"before 1970", []string{"1970-01-01 00:00", "1969-12-31 07:59", "1969-12-31 08:00", "1969-12-30 23:59"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,4 +106,193 @@ func TestEntryColumnsByDay(t *testing.T) {
 			}
 		})
 	}
+}
+
+// capturingStore records the batches a projector commits to a SQLite store,
+// with their order changes.
+type capturingStore struct {
+	*sqlite.Store
+	mu      sync.Mutex
+	batches []*projections.Batch
+}
+
+func (c *capturingStore) NeedsOrderChanges() bool { return true }
+
+func (c *capturingStore) Commit(ctx context.Context, b *projections.Batch) error {
+	if err := c.Store.Commit(ctx, b); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.batches = append(c.batches, b)
+	return nil
+}
+
+// sortKeys are the sorting keys of the per-line tables (schema.go), which
+// TestInsertsInSortKeyOrder reads from the server instead.
+var sortKeys = map[string][]string{
+	"lines":              {"platform", "order_id", "line_id", "batch"},
+	"ledger":             {"platform", "order_id", "line_id", "entry_id", "party_kind", "party_id"},
+	"entries":            {"day", "platform", "order_id", "line_id", "entry_id"},
+	"livestream_entries": {"livestream_id", "day", "platform", "order_id", "line_id", "entry_id"},
+	"refund_entries":     {"day", "platform", "order_id", "line_id", "entry_id"},
+	"retracted_entries":  {"platform", "order_id", "line_id", "entry_id"},
+	"order_counts":       {"gs", "day", "platform", "enterprise_id", "village_id", "livestream_id", "batch"},
+}
+
+// TestBatchRowsInKeyOrder builds, without a server, the rows of every batch
+// a projector commits of a generated data set in small batches, and of a
+// batch made by hand (entries retracted and added again with other shares,
+// entry ids out of order, order ids one a prefix of another, a China-time
+// midnight), and checks that each per-line
+// table's rows are in its sort key order, that the ledger holds exactly the
+// batch's signed rows, and that the states handed to the line cache are
+// each change's own.
+func TestBatchRowsInKeyOrder(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "readmodel.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	capture := &capturingStore{Store: db}
+	ds := storetest.Generate(5, 1500)
+	ds.Project(t, capture, 60)
+	// Entries retracted and added again are rare in generated data: a
+	// batch made by hand has them.
+	capture.batches = append(capture.batches, handMadeBatch())
+
+	s := newStore(Config{}, nil)
+	rows := map[string]int{}
+	for n, b := range capture.batches {
+		// The snapshots as stored, so that building asks no server.
+		for _, c := range b.Lines {
+			if c.State.Listing != nil {
+				h, _ := s.snapshots.HashOf(c.State.Listing)
+				s.snapshots.MarkStored([]string{h})
+			}
+		}
+		content, err := s.batchRows(ctx, b, uint64(n+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range content.inserts {
+			key, ok := sortKeys[in.table]
+			if !ok {
+				continue
+			}
+			var cols []any
+			for _, k := range key {
+				i := slices.Index(in.columns, k)
+				if i < 0 {
+					t.Fatalf("%s has no column %s", in.table, k)
+				}
+				cols = append(cols, in.parts[i].rows(0, in.len()))
+			}
+			for r := 1; r < in.len(); r++ {
+				if compareAt(cols, r-1, r) > 0 {
+					t.Fatalf("batch %d, %s: row %d sorts after row %d", n+1, in.table, r-1, r)
+				}
+			}
+			rows[in.table] += in.len()
+			if in.table == "ledger" {
+				checkLedger(t, b, in)
+			}
+		}
+		for i, c := range b.Lines {
+			st := content.stored[i]
+			if st.Payment != c.State.Payment || len(st.Refunds) != len(c.State.Refunds) {
+				t.Fatalf("batch %d: stored state %d is not its change's", n+1, i)
+			}
+		}
+	}
+	for table := range sortKeys {
+		least := 20
+		if table == "retracted_entries" {
+			least = 5 // mostly the hand-made batch's
+		}
+		if rows[table] < least {
+			t.Errorf("%s: only %d rows checked", table, rows[table])
+		}
+	}
+	t.Logf("%d batches; rows checked: %v", len(capture.batches), rows)
+}
+
+// checkLedger compares the ledger insert with the batch's signed rows.
+func checkLedger(t *testing.T, b *projections.Batch, in *insert) {
+	t.Helper()
+	var want, got []string
+	for _, c := range b.Lines {
+		for _, r := range c.Retract {
+			want = append(want, fmt.Sprint(r.Platform, r.OrderID, r.LineID, r.EntryID, r.PartyKind, r.PartyID, int64(r.AmountFen), int8(-1)))
+		}
+		for _, r := range c.Add {
+			want = append(want, fmt.Sprint(r.Platform, r.OrderID, r.LineID, r.EntryID, r.PartyKind, r.PartyID, int64(r.AmountFen), int8(1)))
+		}
+	}
+	col := func(i int) any { return in.parts[i].rows(0, in.len()) }
+	for r := 0; r < in.len(); r++ {
+		s := func(i int) string { return col(i).([]string)[r] }
+		got = append(got, fmt.Sprint(s(0), s(1), s(2), s(3), domain.PartyKind(s(4)), s(5), col(6).([]int64)[r], col(7).([]int8)[r]))
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("the ledger's rows are not the batch's: %d rows, want %d", len(got), len(want))
+	}
+}
+
+func compareAt(cols []any, a, b int) int {
+	for _, col := range cols {
+		var c int
+		switch v := col.(type) {
+		case []string:
+			c = strings.Compare(v[a], v[b])
+		case []uint64:
+			c = cmp.Compare(v[a], v[b])
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// handMadeBatch has line changes that generated data rarely has: an entry
+// retracted and added again with other shares beside a new entry whose id
+// sorts before it, order ids one the prefix of another, three platforms,
+// entries either side of a China-time midnight.
+func handMadeBatch() *projections.Batch {
+	at := time.Date(2024, 5, 1, 23, 30, 0, 0, domain.ChinaTime)
+	line := func(platform, order, id string, retract, add []projections.LedgerRow) projections.LineChange {
+		k := domain.LineKey{Platform: platform, OrderID: order, LineID: id}
+		fill := func(rows []projections.LedgerRow) {
+			for i := range rows {
+				rows[i].Platform, rows[i].OrderID, rows[i].LineID = platform, order, id
+			}
+		}
+		fill(retract)
+		fill(add)
+		return projections.LineChange{State: domain.LineState{Key: k, Payment: &domain.LinePayment{EventID: "e-" + order}}, Retract: retract, Add: add}
+	}
+	share := func(entry string, kind domain.PartyKind, party string, fen domain.Fen, when time.Time) projections.LedgerRow {
+		k := domain.EntrySale
+		if strings.HasPrefix(entry, "r") {
+			k = domain.EntryRefund
+		}
+		return projections.LedgerRow{EntryID: entry, Kind: k, At: when, PartyKind: kind, PartyID: party, AmountFen: fen, LivestreamID: "douyin:7"}
+	}
+	late := at.Add(time.Hour) // May 2 in China
+	return &projections.Batch{Consumer: "projector", Lines: []projections.LineChange{
+		line("jd", "O10", "1",
+			[]projections.LedgerRow{share("r1", domain.PartyHousehold, "H2", -50, late), share("r1", domain.PartyCollective, "V1", -30, late), share("r1", domain.PartyEnterprise, "E1", -20, late)},
+			[]projections.LedgerRow{share("r1", domain.PartyHousehold, "H1", -40, late), share("r1", domain.PartyHousehold, "H2", -40, late), share("r1", domain.PartyCollective, "V1", -20, late),
+				share("a", domain.PartyHousehold, "H3", 300, at), share("a", domain.PartyEnterprise, "E1", 100, at)}),
+		line("douyin", "O9", "2", nil, []projections.LedgerRow{share("s9", domain.PartyHousehold, "H1", 10, late)}),
+		line("jd", "O1", "1",
+			[]projections.LedgerRow{share("r2", domain.PartyEnterprise, "E2", -5, at)},
+			[]projections.LedgerRow{share("r2", domain.PartyEnterprise, "E2", -7, at), share("r0", domain.PartyHousehold, "H9", -1, late)}),
+		line("832", "P", "1", nil, []projections.LedgerRow{share("s", domain.PartyUnattributed, "", 99, at)}),
+		line("douyin", "O10", "1", []projections.LedgerRow{share("x", domain.PartyHousehold, "H1", 5, at)}, nil),
+	}}
 }
