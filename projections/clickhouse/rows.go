@@ -192,10 +192,10 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		orderCounts *insert
 		w           = &lineRows{livestreams: map[string]projections.LedgerRow{}}
 	)
+	wg.Go(func() { orderCounts = orderCountsInsert(b.Orders, batch, s.w.fold) })
 	// Rows are written in each table's sort key order (see lineOrder).
 	order := lineOrder(b.Lines)
 	wg.Go(func() { statesErr = s.buildStates(ctx, b.Lines, order, &states) })
-	wg.Go(func() { orderCounts = orderCountsInsert(b.Orders, batch, s.w.fold) })
 	w.grow(b.Lines)
 	for _, i := range order {
 		w.line(&b.Lines[i])
