@@ -63,3 +63,6 @@ func CommitColumns(ctx context.Context, s *Store, b *projections.Batch) (map[str
 // HandMadeBatch is a batch with the line changes generated data rarely has
 // (see handMadeBatch).
 var HandMadeBatch = handMadeBatch
+
+// CompareKeys compares rows a and b of a table's key columns (see compareAt).
+var CompareKeys = compareAt

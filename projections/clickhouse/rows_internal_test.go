@@ -242,14 +242,20 @@ func checkLedger(t *testing.T, b *projections.Batch, in *insert) {
 	}
 }
 
+// compareAt compares rows a and b of the key columns cols ([]string,
+// []int64 or []uint64 each), as the server orders them.
 func compareAt(cols []any, a, b int) int {
 	for _, col := range cols {
 		var c int
 		switch v := col.(type) {
 		case []string:
 			c = strings.Compare(v[a], v[b])
+		case []int64:
+			c = cmp.Compare(v[a], v[b])
 		case []uint64:
 			c = cmp.Compare(v[a], v[b])
+		default:
+			panic(fmt.Sprintf("key column of %T", col))
 		}
 		if c != 0 {
 			return c

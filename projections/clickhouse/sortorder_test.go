@@ -1,7 +1,6 @@
 package clickhouse_test
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -55,7 +54,7 @@ func (s *sortCheckingStore) check(ctx context.Context, b *projections.Batch) err
 		}
 		n := length(cols[0])
 		for r := 1; r < n; r++ {
-			if c := compareRows(cols, r-1, r); c > 0 {
+			if c := clickhouse.CompareKeys(cols, r-1, r); c > 0 {
 				s.t.Errorf("%s: row %d (%s) sorts after row %d (%s) by (%s)", table, r-1, rowString(cols, r-1), r, rowString(cols, r), strings.Join(key, ", "))
 				break
 			}
@@ -84,26 +83,6 @@ func length(col any) int {
 		return len(c)
 	}
 	panic(fmt.Sprintf("column of %T", col))
-}
-
-func compareRows(cols []any, a, b int) int {
-	for _, col := range cols {
-		var c int
-		switch v := col.(type) {
-		case []string:
-			c = strings.Compare(v[a], v[b])
-		case []int64:
-			c = cmp.Compare(v[a], v[b])
-		case []uint64:
-			c = cmp.Compare(v[a], v[b])
-		default:
-			panic(fmt.Sprintf("key column of %T", col))
-		}
-		if c != 0 {
-			return c
-		}
-	}
-	return 0
 }
 
 func rowString(cols []any, r int) string {
