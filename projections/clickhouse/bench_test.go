@@ -3,6 +3,7 @@ package clickhouse_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -117,7 +118,9 @@ const rawLedger = `CREATE TABLE %s (
 // size (another seed): the first run of a process — the heap growing into
 // fresh memory, the connection pool opening, the JSON codecs compiled —
 // was a third slower on both sides than the runs after it, and measured
-// the process's start rather than the write path.
+// the process's start rather than the write path. Each timed part starts
+// after a collection (runtime.GC), so that none collects the garbage of
+// the part before it.
 func BenchmarkWriteRate(b *testing.B) {
 	dsn := testDSN(b)
 	orders := 20000
@@ -196,6 +199,7 @@ func writeRateRun(b *testing.B, dsn string, admin driver.Conn, ds storetest.Data
 		b.Fatal(err)
 	}
 	waitMerges(b, admin)
+	runtime.GC() // the garbage of what ran before is not collected in the timed part
 	start, cpu0 := time.Now(), processCPU(b)
 	feed.Project(b, s, maxBatch) // 0: batches as the store prefers
 	out.projected = time.Since(start)
@@ -220,6 +224,7 @@ func writeRateRun(b *testing.B, dsn string, admin driver.Conn, ds storetest.Data
 	}
 	insert := func(table string, chunks [][]signedRow) time.Duration {
 		waitMerges(b, admin)
+		runtime.GC()
 		start := time.Now()
 		for n, chunk := range chunks {
 			batch, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+"."+table)
@@ -250,6 +255,7 @@ func writeRateRun(b *testing.B, dsn string, admin driver.Conn, ds storetest.Data
 	out.rawSame = insert("raw_same", batches)
 	out.rawBig = insert("raw_big", chunked(all))
 	waitMerges(b, admin)
+	runtime.GC()
 	start = time.Now()
 	// The rows are large: sort their indexes, comparing no more fields than
 	// it takes, then copy them once.
