@@ -91,7 +91,7 @@ func TestInterruptedCommit(t *testing.T) {
 		sent  bool   // fails after the insert was sent (a lost answer)
 		crash bool   // the process dies instead of retrying
 	}{
-		{"LedgerRetried", "ledger", false, false},
+		{"SharesRetried", "shares", false, false},
 		{"SalesRollupThenCrash", "sales_rollup", false, true},
 		{"CheckpointRetried", "checkpoints", false, false},
 		{"CheckpointThenCrash", "checkpoints", false, true},

@@ -2,7 +2,9 @@ package clickhouse_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -16,8 +18,8 @@ import (
 func TestMigrations(t *testing.T) {
 	first, cfg := openStore(t)
 	defer first.Close()
-	if got := clickhouse.AppliedMigrations(first); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7}) {
-		t.Errorf("first open applied %v, want [1 2 3 4 5 6 7]", got)
+	if got := clickhouse.AppliedMigrations(first); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Errorf("first open applied %v, want [1 2 3 4 5 6 7 8 9]", got)
 	}
 	second := mustOpen(t, cfg)
 	defer second.Close()
@@ -28,15 +30,15 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7}) {
-		t.Errorf("schema_migrations lists %v, want [1 2 3 4 5 6 7]", got)
+	if !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Errorf("schema_migrations lists %v, want [1 2 3 4 5 6 7 8 9]", got)
 	}
 	var rows uint64
 	if err := adminConn(t, cfg.DSN).QueryRow(context.Background(), "SELECT count() FROM "+cfg.Database+".schema_migrations").Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 7 {
-		t.Errorf("schema_migrations has %d rows, want 7", rows)
+	if rows != 9 {
+		t.Errorf("schema_migrations has %d rows, want 9", rows)
 	}
 	var tables uint64
 	if err := adminConn(t, cfg.DSN).QueryRow(context.Background(), "SELECT count() FROM system.tables WHERE database = '"+cfg.Database+"'").Scan(&tables); err != nil {
@@ -50,12 +52,14 @@ func TestMigrations(t *testing.T) {
 // TestMigrationFromSchema1 turns a projected read model back into schema 1
 // (the rollup in sales_daily, no fold or registry batch in the checkpoints,
 // no order counts,
-// no livestream, refund or retracted entries, no summary, versions 2 to 7
-// not recorded) and opens it:
+// no livestream, refund or retracted entries, no summary, the shares in a
+// ledger of one row per party with the entry's platform, order and line,
+// versions 2 to 9 not recorded) and opens it:
 // migration 2 copies the rollup into generation 0, migration 3 counts the
 // orders from the entries, migrations 4 and 5 copy the livestreams' and the
 // refunds' entries, migration 6 sums the rollup into the summary,
-// migration 7 lists the retractions,
+// migration 7 lists the retractions, migration 8 copies the ledger into
+// shares (the same shares as before) and 9 drops it,
 // every answer is as before, and projecting goes on (folding generation 0).
 func TestMigrationFromSchema1(t *testing.T) {
 	s, cfg := openStore(t)
@@ -69,7 +73,35 @@ func TestMigrationFromSchema1(t *testing.T) {
 	ctx := context.Background()
 	conn := adminConn(t, cfg.DSN)
 	db := cfg.Database + "."
+	shares := func() string {
+		var out []string
+		rows, err := conn.Query(ctx, "SELECT entry_id, party_kind, party_id, amount_fen, sign, batch FROM "+db+"shares ORDER BY entry_id, party_kind, party_id, sign, batch")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var entry, kind, party string
+			var fen int64
+			var sign int8
+			var batch uint64
+			if err := rows.Scan(&entry, &kind, &party, &fen, &sign, &batch); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprint(entry, kind, party, fen, sign, batch))
+		}
+		if len(out) < 100 {
+			t.Fatalf("only %d shares", len(out))
+		}
+		return strings.Join(out, "\n")
+	}
+	sharesBefore := shares()
 	for _, stmt := range []string{
+		"CREATE TABLE " + db + "ledger (platform String, order_id String, line_id String, entry_id String, party_kind String, party_id String, amount_fen Int64, sign Int8, batch UInt64) " +
+			"ENGINE = MergeTree ORDER BY (platform, order_id, line_id, entry_id, party_kind, party_id)",
+		"INSERT INTO " + db + "ledger SELECT platform, order_id, line_id, entry_id, party_kind, party_id, amount_fen, sign, batch FROM " + db + "shares " +
+			"ANY INNER JOIN (SELECT entry_id, sign, batch, platform, order_id, line_id FROM " + db + "entries) USING (entry_id, sign, batch)",
+		"DROP TABLE " + db + "shares",
 		"INSERT INTO " + db + "sales_daily SELECT day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id, sales_fen, refunds_fen, batch FROM " + db + "sales_rollup",
 		"DROP TABLE " + db + "sales_rollup",
 		"DROP TABLE " + db + "order_counts",
@@ -90,8 +122,15 @@ func TestMigrationFromSchema1(t *testing.T) {
 	cfg.FoldMinRows = 200 // and fold generation 0 on the way
 	s = mustOpen(t, cfg)
 	defer s.Close()
-	if got := clickhouse.AppliedMigrations(s); !reflect.DeepEqual(got, []int{2, 3, 4, 5, 6, 7}) {
-		t.Fatalf("opening a schema 1 read model applied %v, want [2 3 4 5 6 7]", got)
+	if got := clickhouse.AppliedMigrations(s); !reflect.DeepEqual(got, []int{2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Fatalf("opening a schema 1 read model applied %v, want [2 3 4 5 6 7 8 9]", got)
+	}
+	if got := shares(); got != sharesBefore {
+		t.Error("the shares copied from the ledger differ from the shares before")
+	}
+	var ledgers uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = '"+cfg.Database+"' AND name = 'ledger'").Scan(&ledgers); err != nil || ledgers != 0 {
+		t.Errorf("the ledger table is still there (%d, %v)", ledgers, err)
 	}
 	if after := view(t, s); after != before {
 		t.Errorf("after migration 2:\n%s\nbefore:\n%s", after, before)

@@ -22,10 +22,10 @@ type lineRows struct {
 	eAt, eAmount col[int64]
 	eAttributed  col[uint8]
 	eSign        col[int8]
-	// ledger
-	sPlatform, sOrder, sLine, sEntry, sKind, sParty col[string]
-	sAmount                                         col[int64]
-	sSign                                           col[int8]
+	// shares
+	sEntry, sKind, sParty col[string]
+	sAmount               col[int64]
+	sSign                 col[int8]
 
 	rollup      projections.Rollup
 	livestreams map[string]projections.LedgerRow
@@ -38,7 +38,6 @@ type lineRows struct {
 	rPlatform, rOrder, rLine, rEntry col[string]
 
 	groups []signedEntry // line's scratch
-	sorted []signedShare // shares' scratch
 }
 
 // entryRef is one entry of the batch: its ledger rows, sign, sum and day.
@@ -55,12 +54,12 @@ type entryRef struct {
 // spare the server its sort: ClickHouse checks whether an inserted block
 // is sorted before sorting it, and a sorted block cost 18.16 a third of
 // the CPU of the same rows unsorted (132,000 ledger rows: 30 against
-// 80 ms). The lines table, the ledger and retracted_entries follow this
-// order (entries in id order within a line, shares in party order within
-// an entry); entries are regrouped by day from it (entryColumns),
-// refund_entries are a part of entries, and livestream_entries are
-// regrouped by livestream (stableOrderBy). Only speed depends on it: the
-// server sorts whatever it gets.
+// 80 ms). The lines table and retracted_entries follow this order (a
+// line's entries in id order); entries are regrouped by day from it
+// (entryColumns), refund_entries are a part of entries, and
+// livestream_entries are regrouped by livestream (stableOrderBy); shares
+// are ordered by batch alone. Only speed depends on it: the server sorts
+// whatever it gets.
 func lineOrder(changes []projections.LineChange) []int {
 	// Sorted as compact keys rather than through the changes (large, and
 	// read all over memory), mostly by integers: the platform's rank and
@@ -159,14 +158,6 @@ func stableOrderBy(keys []string, idx []int) []int {
 	return out
 }
 
-// partyLess orders an entry's shares as the ledger's sort key does.
-func partyLess(a, b *projections.LedgerRow) bool {
-	if a.PartyKind != b.PartyKind {
-		return a.PartyKind < b.PartyKind
-	}
-	return a.PartyID < b.PartyID
-}
-
 // batchContent is what a commit writes.
 type batchContent struct {
 	inserts []*insert // every insert but the checkpoint
@@ -247,8 +238,8 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		// retracted_entries: the keys of the retraction rows (see liveEntries).
 		&insert{table: "retracted_entries", columns: []string{"platform", "order_id", "line_id", "entry_id", "batch"},
 			parts: []part{&w.rPlatform, &w.rOrder, &w.rLine, &w.rEntry, bt(len(w.rEntry))}},
-		&insert{table: "ledger", columns: []string{"platform", "order_id", "line_id", "entry_id", "party_kind", "party_id", "amount_fen", "sign", "batch"},
-			parts: []part{&w.sPlatform, &w.sOrder, &w.sLine, &w.sEntry, &w.sKind, &w.sParty, &w.sAmount, &w.sSign, bt(len(w.sSign))}},
+		&insert{table: "shares", columns: []string{"entry_id", "party_kind", "party_id", "amount_fen", "sign", "batch"},
+			parts: []part{&w.sEntry, &w.sKind, &w.sParty, &w.sAmount, &w.sSign, bt(len(w.sSign))}},
 		rollup,
 		w.summaryInsert(batch, s.w.fold),
 		orderCounts,
@@ -348,7 +339,7 @@ func (w *lineRows) grow(changes []projections.LineChange) {
 	w.eAttributed.grow(entries)
 	w.eSign.grow(entries)
 	w.ents = slices.Grow(w.ents, entries)
-	for _, c := range []*col[string]{&w.sPlatform, &w.sOrder, &w.sLine, &w.sEntry, &w.sKind, &w.sParty} {
+	for _, c := range []*col[string]{&w.sEntry, &w.sKind, &w.sParty} {
 		c.grow(ledger)
 	}
 	w.sAmount.grow(ledger)
@@ -356,8 +347,7 @@ func (w *lineRows) grow(changes []projections.LineChange) {
 }
 
 // line writes a line change's entries in entry id order, each entry's
-// retraction before its new version, and their ledger rows in entry id and
-// party order (an entry's retracted and new shares side by side).
+// retraction before its new version, and their shares.
 func (w *lineRows) line(c *projections.LineChange) {
 	groups := w.groups[:0]
 	for g := range projections.ByEntry(c.Retract) {
@@ -387,48 +377,27 @@ func (w *lineRows) line(c *projections.LineChange) {
 	w.groups = groups[:0]
 }
 
-// signedEntry is one entry's ledger rows and whether they are added (1) or
-// retracted (-1).
+// signedEntry is one entry's ledger rows (its shares) and whether they
+// are added (1) or retracted (-1).
 type signedEntry struct {
 	rows []projections.LedgerRow
 	sign int8
 }
 
-// signedShare is one ledger row and its sign.
-type signedShare struct {
-	row  *projections.LedgerRow
-	sign int8
-}
-
-// shares writes the ledger rows of one entry's groups (its retraction, its
-// new version, or both) in (party_kind, party_id) order, a retracted share
-// before the new one. The rows are shared with the batch (never modified
-// once made): their pointers are sorted. An entry has a few shares.
+// shares writes the shares of one entry's groups (its retraction, its new
+// version, or both). The shares table is ordered by batch alone, so any
+// order within a batch is its order.
 func (w *lineRows) shares(groups []signedEntry) {
-	sorted := w.sorted[:0]
 	for _, g := range groups {
 		for i := range g.rows {
-			x := signedShare{&g.rows[i], g.sign}
-			j := len(sorted)
-			sorted = append(sorted, x)
-			for ; j > 0 && partyLess(x.row, sorted[j-1].row); j-- {
-				sorted[j] = sorted[j-1]
-			}
-			sorted[j] = x
+			r := &g.rows[i]
+			w.sEntry.add(r.EntryID)
+			w.sKind.add(string(r.PartyKind))
+			w.sParty.add(r.PartyID)
+			w.sAmount.add(int64(r.AmountFen))
+			w.sSign.add(g.sign)
 		}
 	}
-	for _, x := range sorted {
-		w.sPlatform.add(x.row.Platform)
-		w.sOrder.add(x.row.OrderID)
-		w.sLine.add(x.row.LineID)
-		w.sEntry.add(x.row.EntryID)
-		w.sKind.add(string(x.row.PartyKind))
-		w.sParty.add(x.row.PartyID)
-		w.sAmount.add(int64(x.row.AmountFen))
-		w.sSign.add(x.sign)
-	}
-	clear(sorted)
-	w.sorted = sorted[:0]
 }
 
 // entry records one entry with the sign (1 add, -1 retract) for the entry

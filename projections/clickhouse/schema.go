@@ -205,6 +205,27 @@ var migrations = [][]string{
 		) ENGINE = MergeTree ORDER BY (platform, order_id, line_id, entry_id)`,
 		`INSERT INTO {retracted_entries} SELECT platform, order_id, line_id, entry_id, batch FROM {entries} WHERE sign < 0`,
 	},
+	// 8: the attributed ledger as each entry's shares: the entry's id and
+	// the party's share, signed like the entry's row, ordered by the batch
+	// that wrote them. The ledger repeated the entry's platform, order and
+	// line on every share, and its sort key made the server sort every
+	// insert; an entry's shares are found through entries (entry_id, sign,
+	// batch). Copied from the ledger; run again whole if cut short.
+	{
+		`DROP TABLE IF EXISTS {shares}`,
+		`CREATE TABLE {shares} (
+			entry_id String,
+			party_kind String, party_id String,
+			amount_fen Int64,
+			sign Int8,
+			batch UInt64
+		) ENGINE = MergeTree ORDER BY batch`,
+		`INSERT INTO {shares} SELECT entry_id, party_kind, party_id, amount_fen, sign, batch FROM {ledger}`,
+	},
+	// 9: the ledger, copied into shares, dropped.
+	{
+		`DROP TABLE IF EXISTS {ledger}`,
+	},
 }
 
 // orderCountsBackfill counts the committed live sale entries into
@@ -254,8 +275,8 @@ const (
 
 // expand replaces {name} with the qualified table names.
 func (s *Store) expand(stmt string) string {
-	pairs := make([]string, 0, 2*len(tables))
-	for _, t := range tables {
+	pairs := make([]string, 0, 2*len(tables)+2*len(retiredTables))
+	for _, t := range append(tables, retiredTables...) {
 		pairs = append(pairs, "{"+t+"}", s.t(t))
 	}
 	return strings.NewReplacer(pairs...).Replace(stmt)

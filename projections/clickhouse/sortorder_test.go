@@ -23,7 +23,7 @@ type sortCheckingStore struct {
 
 // sortedTables are the tables whose inserts must arrive sorted: those of a
 // row or more per line.
-var sortedTables = []string{"lines", "ledger", "entries", "livestream_entries", "refund_entries", "retracted_entries", "order_counts"}
+var sortedTables = []string{"lines", "shares", "entries", "livestream_entries", "refund_entries", "retracted_entries", "order_counts"}
 
 func (s *sortCheckingStore) Commit(ctx context.Context, b *projections.Batch) error {
 	if err := s.check(ctx, b); err != nil {
