@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -180,7 +181,45 @@ func TestInterruptedCommit(t *testing.T) {
 			if n := uncommittedRows(t, cfg); n != 0 {
 				t.Errorf("%d rows of uncommitted batches left", n)
 			}
+			checkSharesMatchRollup(t, s, cfg)
 		})
+	}
+}
+
+// checkSharesMatchRollup holds the committed shares, which no query reads,
+// to the rollup the answers come from: each party's net money the same.
+// A commit that lost or doubled its shares would differ.
+func checkSharesMatchRollup(t *testing.T, s *clickhouse.Store, cfg clickhouse.Config) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := s.Sales(projections.WithReadSnapshot(ctx), projections.SalesQuery{GroupBy: []projections.Dim{projections.DimPartyKind, projections.DimPartyID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{}
+	for _, r := range rows {
+		if net := int64(r.SalesFen - r.RefundsFen); net != 0 {
+			want[string(r.PartyKind)+"/"+r.PartyID] = net
+		}
+	}
+	db := cfg.Database + "."
+	q, err := adminConn(t, cfg.DSN).Query(ctx, "SELECT party_kind, party_id, toInt64(sum(sign * amount_fen)) AS fen FROM "+db+"shares"+
+		" WHERE batch <= (SELECT max(batch) FROM "+db+"checkpoints) GROUP BY party_kind, party_id HAVING fen != 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	got := map[string]int64{}
+	for q.Next() {
+		var kind, party string
+		var fen int64
+		if err := q.Scan(&kind, &party, &fen); err != nil {
+			t.Fatal(err)
+		}
+		got[kind+"/"+party] = fen
+	}
+	if len(want) < 10 || !reflect.DeepEqual(got, want) {
+		t.Errorf("the committed shares' net per party (%d parties) differ from the rollup's (%d parties)", len(got), len(want))
 	}
 }
 
@@ -282,6 +321,7 @@ func TestRandomCrashes(t *testing.T) {
 	if n := uncommittedRows(t, cfg); n != 0 {
 		t.Errorf("%d rows of uncommitted batches left", n)
 	}
+	checkSharesMatchRollup(t, s, cfg)
 }
 
 // TestLeftoverInsert leaves an insert of the store's running on the server

@@ -2,7 +2,6 @@ package clickhouse_test
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,8 +17,8 @@ import (
 func TestMigrations(t *testing.T) {
 	first, cfg := openStore(t)
 	defer first.Close()
-	if got := clickhouse.AppliedMigrations(first); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9}) {
-		t.Errorf("first open applied %v, want [1 2 3 4 5 6 7 8 9]", got)
+	if got := clickhouse.AppliedMigrations(first); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8}) {
+		t.Errorf("first open applied %v, want [1 2 3 4 5 6 7 8]", got)
 	}
 	second := mustOpen(t, cfg)
 	defer second.Close()
@@ -30,15 +29,15 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9}) {
-		t.Errorf("schema_migrations lists %v, want [1 2 3 4 5 6 7 8 9]", got)
+	if !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8}) {
+		t.Errorf("schema_migrations lists %v, want [1 2 3 4 5 6 7 8]", got)
 	}
 	var rows uint64
 	if err := adminConn(t, cfg.DSN).QueryRow(context.Background(), "SELECT count() FROM "+cfg.Database+".schema_migrations").Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 9 {
-		t.Errorf("schema_migrations has %d rows, want 9", rows)
+	if rows != 8 {
+		t.Errorf("schema_migrations has %d rows, want 8", rows)
 	}
 	var tables uint64
 	if err := adminConn(t, cfg.DSN).QueryRow(context.Background(), "SELECT count() FROM system.tables WHERE database = '"+cfg.Database+"'").Scan(&tables); err != nil {
@@ -54,13 +53,15 @@ func TestMigrations(t *testing.T) {
 // no order counts,
 // no livestream, refund or retracted entries, no summary, the shares in a
 // ledger of one row per party with the entry's platform, order and line,
-// versions 2 to 9 not recorded) and opens it:
+// versions 2 to 8 not recorded) and opens it:
 // migration 2 copies the rollup into generation 0, migration 3 counts the
 // orders from the entries, migrations 4 and 5 copy the livestreams' and the
 // refunds' entries, migration 6 sums the rollup into the summary,
-// migration 7 lists the retractions, migration 8 copies the ledger into
-// shares (the same shares as before) and 9 drops it,
-// every answer is as before, and projecting goes on (folding generation 0).
+// migration 7 lists the retractions, migration 8 creates shares (the
+// ledger keeps the shares written before it),
+// every answer is as before, and projecting goes on (folding generation 0)
+// with the ledger and the shares together holding every share a read model
+// projected whole in schema 8 holds.
 func TestMigrationFromSchema1(t *testing.T) {
 	s, cfg := openStore(t)
 	ds := storetest.Generate(41, 800)
@@ -73,32 +74,7 @@ func TestMigrationFromSchema1(t *testing.T) {
 	ctx := context.Background()
 	conn := adminConn(t, cfg.DSN)
 	db := cfg.Database + "."
-	shares := func() string {
-		var out []string
-		rows, err := conn.Query(ctx, "SELECT entry_id, party_kind, party_id, amount_fen, sign, batch FROM "+db+"shares ORDER BY entry_id, party_kind, party_id, sign, batch")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var entry, kind, party string
-			var fen int64
-			var sign int8
-			var batch uint64
-			if err := rows.Scan(&entry, &kind, &party, &fen, &sign, &batch); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, fmt.Sprint(entry, kind, party, fen, sign, batch))
-		}
-		if len(out) < 100 {
-			t.Fatalf("only %d shares", len(out))
-		}
-		return strings.Join(out, "\n")
-	}
-	sharesBefore := shares()
 	for _, stmt := range []string{
-		"CREATE TABLE " + db + "ledger (platform String, order_id String, line_id String, entry_id String, party_kind String, party_id String, amount_fen Int64, sign Int8, batch UInt64) " +
-			"ENGINE = MergeTree ORDER BY (platform, order_id, line_id, entry_id, party_kind, party_id)",
 		"INSERT INTO " + db + "ledger SELECT platform, order_id, line_id, entry_id, party_kind, party_id, amount_fen, sign, batch FROM " + db + "shares " +
 			"ANY INNER JOIN (SELECT entry_id, sign, batch, platform, order_id, line_id FROM " + db + "entries) USING (entry_id, sign, batch)",
 		"DROP TABLE " + db + "shares",
@@ -122,15 +98,8 @@ func TestMigrationFromSchema1(t *testing.T) {
 	cfg.FoldMinRows = 200 // and fold generation 0 on the way
 	s = mustOpen(t, cfg)
 	defer s.Close()
-	if got := clickhouse.AppliedMigrations(s); !reflect.DeepEqual(got, []int{2, 3, 4, 5, 6, 7, 8, 9}) {
-		t.Fatalf("opening a schema 1 read model applied %v, want [2 3 4 5 6 7 8 9]", got)
-	}
-	if got := shares(); got != sharesBefore {
-		t.Error("the shares copied from the ledger differ from the shares before")
-	}
-	var ledgers uint64
-	if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = '"+cfg.Database+"' AND name = 'ledger'").Scan(&ledgers); err != nil || ledgers != 0 {
-		t.Errorf("the ledger table is still there (%d, %v)", ledgers, err)
+	if got := clickhouse.AppliedMigrations(s); !reflect.DeepEqual(got, []int{2, 3, 4, 5, 6, 7, 8}) {
+		t.Fatalf("opening a schema 1 read model applied %v, want [2 3 4 5 6 7 8]", got)
 	}
 	if after := view(t, s); after != before {
 		t.Errorf("after migration 2:\n%s\nbefore:\n%s", after, before)
@@ -138,6 +107,12 @@ func TestMigrationFromSchema1(t *testing.T) {
 	// It goes on from there.
 	ds.Project(t, s, 50)
 	storetest.CheckReference(t, &projections.Queries{Store: s, Now: now}, ds.Want)
+	whole, wholeCfg := openStore(t)
+	ds.Project(t, whole, 0)
+	whole.Close()
+	if got, want := liveShares(t, cfg, "ledger", "shares"), liveShares(t, wholeCfg, "shares"); !reflect.DeepEqual(got, want) {
+		t.Errorf("the ledger and the shares hold %d live shares, a read model projected whole %d, or other amounts", len(got), len(want))
+	}
 	if gens, _ := rollupState(t, cfg); len(gens) == 0 || gens[len(gens)-1] == "0" {
 		t.Errorf("generation 0 was never folded (generations %v)", gens)
 	}
@@ -179,4 +154,36 @@ func TestOpenCreatesTheDSNsDatabase(t *testing.T) {
 	if err != nil || cp[0] != 7 {
 		t.Errorf("checkpoint %v, %v; want 0:7", cp, err)
 	}
+}
+
+// liveShares sums the committed shares of the tables (ledger, shares) by
+// entry and party; the shares that sum to nothing are left out.
+func liveShares(t *testing.T, cfg clickhouse.Config, tables ...string) map[string]int64 {
+	t.Helper()
+	conn := adminConn(t, cfg.DSN)
+	db := cfg.Database + "."
+	var parts []string
+	for _, table := range tables {
+		parts = append(parts, "SELECT entry_id, party_kind, party_id, amount_fen, sign FROM "+db+table+
+			" WHERE batch <= (SELECT max(batch) FROM "+db+"checkpoints)")
+	}
+	rows, err := conn.Query(context.Background(), "SELECT entry_id, party_kind, party_id, toInt64(sum(sign * amount_fen)) AS fen FROM ("+
+		strings.Join(parts, " UNION ALL ")+") GROUP BY entry_id, party_kind, party_id HAVING fen != 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var entry, kind, party string
+		var fen int64
+		if err := rows.Scan(&entry, &kind, &party, &fen); err != nil {
+			t.Fatal(err)
+		}
+		out[entry+"/"+kind+"/"+party] = fen
+	}
+	if len(out) < 100 {
+		t.Fatalf("only %d live shares in %v", len(out), tables)
+	}
+	return out
 }

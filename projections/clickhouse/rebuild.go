@@ -33,7 +33,7 @@ func (s *Store) Shadow(ctx context.Context) (*Store, error) {
 	cfg.TablePrefix = shadowPrefix + s.livePrefix()
 	sh := newStore(cfg, conn)
 	sh.shadow, sh.live = true, s.livePrefix()
-	for _, t := range append(tables, retiredTables...) {
+	for _, t := range tables {
 		if err := sh.exec(ctx, "DROP TABLE IF EXISTS "+sh.t(t)); err != nil {
 			sh.Close()
 			return nil, fmt.Errorf("drop the tables of an earlier rebuild: %w", err)

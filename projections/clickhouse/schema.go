@@ -209,22 +209,18 @@ var migrations = [][]string{
 	// the party's share, signed like the entry's row, ordered by the batch
 	// that wrote them. The ledger repeated the entry's platform, order and
 	// line on every share, and its sort key made the server sort every
-	// insert; an entry's shares are found through entries (entry_id, sign,
-	// batch). Copied from the ledger; run again whole if cut short.
+	// insert. Commits write shares from here on; the ledger keeps what was
+	// written before (copying it would race a second process migrating or
+	// a projector of the earlier build still committing), and a rebuild
+	// writes everything into shares.
 	{
-		`DROP TABLE IF EXISTS {shares}`,
-		`CREATE TABLE {shares} (
+		`CREATE TABLE IF NOT EXISTS {shares} (
 			entry_id String,
 			party_kind String, party_id String,
 			amount_fen Int64,
 			sign Int8,
 			batch UInt64
 		) ENGINE = MergeTree ORDER BY batch`,
-		`INSERT INTO {shares} SELECT entry_id, party_kind, party_id, amount_fen, sign, batch FROM {ledger}`,
-	},
-	// 9: the ledger, copied into shares, dropped.
-	{
-		`DROP TABLE IF EXISTS {ledger}`,
 	},
 }
 
@@ -275,8 +271,8 @@ const (
 
 // expand replaces {name} with the qualified table names.
 func (s *Store) expand(stmt string) string {
-	pairs := make([]string, 0, 2*len(tables)+2*len(retiredTables))
-	for _, t := range append(tables, retiredTables...) {
+	pairs := make([]string, 0, 2*len(tables))
+	for _, t := range tables {
 		pairs = append(pairs, "{"+t+"}", s.t(t))
 	}
 	return strings.NewReplacer(pairs...).Replace(stmt)

@@ -230,26 +230,21 @@ func randomID() string {
 var tables = []string{
 	"schema_migrations", "checkpoints",
 	"district", "villages", "households", "enterprises", "listings",
-	"lines", "listing_snapshots", "entries", "sales_daily", "livestreams", "income",
+	"lines", "listing_snapshots", "entries", "ledger", "sales_daily", "livestreams", "income",
 	"dead_letters", "sales_rollup", "order_counts", "livestream_entries", "refund_entries", "sales_summary",
 	"retracted_entries", "shares",
 }
 
-// retiredTables are tables that migrations create and later drop (the
-// ledger, replaced by shares in migration 8): named for the migrations
-// only.
-var retiredTables = []string{"ledger"}
-
 // batchedTables are the tables whose rows carry the batch that wrote them.
 var batchedTables = []string{
 	"district", "villages", "households", "enterprises", "listings",
-	"lines", "listing_snapshots", "entries", "livestream_entries", "refund_entries", "retracted_entries", "shares", "sales_daily", "sales_rollup", "sales_summary", "order_counts",
+	"lines", "listing_snapshots", "entries", "livestream_entries", "refund_entries", "retracted_entries", "shares", "ledger", "sales_daily", "sales_rollup", "sales_summary", "order_counts",
 	"livestreams", "income", "checkpoints",
 }
 
 func (s *Store) setNames(prefix string) {
-	names := make(map[string]string, len(tables)+len(retiredTables))
-	for _, t := range append(tables, retiredTables...) {
+	names := make(map[string]string, len(tables))
+	for _, t := range tables {
 		names[t] = quoteIdent(s.cfg.Database) + "." + quoteIdent(prefix+t)
 	}
 	s.namesMu.Lock()
