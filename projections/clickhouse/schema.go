@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -297,6 +298,19 @@ func (s *Store) migrate(ctx context.Context) ([]int, error) {
 	}
 	var applied []int
 	for v := top + 1; v <= len(migrations); v++ {
+		// Another process opening the store may have applied it meanwhile:
+		// applying it again would drop and refill tables it may already be
+		// committing to (migrations 2-7 rebuild theirs). Checked before each
+		// migration, the window is one migration's statements long.
+		if v > top+1 {
+			have, err := s.SchemaVersions(ctx)
+			if err != nil {
+				return applied, err
+			}
+			if slices.Contains(have, v) {
+				continue
+			}
+		}
 		for i, stmt := range migrations[v-1] {
 			if err := s.exec(ctx, s.expand(stmt)); err != nil && !columnExists(stmt, err) {
 				return applied, fmt.Errorf("migration %d, statement %d: %w", v, i+1, err)
