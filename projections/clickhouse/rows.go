@@ -80,18 +80,10 @@ func lineOrder(changes []projections.LineChange) []int {
 	slices.Sort(platforms)
 	shared := make([]string, len(platforms)) // each platform's common order id prefix
 	seen := make([]bool, len(platforms))
-	rank := func(p string) int {
-		for r, q := range platforms {
-			if q == p {
-				return r
-			}
-		}
-		return -1
-	}
 	ranks := make([]uint32, len(changes))
 	for i := range changes {
 		k := &changes[i].State.Key
-		r := rank(k.Platform)
+		r := slices.Index(platforms, k.Platform)
 		ranks[i] = uint32(r)
 		if !seen[r] {
 			shared[r], seen[r] = k.OrderID, true
@@ -347,7 +339,7 @@ func (w *lineRows) grow(changes []projections.LineChange) {
 }
 
 // line writes a line change's entries in entry id order, each entry's
-// retraction before its new version, and their shares.
+// retraction before its new version.
 func (w *lineRows) line(c *projections.LineChange) {
 	groups := w.groups[:0]
 	for g := range projections.ByEntry(c.Retract) {
@@ -362,16 +354,8 @@ func (w *lineRows) line(c *projections.LineChange) {
 			groups[j], groups[j-1] = groups[j-1], groups[j]
 		}
 	}
-	for i := 0; i < len(groups); {
-		j := i + 1
-		for j < len(groups) && groups[j].rows[0].EntryID == groups[i].rows[0].EntryID {
-			j++
-		}
-		w.shares(groups[i:j])
-		for _, g := range groups[i:j] {
-			w.entry(g.rows, g.sign)
-		}
-		i = j
+	for _, g := range groups {
+		w.entry(g.rows, g.sign)
 	}
 	clear(groups)
 	w.groups = groups[:0]
@@ -384,33 +368,24 @@ type signedEntry struct {
 	sign int8
 }
 
-// shares writes the shares of one entry's groups (its retraction, its new
-// version, or both). The shares table is ordered by batch alone, so any
-// order within a batch is its order.
-func (w *lineRows) shares(groups []signedEntry) {
-	for _, g := range groups {
-		for i := range g.rows {
-			r := &g.rows[i]
-			w.sEntry.add(r.EntryID)
-			w.sKind.add(string(r.PartyKind))
-			w.sParty.add(r.PartyID)
-			w.sAmount.add(int64(r.AmountFen))
-			w.sSign.add(g.sign)
-		}
-	}
-}
-
 // entry records one entry with the sign (1 add, -1 retract) for the entry
-// tables, and moves the rollup by its shares.
+// tables, writes its shares (the shares table is ordered by batch alone,
+// so any order within a batch is its order), and moves the rollup by them.
 func (w *lineRows) entry(rows []projections.LedgerRow, sign int8) {
 	r := rows[0]
 	var amount domain.Fen
 	attributed := uint8(1)
 	for i := range rows {
-		amount += rows[i].AmountFen
-		if rows[i].PartyKind == domain.PartyUnattributed {
+		x := &rows[i]
+		amount += x.AmountFen
+		if x.PartyKind == domain.PartyUnattributed {
 			attributed = 0
 		}
+		w.sEntry.add(x.EntryID)
+		w.sKind.add(string(x.PartyKind))
+		w.sParty.add(x.PartyID)
+		w.sAmount.add(int64(x.AmountFen))
+		w.sSign.add(sign)
 	}
 	w.rollup.AddEntry(rows, domain.Fen(sign))
 	w.ents = append(w.ents, entryRef{rows: rows, sign: sign, attributed: attributed, amount: amount,
