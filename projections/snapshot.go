@@ -24,7 +24,7 @@ type readSnapshot struct {
 
 // WithReadSnapshot returns a context whose store reads share one snapshot.
 func WithReadSnapshot(ctx context.Context) context.Context {
-	if _, ok := ctx.Value(readSnapshotKey{}).(*readSnapshot); ok {
+	if hasReadSnapshot(ctx) {
 		return ctx
 	}
 	return context.WithValue(ctx, readSnapshotKey{}, &readSnapshot{})
