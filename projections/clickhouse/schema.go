@@ -330,8 +330,13 @@ func (s *Store) migrate(ctx context.Context) ([]int, error) {
 // there already: 18.x has no ADD COLUMN IF NOT EXISTS, and a migration cut
 // short is applied again whole.
 func columnExists(stmt string, err error) bool {
+	return strings.Contains(stmt, " ADD COLUMN ") && serverError(err, codeDuplicateColumn)
+}
+
+// serverError reports whether err is the server's exception with the code.
+func serverError(err error, code int32) bool {
 	var ex *clickhouse.Exception
-	return strings.Contains(stmt, " ADD COLUMN ") && errors.As(err, &ex) && ex.Code == codeDuplicateColumn
+	return errors.As(err, &ex) && ex.Code == code
 }
 
 // codeDuplicateColumn is the server's DUPLICATE_COLUMN error code.

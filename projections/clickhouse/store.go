@@ -328,10 +328,7 @@ func (s *Store) SnapshotHeld(ctx context.Context, answerErr error) bool {
 }
 
 // isUnknownTable reports whether err is the server's "table doesn't exist".
-func isUnknownTable(err error) bool {
-	var ex *clickhouse.Exception
-	return errors.As(err, &ex) && ex.Code == codeUnknownTable
-}
+func isUnknownTable(err error) bool { return serverError(err, codeUnknownTable) }
 
 // codeUnknownTable is the server's UNKNOWN_TABLE error code.
 const codeUnknownTable = 60
