@@ -33,6 +33,7 @@ func Run(t *testing.T, f Features, open Opener) {
 	t.Run("ResumeAfterOwnCheckpoint", func(t *testing.T) { testResumeAfter(t, f, open) })
 	t.Run("GroupResumesAfterReopen", func(t *testing.T) { testReopen(t, f, open) })
 	t.Run("DeadLetters", func(t *testing.T) { testDeadLetters(t, f, open) })
+	t.Run("ReadRegistry", func(t *testing.T) { testReadRegistry(t, f, open) })
 }
 
 // Events returns n paid orders spread over keys, with increasing order ids per key.
