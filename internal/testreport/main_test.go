@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReportOnRealGoTest runs `go test -json` on a throwaway module with one
+// passing, one failing and one skipping test, and checks the counts and the
+// lines a person reads.
+func TestReportOnRealGoTest(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module example.com/x\n\ngo 1.21\n")
+	write("x_test.go", `package x
+import "testing"
+func TestPasses(t *testing.T) {}
+func TestFails(t *testing.T) { t.Error("the reason it failed") }
+func TestSkips(t *testing.T) { t.Skip("no server here") }
+`)
+	cmd := exec.Command("go", "test", "-json", "-count=1", "./...")
+	cmd.Dir = dir
+	stream, _ := cmd.Output() // a failing test exits non-zero; the stream is what matters
+	var out bytes.Buffer
+	r, err := report(bytes.NewReader(stream), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.passed != 1 || r.failed != 1 || r.skipped != 1 {
+		t.Fatalf("counts = %d passed, %d failed, %d skipped; want 1 each\n%s", r.passed, r.failed, r.skipped, out.String())
+	}
+	if len(r.skips) != 1 || !strings.Contains(r.skips[0], "no server here") {
+		t.Errorf("skip reasons = %q, want the test's own reason", r.skips)
+	}
+	for _, want := range []string{"the reason it failed", "FAIL"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "TestPasses") {
+		t.Errorf("a passing test's output was printed:\n%s", out.String())
+	}
+}
