@@ -88,7 +88,8 @@ type Platform struct {
 
 	mu       sync.Mutex
 	orders   map[string]ShopOrderDetail
-	failNext int // >0: that many detail requests answer 500; <0: all do
+	raw      map[string]json.RawMessage // AddRawOrderDetail's, by order id
+	failNext int                        // >0: that many detail requests answer 500; <0: all do
 	requests int
 }
 
@@ -98,7 +99,7 @@ func NewPlatform(opts PlatformOptions) (*Platform, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	return &Platform{opts: opts, orders: map[string]ShopOrderDetail{}}, nil
+	return &Platform{opts: opts, orders: map[string]ShopOrderDetail{}, raw: map[string]json.RawMessage{}}, nil
 }
 
 // AddOrders puts orders in the order book, replacing any with the same order_id.
@@ -111,6 +112,20 @@ func (p *Platform) AddOrders(orders ...ShopOrderDetail) error {
 		}
 		p.orders[o.OrderID] = o
 	}
+	return nil
+}
+
+// AddRawOrderDetail makes the platform answer order orderID's detail
+// requests with shopOrderDetail, verbatim, as data.shop_order_detail: the
+// way a real platform may write numbers as strings, add fields, or garble
+// one. It must be JSON. It takes precedence over AddOrders.
+func (p *Platform) AddRawOrderDetail(orderID string, shopOrderDetail []byte) error {
+	if !json.Valid(shopOrderDetail) {
+		return fmt.Errorf("douyinsim: raw detail of order %s is not JSON", orderID)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.raw[orderID] = append(json.RawMessage(nil), shopOrderDetail...)
 	return nil
 }
 
@@ -220,6 +235,14 @@ func (p *Platform) detail(r *http.Request) answer {
 	}
 	if err := json.Unmarshal([]byte(q.Get("param_json")), &param); err != nil || param.ShopOrderID == "" {
 		return failure(CodeParamInvalid, "param_json 格式错误", "isv.parameter-invalid:shop_order_id")
+	}
+	p.mu.Lock()
+	raw, isRaw := p.raw[param.ShopOrderID]
+	p.mu.Unlock()
+	if isRaw {
+		return answer{Code: CodeSuccess, Msg: "success", Data: struct {
+			ShopOrderDetail json.RawMessage `json:"shop_order_detail"`
+		}{raw}}
 	}
 	o, ok := p.Order(param.ShopOrderID)
 	if !ok {
