@@ -13,13 +13,14 @@ var (
 	// first line; its second line's room is given only as room_id.
 	freightOrder = douyinsim.ShopOrderDetail{
 		OrderID: "4981457725000000100", CreateTime: 1588231000, PayTime: 1588231060, DoudianOpenID: "1@#open-id",
+		PayAmount: 16000, PostAmount: 600,
 		SkuOrderList: []douyinsim.SkuOrder{
 			{OrderID: "4981457725000000101", SkuID: 1747203364827180, ProductName: "萍湖枇杷", ItemNum: 1, PayAmount: 7000, PostAmount: 600},
 			{OrderID: "4981457725000000102", SkuID: 1747203364827181, ProductName: "枇杷膏", ItemNum: 3, PayAmount: 9000, AuthorID: 71286300123, RoomID: 6823941120781224715},
 		},
 	}
 	unpaidOrder = douyinsim.ShopOrderDetail{
-		OrderID: "4981457725000000200", CreateTime: 1588231000,
+		OrderID: "4981457725000000200", CreateTime: 1588231000, PayAmount: 6400,
 		SkuOrderList: []douyinsim.SkuOrder{{OrderID: "4981457725000000201", SkuID: 1747203364827180, ItemNum: 1, PayAmount: 6400}},
 	}
 )

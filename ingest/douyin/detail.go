@@ -33,48 +33,56 @@ const (
 )
 
 // orderDetail is data.shop_order_detail of an order.orderDetail answer, with
-// the fields the events need.
+// the fields the events need. PayAmount and PostAmount are the order's
+// totals, nil when the answer does not state them.
 type orderDetail struct {
-	OrderID       id         `json:"order_id"`
+	OrderID       exactID    `json:"order_id"`
 	CreateTime    integer    `json:"create_time"`
 	PayTime       integer    `json:"pay_time"`
 	UpdateTime    integer    `json:"update_time"`
-	DoudianOpenID string     `json:"doudian_open_id"`
+	PayAmount     *integer   `json:"pay_amount"`
+	PostAmount    *integer   `json:"post_amount"`
+	DoudianOpenID carriedID  `json:"doudian_open_id"`
 	SkuOrderList  []skuOrder `json:"sku_order_list"`
+
+	// invalid is why the answer's shop_order_detail cannot be used: the
+	// messages needing it are dead letters, since asking again would give
+	// the same answer.
+	invalid error
 }
 
 // skuOrder is one line (子订单) of an order. pay_amount includes the line's
 // freight, post_amount.
 type skuOrder struct {
-	OrderID     id      `json:"order_id"`
-	SkuID       id      `json:"sku_id"`
-	ProductName string  `json:"product_name"`
-	ItemNum     integer `json:"item_num"`
-	PayAmount   integer `json:"pay_amount"`
-	PostAmount  integer `json:"post_amount"`
-	AuthorID    id      `json:"author_id"`
-	AuthorName  string  `json:"author_name"`
-	RoomID      id      `json:"room_id"`
-	RoomIDStr   string  `json:"room_id_str"`
+	OrderID     exactID     `json:"order_id"`
+	SkuID       exactID     `json:"sku_id"`
+	ProductName carriedName `json:"product_name"`
+	ItemNum     integer     `json:"item_num"`
+	PayAmount   integer     `json:"pay_amount"`
+	PostAmount  integer     `json:"post_amount"`
+	AuthorID    carriedID   `json:"author_id"`
+	AuthorName  carriedName `json:"author_name"`
+	RoomID      exactID     `json:"room_id"`
+	RoomIDStr   exactID     `json:"room_id_str"`
 }
 
-// goodsAmount is what the buyer paid for the line's goods, freight excluded.
-func (s skuOrder) goodsAmount() domain.Fen { return domain.Fen(s.PayAmount - s.PostAmount) }
-
+// detailAnswer is an order.orderDetail answer. The detail itself is
+// decoded apart, so that a detail the adapter cannot use is told from an
+// answer that is not one.
 type detailAnswer struct {
-	Code    int    `json:"code"`
-	Msg     string `json:"msg"`
-	SubCode string `json:"sub_code"`
-	SubMsg  string `json:"sub_msg"`
-	LogID   string `json:"log_id"`
+	Code    integer     `json:"code"`
+	Msg     carriedName `json:"msg"`
+	SubCode carriedID   `json:"sub_code"`
+	SubMsg  carriedName `json:"sub_msg"`
+	LogID   carriedID   `json:"log_id"`
 	Data    struct {
-		ShopOrderDetail *orderDetail `json:"shop_order_detail"`
+		ShopOrderDetail json.RawMessage `json:"shop_order_detail"`
 	} `json:"data"`
 }
 
 // apiError is an answer whose code is not 10000.
 type apiError struct {
-	Code    int
+	Code    int64
 	Msg     string
 	SubCode string
 	SubMsg  string
@@ -163,25 +171,42 @@ func (c *detailClient) fetchOnce(ctx context.Context, orderID string) (*orderDet
 	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
+	d, err := decodeDetailAnswer(body)
+	if err != nil {
+		return nil, err
+	}
+	if d.invalid == nil && string(d.OrderID) != orderID {
+		return nil, errPermanent{fmt.Errorf("answer is for order %q, not %s", d.OrderID, orderID)}
+	}
+	return d, nil
+}
+
+// decodeDetailAnswer decodes an order.orderDetail answer. An answer that is
+// not one, or says the call failed, is an error (an *apiError when the code
+// is worth asking again, else errPermanent). A detail that is there but
+// cannot be used (a field of the wrong kind, an id that is not exact) comes
+// back with invalid set.
+func decodeDetailAnswer(body []byte) (*orderDetail, error) {
 	var ans detailAnswer
-	// Ids decode through the id type and amounts into int64 fields: nothing
-	// of the answer passes through float64.
+	// Ids decode through exactID and amounts through integer: nothing of
+	// the answer passes through float64.
 	if err := json.Unmarshal(body, &ans); err != nil {
 		return nil, errPermanent{fmt.Errorf("answer is not order.orderDetail JSON: %w", err)}
 	}
 	if ans.Code != apiCodeSuccess {
-		e := &apiError{Code: ans.Code, Msg: ans.Msg, SubCode: ans.SubCode, SubMsg: ans.SubMsg}
+		e := &apiError{Code: int64(ans.Code), Msg: string(ans.Msg), SubCode: string(ans.SubCode), SubMsg: string(ans.SubMsg)}
 		if e.temporary() {
 			return nil, e
 		}
 		return nil, errPermanent{e}
 	}
-	d := ans.Data.ShopOrderDetail
-	if d == nil {
+	raw := ans.Data.ShopOrderDetail
+	if len(raw) == 0 || string(raw) == "null" {
 		return nil, errPermanent{errors.New("answer has no data.shop_order_detail")}
 	}
-	if string(d.OrderID) != orderID {
-		return nil, errPermanent{fmt.Errorf("answer is for order %q, not %s", d.OrderID, orderID)}
+	d := &orderDetail{}
+	if err := json.Unmarshal(raw, d); err != nil {
+		return &orderDetail{invalid: fmt.Errorf("shop_order_detail (log_id %s): %w", clip(ans.LogID), err)}, nil
 	}
 	return d, nil
 }

@@ -115,7 +115,7 @@ func TestLargeIDsExact(t *testing.T) {
 	)
 	r := newRig(t, nil)
 	mustNoErr(t, r.sim.AddOrders(douyinsim.ShopOrderDetail{
-		OrderID: pid, CreateTime: 1588231200, PayTime: 1588231230,
+		OrderID: pid, CreateTime: 1588231200, PayTime: 1588231230, PayAmount: 100,
 		SkuOrderList: []douyinsim.SkuOrder{{OrderID: sid, SkuID: 9007199254740993, ItemNum: 1, PayAmount: 100,
 			RoomID: 9223372036854775805, AuthorID: 9007199254740995}},
 	}))

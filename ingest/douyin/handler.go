@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,13 +113,13 @@ func (h *Handler) ingest(ctx context.Context, body []byte) (status, code int, ms
 	events, bad := h.mapMessages(ctx, msgs, details, received)
 	var rejected []string
 	for _, m := range bad {
-		reason := fmt.Sprintf("douyin message msg_id %s tag %s: %s", orDash(m.msgID), orDash(m.tag), oneLine(m.err))
+		reason := fmt.Sprintf("douyin message msg_id %s tag %s: %s", shown(m.msgID), shown(m.tag), oneLine(m.err))
 		if err := h.sink.DeadLetter(ctx, domain.NewDeadLetter(Platform, reason, m.raw, received)); err != nil {
 			h.logger.LogAttrs(ctx, slog.LevelError, "douyin dead letter failed", slog.String("msg_id", m.msgID), slog.String("err", err.Error()))
-			return http.StatusServiceUnavailable, codeUnavailable, "could not keep rejected message " + orDash(m.msgID) + ": " + err.Error()
+			return http.StatusServiceUnavailable, codeUnavailable, "could not keep rejected message " + shown(m.msgID) + ": " + err.Error()
 		}
 		h.logger.LogAttrs(ctx, slog.LevelWarn, "douyin message rejected", slog.String("msg_id", m.msgID), slog.String("tag", m.tag), slog.String("err", oneLine(m.err)))
-		rejected = append(rejected, orDash(m.msgID))
+		rejected = append(rejected, shown(m.msgID))
 	}
 
 	if len(events) > 0 {
@@ -151,13 +152,20 @@ func (h *Handler) mapMessages(ctx context.Context, msgs []*message, details map[
 				continue
 			}
 		}
+		if m.err == nil && d != nil && d.invalid != nil {
+			m.err = fmt.Errorf("order %s detail: %w", m.needsDetail(), d.invalid)
+		}
 		if m.err == nil {
-			e := toEvent(m, d, received)
-			if e == nil {
+			var e domain.Event
+			e, m.err = toEvent(m, d, received)
+			if e == nil && m.err == nil {
 				h.logger.LogAttrs(ctx, slog.LevelDebug, "douyin message skipped", slog.String("msg_id", m.msgID), slog.String("tag", m.tag))
 				continue
 			}
-			if m.err = e.Validate(); m.err == nil {
+			if m.err == nil {
+				m.err = e.Validate()
+			}
+			if m.err == nil {
 				events = append(events, e)
 				continue
 			}
@@ -234,9 +242,14 @@ func answer(w http.ResponseWriter, status, code int, msg string) {
 // oneLine flattens errors.Join's newlines for reasons and answers.
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
 
-func orDash(s string) string {
+// shown is a msg_id or tag for a reason or an answer: as sent (quoted if it
+// is not printable), or "-" when the message has none.
+func shown(s string) string {
 	if s == "" {
 		return "-"
+	}
+	if !printable(s) {
+		return strconv.Quote(s)
 	}
 	return s
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -49,15 +50,28 @@ type rig struct {
 // calling it; adjust changes the handler's config before it is built.
 func newRig(t *testing.T, adjust func(*douyin.Config)) *rig {
 	t.Helper()
+	sim := sampleSim(t)
+	return rigWithServer(t, sim, sim, adjust)
+}
+
+// sampleSim is a douyinsim platform holding the sample order.
+func sampleSim(t *testing.T) *douyinsim.Platform {
+	t.Helper()
 	sim, err := douyinsim.NewPlatform(douyinsim.PlatformOptions{})
 	mustNoErr(t, err)
 	mustNoErr(t, sim.AddOrderDetailJSON(readFile(t, "order-detail.json")))
-	return rigWithServer(t, sim, sim, adjust)
+	return sim
 }
 
 // rigWithServer serves api (sim, or a handler around it) over real HTTP and
 // builds a handler calling it.
 func rigWithServer(t *testing.T, sim *douyinsim.Platform, api http.Handler, adjust func(*douyin.Config)) *rig {
+	t.Helper()
+	return rigLogging(t, sim, api, adjust, nil)
+}
+
+// rigLogging is rigWithServer with the handler logging to logger.
+func rigLogging(t *testing.T, sim *douyinsim.Platform, api http.Handler, adjust func(*douyin.Config), logger *slog.Logger) *rig {
 	t.Helper()
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
@@ -73,7 +87,7 @@ func rigWithServer(t *testing.T, sim *douyinsim.Platform, api http.Handler, adju
 		adjust(&cfg)
 	}
 	sink := &collectingSink{}
-	h, err := douyin.NewHandler(cfg, sink, nil)
+	h, err := douyin.NewHandler(cfg, sink, logger)
 	mustNoErr(t, err)
 	return &rig{sim: sim, sink: sink, handler: h}
 }
