@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -164,7 +165,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	if roles.Ingest {
-		n.mountIngest(engine)
+		if err := n.mountIngest(engine); err != nil {
+			return nil, err
+		}
 	}
 	if n.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another server using the port? set --addr)", cfg.Addr, err)
@@ -268,21 +271,26 @@ func (n *Node) projectorGroup() string {
 	return "projector"
 }
 
-func (n *Node) mountIngest(engine *gin.Engine) {
+// mountIngest mounts POST /ingest/douyin. A Douyin key without what must go
+// with it stops the node from starting: serving would answer every push 503
+// while /readyz said ready.
+func (n *Node) mountIngest(engine *gin.Engine) error {
 	if n.cfg.Douyin.AppKey == "" {
 		engine.POST("/ingest/douyin", func(c *gin.Context) {
 			c.JSON(http.StatusServiceUnavailable, gin.H{"code": 50300, "msg": "douyin ingest is not configured: start with --douyin-app-key and LOQUAT_DOUYIN_APP_SECRET"})
 		})
-		return
+		return nil
 	}
 	h, err := douyin.NewHandler(n.cfg.Douyin, n.writer, n.cfg.Logger)
 	if err != nil {
-		engine.POST("/ingest/douyin", func(c *gin.Context) {
-			c.JSON(http.StatusServiceUnavailable, gin.H{"code": 50300, "msg": "douyin ingest is misconfigured: " + err.Error()})
-		})
-		return
+		hint := "check --douyin-api-url"
+		if n.cfg.Douyin.AppSecret == "" || n.cfg.Douyin.AccessToken == "" {
+			hint = "with --douyin-app-key set LOQUAT_DOUYIN_APP_SECRET and LOQUAT_DOUYIN_ACCESS_TOKEN, or start without the key"
+		}
+		return fmt.Errorf("douyin ingest is misconfigured: %s; %s", strings.ReplaceAll(err.Error(), "\n", "; "), hint)
 	}
 	engine.POST("/ingest/douyin", gin.WrapH(h))
+	return nil
 }
 
 // URL is the node's base URL, e.g. http://127.0.0.1:8080.
