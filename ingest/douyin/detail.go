@@ -68,13 +68,14 @@ type skuOrder struct {
 
 // detailAnswer is an order.orderDetail answer. The detail itself is
 // decoded apart, so that a detail the adapter cannot use is told from an
-// answer that is not one.
+// answer that is not one. The texts only go into errors: they are read
+// whatever their form (answerText), so an odd log_id never loses an answer.
 type detailAnswer struct {
-	Code    integer     `json:"code"`
-	Msg     carriedName `json:"msg"`
-	SubCode carriedID   `json:"sub_code"`
-	SubMsg  carriedName `json:"sub_msg"`
-	LogID   carriedID   `json:"log_id"`
+	Code    integer         `json:"code"`
+	Msg     json.RawMessage `json:"msg"`
+	SubCode json.RawMessage `json:"sub_code"`
+	SubMsg  json.RawMessage `json:"sub_msg"`
+	LogID   json.RawMessage `json:"log_id"`
 	Data    struct {
 		ShopOrderDetail json.RawMessage `json:"shop_order_detail"`
 	} `json:"data"`
@@ -194,7 +195,7 @@ func decodeDetailAnswer(body []byte) (*orderDetail, error) {
 		return nil, errPermanent{fmt.Errorf("answer is not order.orderDetail JSON: %w", err)}
 	}
 	if ans.Code != apiCodeSuccess {
-		e := &apiError{Code: int64(ans.Code), Msg: string(ans.Msg), SubCode: string(ans.SubCode), SubMsg: string(ans.SubMsg)}
+		e := &apiError{Code: int64(ans.Code), Msg: answerText(ans.Msg), SubCode: answerText(ans.SubCode), SubMsg: answerText(ans.SubMsg)}
 		if e.temporary() {
 			return nil, e
 		}
@@ -206,9 +207,18 @@ func decodeDetailAnswer(body []byte) (*orderDetail, error) {
 	}
 	d := &orderDetail{}
 	if err := json.Unmarshal(raw, d); err != nil {
-		return &orderDetail{invalid: fmt.Errorf("shop_order_detail (log_id %s): %w", clip(ans.LogID), err)}, nil
+		return &orderDetail{invalid: fmt.Errorf("shop_order_detail (log_id %s): %w", answerText(ans.LogID), err)}, nil
 	}
 	return d, nil
+}
+
+// answerText is a text of the answer for an error: the string or number as
+// sent, anything else (or anything longer than a name) as its JSON, clipped.
+func answerText(raw json.RawMessage) string {
+	if s, err := decodeText(raw, maxNameBytes); err == nil {
+		return s
+	}
+	return clip(raw)
 }
 
 // detailParam is the param_json of order.orderDetail.

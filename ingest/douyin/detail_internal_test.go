@@ -1,7 +1,9 @@
 package douyin
 
 import (
+	"errors"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -84,5 +86,22 @@ func TestDetailAmountsExact(t *testing.T) {
 				t.Errorf("pay_amount %d, want %d", got, tt.wantPay)
 			}
 		})
+	}
+}
+
+// TestDetailAnswerTextsAsSent: the answer's texts (msg, sub_code, sub_msg,
+// log_id) only go into errors, so no form of them loses an answer or its
+// error code: the detail is used, the failure still retried.
+func TestDetailAnswerTextsAsSent(t *testing.T) {
+	const detail = `{"order_id":"1","create_time":1588231200,"pay_time":1588231230,"sku_order_list":[{"order_id":"2","sku_id":3,"item_num":1,"pay_amount":100}]}`
+	d, err := decodeDetailAnswer([]byte(`{"code":"10000","msg":{"zh":"成功"},"sub_code":null,"sub_msg":[1],"log_id":` +
+		`"` + strings.Repeat("9", 300) + `","data":{"shop_order_detail":` + detail + `}}`))
+	if err != nil || d.invalid != nil || d.OrderID != "1" || len(d.SkuOrderList) != 1 {
+		t.Fatalf("answer with odd texts: want the detail of order 1, got %+v, %v", d, err)
+	}
+	_, err = decodeDetailAnswer([]byte(`{"code":20000,"msg":503,"sub_code":"isp.service-error","sub_msg":{"x":true},"log_id":{"a":1},"data":{}}`))
+	var api *apiError
+	if !errors.As(err, &api) || !api.temporary() || api.Msg != "503" || api.SubMsg != `{"x":true}` {
+		t.Fatalf("unavailable answer with odd texts: want a temporary *apiError with msg 503 and sub_msg {\"x\":true}, got %#v", err)
 	}
 }
