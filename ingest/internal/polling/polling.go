@@ -59,12 +59,24 @@ func (e *BadPage) Unwrap() error { return e.Err }
 type Loop[T any] struct {
 	// Name starts the loop's errors and log messages ("jd").
 	Name string
-	// Interval is the wait after a failed step or once caught up.
+	// Interval is the wait once caught up, and the first wait after a
+	// failed step; each further failed step in a row doubles it, up to
+	// maxFailureWaits times Interval, so that a platform that rate-limits
+	// or is down is asked less and less often.
 	Interval time.Duration
 	Logger   *slog.Logger
+	// Progress is told when a step catches up and when the loop stops for
+	// good; nil tells no one.
+	Progress *Progress
+	// Now stamps Progress; default time.Now.
+	Now func() time.Time
 	// Target is where polling is to catch up to, as of now.
 	Target func() T
-	// Step polls once towards target and reports whether it is reached.
+	// Step polls once towards target and reports whether it caught up:
+	// whether what it read reached target, or nothing was due before it.
+	// A step that read a window ending at target must report true: the
+	// target moves with the clock, so a loop that stepped again at once
+	// would poll the last moments over and over instead of resting.
 	// Steps never overlap, so what only they use needs no lock of its own.
 	Step func(ctx context.Context, target T) (caughtUp bool, err error)
 	// Busy is what Run and RunOnce return, at once, while another Run or
@@ -72,42 +84,77 @@ type Loop[T any] struct {
 	Busy error
 
 	running sync.Mutex // held by Run and RunOnce
+	// restUntil is when the rest after a RunOnce that caught up ends (wall
+	// clock): a Run right after it rests first.
+	restUntil time.Time
 }
 
-// Run steps until ctx ends, then returns nil. A failure that retrying may
-// cure is logged and the step is taken again after Interval; a Permanent one
-// ends Run with its error.
+// maxFailureWaits bounds the wait after failed steps in a row: at most
+// this many Intervals.
+const maxFailureWaits = 8
+
+// Run steps until ctx ends, then returns nil. Once caught up it waits
+// Interval before the next step. A failure that retrying may cure is
+// logged and the step is taken again after a wait that grows with the
+// failures in a row; a Permanent one ends Run with its error.
 func (l *Loop[T]) Run(ctx context.Context) error {
 	if !l.running.TryLock() {
 		return l.Busy
 	}
 	defer l.running.Unlock()
+	if !l.rest(ctx, time.Until(l.restUntil)) {
+		return nil
+	}
+	failures := 0
 	for {
 		caughtUp, err := l.Step(ctx, l.Target())
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
-			if IsPermanent(err) {
-				l.Logger.LogAttrs(ctx, slog.LevelError, l.Name+" poller stopped", slog.String("err", err.Error()))
-				return fmt.Errorf("%s: %w", l.Name, err)
+		wait := time.Duration(0)
+		switch {
+		case err != nil && IsPermanent(err):
+			l.Logger.LogAttrs(ctx, slog.LevelError, l.Name+" poller stopped", slog.String("err", err.Error()))
+			if l.Progress != nil {
+				l.Progress.Stop(err)
 			}
-			l.Logger.LogAttrs(ctx, slog.LevelWarn, l.Name+" poll failed, will retry", slog.String("err", err.Error()), slog.Duration("retry_in", l.Interval))
+			return fmt.Errorf("%s: %w", l.Name, err)
+		case err != nil:
+			failures++
+			wait = l.Interval * time.Duration(min(1<<(failures-1), maxFailureWaits))
+			l.Logger.LogAttrs(ctx, slog.LevelWarn, l.Name+" poll failed, will retry", slog.String("err", err.Error()),
+				slog.Int("failures_in_row", failures), slog.Duration("retry_in", wait))
+		case caughtUp:
+			failures = 0
+			wait = l.Interval
+			l.caughtUp()
+		default:
+			failures = 0
 		}
-		if err != nil || caughtUp {
-			t := time.NewTimer(l.Interval)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil
-			case <-t.C:
-			}
+		if !l.rest(ctx, wait) {
+			return nil
 		}
 	}
 }
 
+// rest waits d and reports whether ctx is still alive.
+func (l *Loop[T]) rest(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
 // RunOnce steps until the target as it stood when RunOnce began is reached.
-// Any failure ends it with an error (ctx's among them).
+// Any failure ends it with an error (ctx's among them). A Run begun within
+// Interval after it caught up rests until Interval has passed.
 func (l *Loop[T]) RunOnce(ctx context.Context) error {
 	if !l.running.TryLock() {
 		return l.Busy
@@ -120,9 +167,22 @@ func (l *Loop[T]) RunOnce(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", l.Name, err)
 		}
 		if caughtUp {
+			l.caughtUp()
+			l.restUntil = time.Now().Add(l.Interval)
 			return nil
 		}
 	}
+}
+
+func (l *Loop[T]) caughtUp() {
+	if l.Progress == nil {
+		return
+	}
+	now := time.Now
+	if l.Now != nil {
+		now = l.Now
+	}
+	l.Progress.CaughtUp(now())
 }
 
 // Retry is how one API call is retried.
