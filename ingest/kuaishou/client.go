@@ -110,15 +110,16 @@ type listAnswer struct {
 
 // client calls open.order.cursor.list. It is safe for concurrent use.
 type client struct {
-	cfg    Config
-	logger *slog.Logger
-	http   polling.HTTP
-	retry  polling.Retry
+	cfg      Config
+	logger   *slog.Logger
+	http     polling.HTTP
+	retry    polling.Retry
+	progress *polling.Progress // counts every call
 }
 
-func newClient(cfg Config, logger *slog.Logger) *client {
+func newClient(cfg Config, logger *slog.Logger, progress *polling.Progress) *client {
 	s := cfg.settings()
-	return &client{cfg: cfg, logger: logger, http: s.HTTP(maxAnswerBytes), retry: s.Retry()}
+	return &client{cfg: cfg, logger: logger, http: s.HTTP(maxAnswerBytes), retry: s.Retry(), progress: progress}
 }
 
 // fetch returns the page at w.Pcursor, retrying network errors, HTTP 5xx
@@ -131,7 +132,11 @@ func (c *client) fetch(ctx context.Context, w window) (*page, error) {
 		c.logger.LogAttrs(ctx, slog.LevelWarn, "kuaishou order list failed, retrying",
 			slog.String("window", w.String()), slog.Int("attempt", attempt),
 			slog.Duration("backoff", backoff), slog.String("err", err.Error()))
-	}, func() (*page, error) { return c.fetchOnce(ctx, w) })
+	}, func() (*page, error) {
+		pg, err := c.fetchOnce(ctx, w)
+		c.progress.Called(ctx, err, c.cfg.Now())
+		return pg, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("window %s: %w", w, err)
 	}

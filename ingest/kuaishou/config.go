@@ -73,8 +73,11 @@ type Config struct {
 	Interval time.Duration
 	// SafetyLag keeps windows this far behind the clock. Default 1m.
 	SafetyLag time.Duration
-	// Start is where the first window starts when no cursor is saved; the
-	// platform searches at most 90 days back. Default Now() − 24h.
+	// Start is where the first window starts when no cursor is saved.
+	// Default Now() − 24h. The platform searches at most 90 days back: a
+	// Start (or a saved cursor) further back is moved to the earliest time
+	// it searches, with a warning and the gap in Status; older orders come
+	// from file imports.
 	Start time.Time
 	// HTTPTimeout bounds each request. Default 10s.
 	HTTPTimeout time.Duration
@@ -143,9 +146,6 @@ func (c Config) Validate() error {
 	}
 	if c.Window+c.Overlap > MaxSpan {
 		errs = append(errs, fmt.Errorf("kuaishou: window %s plus overlap %s exceeds the platform's 7 days", c.Window, c.Overlap))
-	}
-	if c.Now != nil && c.Start.Before(c.Now().Add(-MaxLookback)) {
-		errs = append(errs, fmt.Errorf("kuaishou: start %s is more than 90 days ago: the platform does not search that far back", c.Start.Format(time.RFC3339)))
 	}
 	return errors.Join(errs...)
 }

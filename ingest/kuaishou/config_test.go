@@ -33,12 +33,11 @@ func TestConfigValidate(t *testing.T) {
 		Window:      7 * 24 * time.Hour,
 		Overlap:     time.Hour,
 		SafetyLag:   -time.Second,
-		Start:       now.AddDate(0, 0, -91),
 		Now:         func() time.Time { return now },
 		HTTPTimeout: -time.Second,
 		MaxAttempts: -1,
 	}, &collectingSink{}, &memCursors{}, nil)
-	ingesttest.WantErrorNaming(t, err, "app_key", "sign_secret", "access_token", "sign_method", "api_base_url", "page_size", "7 days", "safety_lag", "90 days", "http_timeout", "max_attempts")
+	ingesttest.WantErrorNaming(t, err, "app_key", "sign_secret", "access_token", "sign_method", "api_base_url", "page_size", "7 days", "safety_lag", "http_timeout", "max_attempts")
 	good := kuaishou.Config{AppKey: "k", SignSecret: "s", AccessToken: "t"}
 	if _, err := kuaishou.New(good, nil, nil, nil); err == nil || !strings.Contains(err.Error(), "sink") || !strings.Contains(err.Error(), "cursor store") {
 		t.Errorf("want an error naming the nil sink and cursor store, got %v", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest"
@@ -39,8 +40,18 @@ type Poller struct {
 	client *client
 	loop   *polling.Loop[int64] // one Run or RunOnce at a time
 	// states is used by the loop's steps only, which never overlap.
-	states *polling.StateMemory[int]
+	states   *polling.StateMemory[int]
+	progress *polling.Progress
+	lookback polling.Lookback
 }
+
+// Status is how far a poller has got and how its calls went.
+type Status = polling.Status
+
+// Status returns how far the poller has got: the end of the last window
+// read, its calls and errors, the last error, and a stretch skipped as
+// beyond the platform's 90-day look-back. It is safe to call at any time.
+func (p *Poller) Status() Status { return p.progress.Status() }
 
 var _ ingest.Poller = (*Poller)(nil)
 
@@ -53,14 +64,18 @@ func New(cfg Config, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.
 		return nil, err
 	}
 	logger = polling.Logger(logger, Platform, cfg.Name)
+	progress := polling.NewProgress(Platform, cfg.Name)
 	p := &Poller{
-		cfg:    cfg,
-		store:  store,
-		logger: logger,
-		client: newClient(cfg, logger),
-		states: polling.NewStateMemory(cfg.StateMemory, func(status int) int { return statusRanks[status] }),
+		cfg:      cfg,
+		store:    store,
+		logger:   logger,
+		client:   newClient(cfg, logger, progress),
+		states:   polling.NewStateMemory(cfg.StateMemory, func(status int) int { return statusRanks[status] }),
+		progress: progress,
+		lookback: polling.Lookback{Platform: Platform, Max: MaxLookback, Logger: logger, Progress: progress},
 	}
-	p.loop = &polling.Loop[int64]{Name: Platform, Interval: cfg.Interval, Logger: logger, Target: p.target, Step: p.step, Busy: ErrRunning}
+	p.loop = &polling.Loop[int64]{Name: Platform, Interval: cfg.Interval, Logger: logger, Progress: progress, Now: cfg.Now,
+		Target: p.target, Step: p.step, Busy: ErrRunning}
 	return p, nil
 }
 
@@ -82,16 +97,29 @@ func (p *Poller) target() int64 {
 }
 
 // step reads the cursor and polls the window it is in, or the next one
-// due before target.
+// due before target, and reports whether polling reached target: a window
+// ending there was read to its end, or none was due. A window that would
+// begin before the platform searches back (90 days) begins at the
+// earliest it does; one saved half-read that has since slid past that
+// limit is read again from there.
 func (p *Poller) step(ctx context.Context, target int64) (caughtUp bool, err error) {
 	st, fresh, err := p.load(ctx)
 	if err != nil {
 		return false, err
 	}
+	p.progress.Covered(time.UnixMilli(st.CoveredTo))
+	now := p.cfg.Now()
+	if st.Window != nil && st.Window.Begin < p.lookback.Floor(now).UnixMilli() {
+		st.Window = nil // its pcursor belongs to the begin refused now
+	}
 	if st.Window == nil {
 		begin := st.CoveredTo - p.cfg.Overlap.Milliseconds()
 		if fresh {
 			begin = st.CoveredTo // the first window: nothing before Start is wanted
+		}
+		if floor, clamped := p.lookback.Clamp(ctx, time.UnixMilli(begin), now); clamped {
+			begin = floor.UnixMilli()
+			st.CoveredTo = max(st.CoveredTo, begin)
 		}
 		end := min(st.CoveredTo+p.cfg.Window.Milliseconds(), target)
 		if end <= st.CoveredTo {
@@ -99,7 +127,10 @@ func (p *Poller) step(ctx context.Context, target int64) (caughtUp bool, err err
 		}
 		st.Window = &window{Begin: begin, End: end}
 	}
-	return false, p.pollWindow(ctx, st)
+	if err := p.pollWindow(ctx, st); err != nil {
+		return false, err
+	}
+	return st.Window.End >= target, nil
 }
 
 // load reads the cursor; with none saved (fresh), polling starts at Start.
@@ -119,7 +150,11 @@ func (p *Poller) load(ctx context.Context) (st cursorState, fresh bool, err erro
 
 func (p *Poller) save(ctx context.Context, st cursorState) error {
 	b, _ := json.Marshal(st) // numbers and strings always marshal
-	return p.store.SaveCursor(ctx, string(b))
+	if err := p.store.SaveCursor(ctx, string(b)); err != nil {
+		return err
+	}
+	p.progress.Covered(time.UnixMilli(st.CoveredTo))
+	return nil
 }
 
 // pollWindow reads st.Window from its pcursor to the end, appending each
