@@ -116,15 +116,16 @@ type searchAnswer struct {
 
 // client calls jingdong.pop.order.search. It is safe for concurrent use.
 type client struct {
-	cfg    Config
-	logger *slog.Logger
-	http   polling.HTTP
-	retry  polling.Retry
+	cfg      Config
+	logger   *slog.Logger
+	http     polling.HTTP
+	retry    polling.Retry
+	progress *polling.Progress // counts every call
 }
 
-func newClient(cfg Config, logger *slog.Logger) *client {
+func newClient(cfg Config, logger *slog.Logger, progress *polling.Progress) *client {
 	s := cfg.settings()
-	return &client{cfg: cfg, logger: logger, http: s.HTTP(maxAnswerBytes), retry: s.Retry()}
+	return &client{cfg: cfg, logger: logger, http: s.HTTP(maxAnswerBytes), retry: s.Retry(), progress: progress}
 }
 
 // fetch returns one page of a window, retrying network errors, HTTP 5xx and
@@ -137,7 +138,11 @@ func (c *client) fetch(ctx context.Context, w window, n int) (*page, error) {
 		c.logger.LogAttrs(ctx, slog.LevelWarn, "jd order search failed, retrying",
 			slog.String("window", w.String()), slog.Int("page", n), slog.Int("attempt", attempt),
 			slog.Duration("backoff", backoff), slog.String("err", err.Error()))
-	}, func() (*page, error) { return c.fetchOnce(ctx, w, n) })
+	}, func() (*page, error) {
+		pg, err := c.fetchOnce(ctx, w, n)
+		c.progress.Called(ctx, err, c.cfg.Now())
+		return pg, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("window %s page %d: %w", w, n, err)
 	}

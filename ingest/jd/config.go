@@ -30,6 +30,9 @@ const (
 	DefaultMaxRetryBackoff = 30 * time.Second
 	DefaultStateMemory     = 100_000
 	DefaultMaxWindowPasses = 4
+	// DefaultMaxLookback is how far back jingdong.pop.order.search is
+	// taken to search; see README.md, "Look-back".
+	DefaultMaxLookback = 90 * 24 * time.Hour
 
 	// MaxPageSize is the largest page_size JD accepts.
 	MaxPageSize = 100
@@ -70,8 +73,13 @@ type Config struct {
 	// are still being indexed. Default 1m.
 	SafetyLag time.Duration
 	// Start is where the first window starts when no cursor is saved.
-	// Default Now() − 24h.
+	// Default Now() − 24h. A Start (or a saved cursor) further back than
+	// MaxLookback is moved to the earliest time JD searches, with a
+	// warning and the gap in Status: older orders come from file imports.
 	Start time.Time
+	// MaxLookback is how far back JD searches orders by `modified`.
+	// Default DefaultMaxLookback (90 days).
+	MaxLookback time.Duration
 	// OrderStates is order_state, the states asked for. Default
 	// DefaultOrderStates.
 	OrderStates []string
@@ -127,6 +135,9 @@ func (c *Config) setDefaults() {
 	if c.MaxWindowPasses == 0 {
 		c.MaxWindowPasses = DefaultMaxWindowPasses
 	}
+	if c.MaxLookback == 0 {
+		c.MaxLookback = DefaultMaxLookback
+	}
 }
 
 // Validate reports every problem of the configuration at once. Run it after
@@ -150,6 +161,9 @@ func (c Config) Validate() error {
 		if _, ok := stateRanks[s]; !ok {
 			errs = append(errs, fmt.Errorf("jd: order state %q is not one the adapter maps", s))
 		}
+	}
+	if c.MaxLookback <= polling.LookbackMargin+c.Window+c.Overlap {
+		errs = append(errs, fmt.Errorf("jd: max_lookback %s must exceed window %s, overlap %s and %s of margin together", c.MaxLookback, c.Window, c.Overlap, polling.LookbackMargin))
 	}
 	if c.MaxWindowPasses < 1 {
 		errs = append(errs, fmt.Errorf("jd: max_window_passes is %d, must be at least 1", c.MaxWindowPasses))

@@ -35,8 +35,18 @@ type Poller struct {
 	client *client
 	loop   *polling.Loop[time.Time] // one Run or RunOnce at a time
 	// states is used by the loop's steps only, which never overlap.
-	states *polling.StateMemory[string]
+	states   *polling.StateMemory[string]
+	progress *polling.Progress
+	lookback polling.Lookback
 }
+
+// Status is how far a poller has got and how its calls went.
+type Status = polling.Status
+
+// Status returns how far the poller has got: the end of the last window
+// read, its calls and errors, the last error, and a stretch skipped as
+// beyond JD's look-back. It is safe to call at any time.
+func (p *Poller) Status() Status { return p.progress.Status() }
 
 var _ ingest.Poller = (*Poller)(nil)
 
@@ -49,14 +59,18 @@ func New(cfg Config, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.
 		return nil, err
 	}
 	logger = polling.Logger(logger, Platform, cfg.Name)
+	progress := polling.NewProgress(Platform, cfg.Name)
 	p := &Poller{
-		cfg:    cfg,
-		store:  store,
-		logger: logger,
-		client: newClient(cfg, logger),
-		states: polling.NewStateMemory(cfg.StateMemory, func(state string) int { return int(stateRanks[state]) }),
+		cfg:      cfg,
+		store:    store,
+		logger:   logger,
+		client:   newClient(cfg, logger, progress),
+		states:   polling.NewStateMemory(cfg.StateMemory, func(state string) int { return int(stateRanks[state]) }),
+		progress: progress,
+		lookback: polling.Lookback{Platform: Platform, Max: cfg.MaxLookback, Logger: logger, Progress: progress},
 	}
-	p.loop = &polling.Loop[time.Time]{Name: Platform, Interval: cfg.Interval, Logger: logger, Target: p.target, Step: p.step, Busy: ErrRunning}
+	p.loop = &polling.Loop[time.Time]{Name: Platform, Interval: cfg.Interval, Logger: logger, Progress: progress, Now: cfg.Now,
+		Target: p.target, Step: p.step, Busy: ErrRunning}
 	return p, nil
 }
 
@@ -78,18 +92,27 @@ func (p *Poller) target() time.Time {
 	return p.cfg.Now().Add(-p.cfg.SafetyLag).Truncate(time.Second)
 }
 
-// step polls the next window due before target, if any.
+// step polls the next window due before target, if any, and reports
+// whether polling reached target: a window ending there was read, or none
+// was due.
 func (p *Poller) step(ctx context.Context, target time.Time) (caughtUp bool, err error) {
 	w, due, err := p.next(ctx, target)
-	if err != nil || !due {
-		return !due, err
+	if err != nil {
+		return false, err
 	}
-	return false, p.pollWindow(ctx, w)
+	if !due {
+		return true, nil
+	}
+	if err := p.pollWindow(ctx, w); err != nil {
+		return false, err
+	}
+	return !w.to.Before(target), nil
 }
 
 // next reads the cursor (the end of the last window completed) and returns
 // the window after it: from Overlap before that end (from Start on the
-// first run) to Window after it, at most to target.
+// first run) to Window after it, at most to target. A window that would
+// begin before JD searches back begins at the earliest it does.
 func (p *Poller) next(ctx context.Context, target time.Time) (w window, due bool, err error) {
 	saved, ok, err := p.store.LoadCursor(ctx)
 	if err != nil {
@@ -102,6 +125,13 @@ func (p *Poller) next(ctx context.Context, target time.Time) (w window, due bool
 			return window{}, false, errPermanent{Err: fmt.Errorf("cursor %q holds %q, not an RFC 3339 time: %w", p.cfg.Name, saved, err)}
 		}
 		from = covered.Add(-p.cfg.Overlap)
+	}
+	p.progress.Covered(covered)
+	if floor, clamped := p.lookback.Clamp(ctx, from, p.cfg.Now()); clamped {
+		from = floor.Truncate(time.Second)
+		if covered.Before(from) {
+			covered = from
+		}
 	}
 	to := covered.Add(p.cfg.Window)
 	if to.After(target) {
@@ -128,7 +158,11 @@ func (p *Poller) pollWindow(ctx context.Context, w window) error {
 			}
 			p.logger.LogAttrs(ctx, slog.LevelDebug, "jd window polled",
 				slog.String("window", w.String()), slog.Int("order_total", res.total), slog.Int("pages", res.pages), slog.Int("passes", pass))
-			return p.store.SaveCursor(ctx, w.to.In(domain.ChinaTime).Format(time.RFC3339))
+			if err := p.store.SaveCursor(ctx, w.to.In(domain.ChinaTime).Format(time.RFC3339)); err != nil {
+				return err
+			}
+			p.progress.Covered(w.to)
+			return nil
 		}
 		p.logger.LogAttrs(ctx, slog.LevelInfo, "jd window moved while read; reading it again",
 			slog.String("window", w.String()), slog.Int("pass", pass), slog.String("why", res.why))

@@ -70,6 +70,10 @@ type Options struct {
 	BusyEvery int
 	// FailEvery makes every Nth request answer HTTP 500; 0 never.
 	FailEvery int
+	// MaxLookback refuses, as a parameter error, a start_date further back
+	// than this before Clock; 0 refuses none. (JD limits how far back
+	// order search reaches; see ingest/jd/README.md, "Look-back".)
+	MaxLookback time.Duration
 	// Logger gets one debug line per request; default discards.
 	Logger *slog.Logger
 }
@@ -119,6 +123,9 @@ func New(opts Options) (*Platform, error) {
 	}
 	if opts.RateLimitEvery < 0 || opts.BusyEvery < 0 || opts.FailEvery < 0 {
 		return nil, errors.New("jdsim: failure periods must not be negative")
+	}
+	if opts.MaxLookback < 0 {
+		return nil, errors.New("jdsim: MaxLookback must not be negative")
 	}
 	return &Platform{opts: opts, orders: map[string]*Order{}}, nil
 }
@@ -213,6 +220,9 @@ func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q, problem := parseQuery(r.Form.Get("360buy_param_json"))
+	if problem == "" && p.opts.MaxLookback > 0 && p.opts.Clock != nil && q.start.Before(p.opts.Clock().Add(-p.opts.MaxLookback)) {
+		problem = "start_date 超出可查询的时间范围"
+	}
 	if problem != "" {
 		p.writeBusinessError(w, problem)
 		return
