@@ -1,0 +1,145 @@
+package jd
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/internal/polling"
+)
+
+// FuzzDecodeSearchPage feeds answers of jingdong.pop.order.search to the
+// page decoder and every order of an accepted page to the order decoder.
+// Properties: nothing panics; an answer refused as not a page keeps its
+// bytes for the dead letter; every order accepted gives events that
+// validate, all of its order, whose money adds up, checked against the
+// order's own fields read independently here: the lines after the seller
+// discount sum to the goods total less the discount, which is
+// orderSellerPrice; no line is negative or above its goods; a cancellation
+// refunds each line at most what it paid.
+//
+//	go test -run='^$' -fuzz='^FuzzDecodeSearchPage$' -fuzztime=5s ./ingest/jd
+func FuzzDecodeSearchPage(f *testing.F) {
+	sample, err := os.ReadFile("testdata/jd-order-search.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sample)
+	for _, seed := range []struct{ old, new string }{
+		{`"orderState": "WAIT_SELLER_STOCK_OUT"`, `"orderState": "TRADE_CANCELED"`},
+		{`"orderState": "WAIT_SELLER_STOCK_OUT"`, `"orderState": "FINISHED_L"`},
+		{`"paymentConfirmTime": "2020-04-30 20:15:19"`, `"paymentConfirmTime": ""`},
+		{`"orderTotal": 2`, `"orderTotal": "2"`},
+	} {
+		f.Add(bytes.Replace(sample, []byte(seed.old), []byte(seed.new), 1))
+	}
+	f.Add([]byte(`{"error_response":{"code":"2","zh_desc":"限制时间内调用失败次数"}}`))
+	f.Add([]byte(`{"jingdong_pop_order_search_responce":{"searchorderinfo_result":{"orderTotal":"2","orderInfoList":[` +
+		`{"orderId":"9","orderState":"TRADE_CANCELED","orderStartTime":"2020-05-01 10:00:00","paymentConfirmTime":"2020-05-01 10:00:05","modified":"2020-05-01 11:00:00",` +
+		`"orderSellerPrice":"10.00","sellerDiscount":"0.02","itemInfoList":[{"skuId":"1","jdPrice":"3.34","itemTotal":"1"},{"skuId":"1","jdPrice":3.34,"itemTotal":"2"}]},` +
+		`{"orderId":7}]}}}`))
+	f.Fuzz(func(t *testing.T, answer []byte) {
+		pg, err := decodePage(answer)
+		var bad *polling.BadPage
+		if errors.As(err, &bad) && !bytes.Equal(bad.Raw, answer) {
+			t.Fatalf("a refused page keeps %q, not the answer", bad.Raw)
+		}
+		if err != nil {
+			return
+		}
+		for _, raw := range pg.orders {
+			d, err := decodeOrder(raw)
+			if err != nil {
+				var oe *polling.OrderError
+				if !errors.As(err, &oe) {
+					t.Fatalf("order refused with %T %v, want an *OrderError", err, err)
+				}
+				continue
+			}
+			checkOrder(t, raw, d)
+		}
+	})
+}
+
+// checkOrder holds an accepted order's events to the properties above.
+func checkOrder(t *testing.T, raw json.RawMessage, d *decodedOrder) {
+	t.Helper()
+	paid := map[string]domain.Fen{}
+	var paidSum domain.Fen
+	for _, e := range d.events {
+		if err := e.Validate(); err != nil {
+			t.Fatalf("order %s: %s does not validate: %v", d.id, e.Type(), err)
+		}
+		switch e := e.(type) {
+		case *domain.OrderPaid:
+			if e.OrderID != d.id {
+				t.Fatalf("payment of order %s in order %s", e.OrderID, d.id)
+			}
+			for _, l := range e.Lines {
+				paid[l.LineID] = l.AmountFen
+				paidSum += l.AmountFen
+			}
+		case *domain.OrderCancelled:
+			for _, l := range e.Lines {
+				if l.AmountFen > paid[l.LineID] {
+					t.Fatalf("order %s line %s: refunds %d fen of %d paid", d.id, l.LineID, l.AmountFen, paid[l.LineID])
+				}
+			}
+		}
+	}
+	if len(paid) == 0 {
+		return
+	}
+	var o struct {
+		SellerPrice    json.RawMessage `json:"orderSellerPrice"`
+		SellerDiscount json.RawMessage `json:"sellerDiscount"`
+		Items          []struct {
+			JdPrice   json.RawMessage `json:"jdPrice"`
+			ItemTotal json.RawMessage `json:"itemTotal"`
+		} `json:"itemInfoList"`
+	}
+	if err := json.Unmarshal(raw, &o); err != nil {
+		t.Fatalf("order %s accepted, but its fields do not read: %v", d.id, err)
+	}
+	var goods domain.Fen
+	for i, it := range o.Items {
+		price := yuan(t, it.JdPrice)
+		qty, err := strconv.ParseInt(scalar(it.ItemTotal), 10, 64)
+		if err != nil {
+			t.Fatalf("order %s item %d accepted with itemTotal %s", d.id, i, it.ItemTotal)
+		}
+		goods += price * domain.Fen(qty)
+	}
+	discount, sellerPrice := yuan(t, o.SellerDiscount), yuan(t, o.SellerPrice)
+	if paidSum != goods-discount || paidSum != sellerPrice {
+		t.Fatalf("order %s: lines add up to %d fen; goods %d less discount %d = %d, orderSellerPrice %d", d.id, paidSum, goods, discount, goods-discount, sellerPrice)
+	}
+	for id, v := range paid {
+		if v < 0 {
+			t.Fatalf("order %s line %s: %d fen", d.id, id, v)
+		}
+	}
+}
+
+// scalar is a JSON string's or number's text, trimmed as JD's values are.
+func scalar(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return strings.TrimSpace(s)
+	}
+	return strings.TrimSpace(string(raw))
+}
+
+func yuan(t *testing.T, raw json.RawMessage) domain.Fen {
+	t.Helper()
+	v, err := domain.ParseYuan(scalar(raw))
+	if err != nil {
+		t.Fatalf("an accepted order's amount %s: %v", raw, err)
+	}
+	return v
+}
