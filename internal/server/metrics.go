@@ -2,11 +2,13 @@ package server
 
 import (
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/jd"
 	"github.com/loquat-dev/loquat/projections"
 )
 
@@ -68,4 +70,62 @@ func (m *metrics) onCommit(s projections.CommitStats) {
 	m.projected.Add(float64(s.Events))
 	m.skipped.Add(float64(s.Skipped))
 	m.batchSeconds.Observe(s.Took.Seconds())
+}
+
+// pollerCollector shows each poller's status as metrics, read when
+// scraped: how far it has got, its calls and errors, its last error.
+type pollerCollector struct {
+	statuses func() []jd.Status
+
+	coveredTo, caughtUp, calls, errors, lastErrorAt, lastError, gap, up *prometheus.Desc
+}
+
+func newPollerCollector(statuses func() []jd.Status) *pollerCollector {
+	labels := []string{"platform", "poller"}
+	desc := func(name, help string, extra ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, append(labels[:len(labels):len(labels)], extra...), nil)
+	}
+	return &pollerCollector{
+		statuses:    statuses,
+		coveredTo:   desc("loquat_poller_covered_to_seconds", "End of the last window a poller read to its end (Unix time)."),
+		caughtUp:    desc("loquat_poller_caught_up_seconds", "When a poller last caught up with the clock less its safety lag (Unix time)."),
+		calls:       desc("loquat_poller_calls_total", "Calls a poller made to its platform's API."),
+		errors:      desc("loquat_poller_errors_total", "Calls to a platform's API that failed (network, HTTP status, error answer, not a page)."),
+		lastErrorAt: desc("loquat_poller_last_error_seconds", "When a poller's last failed call was (Unix time)."),
+		lastError:   desc("loquat_poller_last_error_info", "A poller's last error, as the error label.", "error"),
+		gap:         desc("loquat_poller_lookback_gap_seconds", "Length of the stretch a poller skipped because the platform does not search that far back; import those orders from the platform's export."),
+		up:          desc("loquat_poller_up", "1 while a poller polls, 0 once it stopped for good."),
+	}
+}
+
+func (c *pollerCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.coveredTo, c.caughtUp, c.calls, c.errors, c.lastErrorAt, c.lastError, c.gap, c.up} {
+		ch <- d
+	}
+}
+
+func (c *pollerCollector) Collect(ch chan<- prometheus.Metric) {
+	unix := func(t time.Time) float64 {
+		if t.IsZero() {
+			return 0
+		}
+		return float64(t.UnixMilli()) / 1000
+	}
+	for _, s := range c.statuses() {
+		l := []string{s.Platform, s.Poller}
+		ch <- prometheus.MustNewConstMetric(c.coveredTo, prometheus.GaugeValue, unix(s.CoveredTo), l...)
+		ch <- prometheus.MustNewConstMetric(c.caughtUp, prometheus.GaugeValue, unix(s.CaughtUpAt), l...)
+		ch <- prometheus.MustNewConstMetric(c.calls, prometheus.CounterValue, float64(s.Calls), l...)
+		ch <- prometheus.MustNewConstMetric(c.errors, prometheus.CounterValue, float64(s.Errors), l...)
+		ch <- prometheus.MustNewConstMetric(c.lastErrorAt, prometheus.GaugeValue, unix(s.LastErrorAt), l...)
+		if s.LastError != "" {
+			ch <- prometheus.MustNewConstMetric(c.lastError, prometheus.GaugeValue, 1, append(l, s.LastError)...)
+		}
+		ch <- prometheus.MustNewConstMetric(c.gap, prometheus.GaugeValue, s.GapTo.Sub(s.GapFrom).Seconds(), l...)
+		up := 1.0
+		if s.Stopped != "" {
+			up = 0
+		}
+		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, up, l...)
+	}
 }

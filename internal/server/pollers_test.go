@@ -2,14 +2,23 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/jd"
 	"github.com/loquat-dev/loquat/ingest/jd/jdsim"
+	"github.com/loquat-dev/loquat/ingest/kuaishou"
 	"github.com/loquat-dev/loquat/ingest/kuaishou/kuaishousim"
 	"github.com/loquat-dev/loquat/internal/samples"
 	"github.com/loquat-dev/loquat/internal/server"
@@ -141,4 +150,274 @@ func TestPollersMatchPlatformLedgersThroughAPI(t *testing.T) {
 		}
 	}
 	t.Logf("%d nodes stopped mid-poll; %d JD and %d Kuaishou paid orders", stops, jdBook.Ledger.OrdersPaid, ksBook.Ledger.OrdersPaid)
+}
+
+// latency delays every answer by d, as a platform across a network does.
+func latency(d time.Duration, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(d)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// readyz is the /readyz answer with the pollers' status.
+type readyz struct {
+	Status  string `json:"status"`
+	Error   string `json:"error"`
+	Pollers []struct {
+		Platform    string `json:"platform"`
+		Poller      string `json:"poller"`
+		CoveredTo   string `json:"covered_to"`
+		CaughtUpAt  string `json:"caught_up_at"`
+		Calls       int64  `json:"calls"`
+		Errors      int64  `json:"errors"`
+		LastError   string `json:"last_error"`
+		LastErrorAt string `json:"last_error_at"`
+		LookbackGap *struct {
+			From, To, Note string
+		} `json:"lookback_gap"`
+		Stopped string `json:"stopped"`
+	} `json:"pollers"`
+}
+
+func getReadyz(t *testing.T, node *server.Node) (int, readyz) {
+	t.Helper()
+	resp, err := http.Get(node.URL() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r readyz
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatalf("/readyz: %v", err)
+	}
+	return resp.StatusCode, r
+}
+
+// TestPollersRestAndReport runs a node's JD and Kuaishou pollers over the
+// real clock against simulated platforms that answer after 5ms and refuse
+// some calls as rate-limited, each poller started further back than its
+// platform searches (JD 120 days, Kuaishou 100):
+//   - the node starts and both catch up from the earliest their platform
+//     allows (a Kuaishou start beyond 90 days failed serve before);
+//   - caught up, each makes at most 2 calls in 5s, counted at the platform
+//     (Kuaishou made hundreds: its window end moved with the clock in ms);
+//   - /readyz and /metrics show per poller its covered-to time, calls and
+//     errors (equal to the platform's counts), last error and look-back gap.
+func TestPollersRestAndReport(t *testing.T) {
+	now := time.Now()
+	jdBook, err := jdsim.Generate(jdsim.GenerateOptions{From: now.Add(-30 * time.Hour), Span: 24 * time.Hour, Orders: 60, Seed: 21})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ksBook, err := kuaishousim.Generate(kuaishousim.GenerateOptions{From: now.Add(-30 * time.Hour), Span: 24 * time.Hour, Orders: 60, Seed: 22})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jdSim, err := jdsim.New(jdsim.Options{Clock: time.Now, RateLimitEvery: 3, MaxLookback: jd.DefaultMaxLookback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jdSim.AddOrders(jdBook.Orders...); err != nil {
+		t.Fatal(err)
+	}
+	ksSim, err := kuaishousim.New(kuaishousim.Options{Clock: time.Now, RateLimitEvery: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ksSim.AddOrders(ksBook.Orders...); err != nil {
+		t.Fatal(err)
+	}
+	jdAPI := httptest.NewServer(latency(5*time.Millisecond, jdSim))
+	defer jdAPI.Close()
+	ksAPI := httptest.NewServer(latency(5*time.Millisecond, ksSim))
+	defer ksAPI.Close()
+
+	jdCfg := samples.JDConfig(jdAPI.URL)
+	jdCfg.Start, jdCfg.Now, jdCfg.Window, jdCfg.Interval = now.AddDate(0, 0, -120), time.Now, 30*24*time.Hour, 0 // default Interval, 30s
+	jdCfg.RetryBackoff, jdCfg.MaxRetryBackoff = time.Millisecond, 5*time.Millisecond
+	ksCfg := samples.KuaishouConfig(ksAPI.URL)
+	ksCfg.Start, ksCfg.Now, ksCfg.Window, ksCfg.Interval = now.AddDate(0, 0, -100), time.Now, 6*24*time.Hour, 0
+	ksCfg.RetryBackoff, ksCfg.MaxRetryBackoff = time.Millisecond, 5*time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	node, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0",
+		Pollers: server.PollerConfig{JD: jdCfg, Kuaishou: ksCfg}})
+	if err != nil {
+		t.Fatalf("a node whose pollers start beyond their platforms' look-back: %v; want it to start", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- node.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("node stopped with: %v", err)
+		}
+	}()
+	pollCtx, pollCancel := context.WithTimeout(ctx, time.Minute)
+	defer pollCancel()
+	if err := node.Polled(pollCtx); err != nil {
+		t.Fatal(err)
+	}
+
+	jdCalls, ksCalls := jdSim.Requests(), ksSim.Requests()
+	time.Sleep(5 * time.Second)
+	if got := jdSim.Requests() - jdCalls; got > 2 {
+		t.Errorf("caught-up JD poller: %d calls in 5s, want at most 2", got)
+	}
+	if got := ksSim.Requests() - ksCalls; got > 2 {
+		t.Errorf("caught-up Kuaishou poller: %d calls in 5s, want at most 2", got)
+	}
+
+	code, ready := getReadyz(t, node)
+	if code != http.StatusOK || ready.Status != "ready" || len(ready.Pollers) != 2 {
+		t.Fatalf("/readyz %d %+v: want ready with two pollers", code, ready)
+	}
+	sims := map[string]interface {
+		Requests() int
+		Answered() map[string]int
+	}{"jd": jdSim, "kuaishou": ksSim}
+	ok := map[string]string{"jd": "ok", "kuaishou": "1"}
+	lookback := map[string]time.Duration{"jd": jd.DefaultMaxLookback, "kuaishou": kuaishou.MaxLookback}
+	for _, p := range ready.Pollers {
+		sim := sims[p.Platform]
+		answered := sim.Answered()
+		wantErrors := int64(sim.Requests() - answered[ok[p.Platform]])
+		if p.Calls != int64(sim.Requests()) || p.Errors != wantErrors || p.Errors == 0 {
+			t.Errorf("%s: /readyz says %d calls, %d errors; the platform counted %d requests, %v", p.Platform, p.Calls, p.Errors, sim.Requests(), answered)
+		}
+		covered, err := time.Parse(time.RFC3339, p.CoveredTo)
+		if err != nil || now.Sub(covered) > 2*time.Minute || p.CaughtUpAt == "" {
+			t.Errorf("%s: covered to %q (%v), caught up at %q: want about now less the safety lag", p.Platform, p.CoveredTo, err, p.CaughtUpAt)
+		}
+		if p.LastError == "" || p.LastErrorAt == "" {
+			t.Errorf("%s: last error %q at %q: want the rate limit", p.Platform, p.LastError, p.LastErrorAt)
+		}
+		if p.LookbackGap == nil || !strings.Contains(p.LookbackGap.Note, "loquat import") {
+			t.Errorf("%s: look-back gap %+v: want one, pointing to loquat import", p.Platform, p.LookbackGap)
+		} else if to, err := time.Parse(time.RFC3339, p.LookbackGap.To); err != nil || to.Before(now.Add(-lookback[p.Platform])) || to.After(now.Add(-lookback[p.Platform]+2*time.Hour)) {
+			t.Errorf("%s: look-back gap to %q, want just inside %s back", p.Platform, p.LookbackGap.To, lookback[p.Platform])
+		}
+	}
+
+	resp, err := http.Get(node.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	metrics := string(body)
+	for _, p := range ready.Pollers {
+		labels := fmt.Sprintf(`{platform=%q,poller=%q}`, p.Platform, p.Poller)
+		for _, want := range []string{
+			"loquat_poller_calls_total" + labels + " " + strconv.FormatInt(p.Calls, 10),
+			"loquat_poller_errors_total" + labels + " " + strconv.FormatInt(p.Errors, 10),
+			"loquat_poller_covered_to_seconds" + labels + " ",
+			"loquat_poller_lookback_gap_seconds" + labels + " ",
+			"loquat_poller_up" + labels + " 1",
+			`loquat_poller_last_error_info{error=`,
+		} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	}
+}
+
+// TestStoppedPollerOnReadyz: a poller that failed for good (a token the
+// platform refuses) makes /readyz answer 503 naming it, with its status:
+// the error that stopped it, its calls and errors; /metrics says it is
+// down.
+func TestStoppedPollerOnReadyz(t *testing.T) {
+	ksSim, err := kuaishousim.New(kuaishousim.Options{Clock: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ksAPI := httptest.NewServer(ksSim)
+	defer ksAPI.Close()
+	ksCfg := samples.KuaishouConfig(ksAPI.URL)
+	ksCfg.Start, ksCfg.Now, ksCfg.AccessToken = time.Now().Add(-time.Hour), time.Now, "a-revoked-token"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	node, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Pollers: server.PollerConfig{Kuaishou: ksCfg}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- node.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	pollCtx, pollCancel := context.WithTimeout(ctx, time.Minute)
+	defer pollCancel()
+	if err := node.Polled(pollCtx); err == nil {
+		t.Fatal("Polled: want the poller's failure")
+	}
+	// Not ready for other reasons while the node starts (its consumers);
+	// then for the poller's.
+	code, ready := getReadyz(t, node)
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(ready.Error, "kuaishou") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		code, ready = getReadyz(t, node)
+	}
+	if code != http.StatusServiceUnavailable || !strings.Contains(ready.Error, "kuaishou") || len(ready.Pollers) != 1 {
+		t.Fatalf("/readyz %d %+v: want 503 naming the kuaishou poller, with its status", code, ready)
+	}
+	p := ready.Pollers[0]
+	if !strings.Contains(p.Stopped, "10004") || !strings.Contains(p.LastError, "10004") || p.Calls != int64(ksSim.Requests()) || p.Errors != p.Calls {
+		t.Errorf("status %+v: want stopped by result 10004 (token), every one of the platform's %d calls an error", p, ksSim.Requests())
+	}
+	resp, err := http.Get(node.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `loquat_poller_up{platform="kuaishou",poller="kuaishou"} 0`; !strings.Contains(string(body), want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+}
+
+// TestPollerOutlivesOutageAtStart: a platform down while the node starts
+// fails the poller's catch-up, which then goes on polling instead of
+// stopping for good (it did): once the platform answers it catches up, and
+// /readyz is ready with the outage's errors counted.
+func TestPollerOutlivesOutageAtStart(t *testing.T) {
+	ksSim, err := kuaishousim.New(kuaishousim.Options{Clock: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var down atomic.Int32
+	down.Store(4) // the catch-up's two attempts and Run's first two
+	ksAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Add(-1) >= 0 {
+			http.Error(w, "down", http.StatusBadGateway)
+			return
+		}
+		ksSim.ServeHTTP(w, r)
+	}))
+	defer ksAPI.Close()
+	ksCfg := samples.KuaishouConfig(ksAPI.URL)
+	ksCfg.Start, ksCfg.Now, ksCfg.MaxAttempts = time.Now().Add(-time.Hour), time.Now, 2
+	ksCfg.Interval, ksCfg.RetryBackoff, ksCfg.MaxRetryBackoff = 50*time.Millisecond, time.Millisecond, time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	node, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Pollers: server.PollerConfig{Kuaishou: ksCfg}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- node.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	pollCtx, pollCancel := context.WithTimeout(ctx, time.Minute)
+	defer pollCancel()
+	if err := node.Polled(pollCtx); err != nil {
+		t.Fatalf("Polled: %v; want the poller to catch up once the platform answers", err)
+	}
+	code, ready := getReadyz(t, node)
+	for deadline := time.Now().Add(30 * time.Second); code != http.StatusOK && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		code, ready = getReadyz(t, node)
+	}
+	if code != http.StatusOK || len(ready.Pollers) != 1 || ready.Pollers[0].Errors != 4 || ready.Pollers[0].CaughtUpAt == "" || ready.Pollers[0].Stopped != "" {
+		t.Errorf("/readyz %d %+v: want ready, the poller caught up after 4 failed calls", code, ready)
+	}
 }

@@ -172,7 +172,11 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another server using the port? set --addr)", cfg.Addr, err)
 	}
-	n.http = &http.Server{Handler: engine, ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = engine
+	if n.polling != nil {
+		handler = n.polling.withStatus(engine) // /readyz shows the pollers' progress
+	}
+	n.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	return n, nil
 }
 
@@ -189,6 +193,7 @@ func (n *Node) openPollers() error {
 		}
 	}
 	n.polling = newPolling(active, n.cfg.Logger)
+	n.metrics.registry.MustRegister(newPollerCollector(n.polling.statuses))
 	return nil
 }
 
