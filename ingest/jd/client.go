@@ -123,9 +123,9 @@ type client struct {
 	progress *polling.Progress // counts every call
 }
 
-func newClient(cfg Config, logger *slog.Logger, progress *polling.Progress) *client {
+func newClient(cfg Config, logger *slog.Logger, progress *polling.Progress, clock *polling.PlatformClock) *client {
 	s := cfg.settings()
-	return &client{cfg: cfg, logger: logger, http: s.HTTP(maxAnswerBytes), retry: s.Retry(), progress: progress}
+	return &client{cfg: cfg, logger: logger, http: s.HTTP(maxAnswerBytes, clock), retry: s.Retry(), progress: progress}
 }
 
 // fetch returns one page of a window, retrying network errors, HTTP 5xx and

@@ -38,6 +38,7 @@ type Poller struct {
 	states   *polling.StateMemory[string]
 	progress *polling.Progress
 	lookback polling.Lookback
+	clock    *polling.PlatformClock // the platform's clock, from its answers
 }
 
 // Status is how far a poller has got and how its calls went.
@@ -46,7 +47,11 @@ type Status = polling.Status
 // Status returns how far the poller has got: the end of the last window
 // read, its calls and errors, the last error, and a stretch skipped as
 // beyond JD's look-back. It is safe to call at any time.
-func (p *Poller) Status() Status { return p.progress.Status() }
+func (p *Poller) Status() Status {
+	s := p.progress.Status()
+	s.PlatformBehind = p.clock.Behind()
+	return s
+}
 
 var _ ingest.Poller = (*Poller)(nil)
 
@@ -59,14 +64,15 @@ func New(cfg Config, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.
 		return nil, err
 	}
 	logger = polling.Logger(logger, Platform, cfg.Name)
-	progress := polling.NewProgress(Platform, cfg.Name)
+	progress, clock := polling.NewProgress(Platform, cfg.Name), &polling.PlatformClock{}
 	p := &Poller{
 		cfg:      cfg,
 		store:    store,
 		logger:   logger,
-		client:   newClient(cfg, logger, progress),
+		client:   newClient(cfg, logger, progress, clock),
 		states:   polling.NewStateMemory(cfg.StateMemory, func(state string) int { return int(stateRanks[state]) }),
 		progress: progress,
+		clock:    clock,
 		lookback: polling.Lookback{Platform: Platform, Max: cfg.MaxLookback, Logger: logger, Progress: progress},
 	}
 	p.loop = &polling.Loop[time.Time]{Name: Platform, Interval: cfg.Interval, Logger: logger, Progress: progress, Now: cfg.Now,
@@ -87,15 +93,26 @@ func (p *Poller) Run(ctx context.Context) error { return p.loop.Run(ctx) }
 // window completed.
 func (p *Poller) RunOnce(ctx context.Context) error { return p.loop.RunOnce(ctx) }
 
-// target is where polling catches up to: now less the safety lag.
+// target is where polling catches up to: now less the safety lag, and
+// less how far JD's clock was last seen behind ours, so that no window
+// ends in JD's future.
 func (p *Poller) target() time.Time {
-	return p.cfg.Now().Add(-p.cfg.SafetyLag).Truncate(time.Second)
+	return p.cfg.Now().Add(-p.cfg.SafetyLag - p.clock.Behind()).Truncate(time.Second)
 }
 
 // step polls the next window due before target, if any, and reports
 // whether polling reached target: a window ending there was read, or none
 // was due.
+//
+// The target is also held to what JD's clock is now known to allow (a
+// RunOnce fixes its target before the first answer tells it), and the
+// cursor saved never passes it: the first window read before JD's clock was
+// known may end in JD's future, and the next window then reads that part
+// again.
 func (p *Poller) step(ctx context.Context, target time.Time) (caughtUp bool, err error) {
+	if t := p.target(); t.Before(target) {
+		target = t
+	}
 	w, due, err := p.next(ctx, target)
 	if err != nil {
 		return false, err
@@ -103,10 +120,11 @@ func (p *Poller) step(ctx context.Context, target time.Time) (caughtUp bool, err
 	if !due {
 		return true, nil
 	}
-	if err := p.pollWindow(ctx, w); err != nil {
+	covered, err := p.pollWindow(ctx, w)
+	if err != nil {
 		return false, err
 	}
-	return !w.to.Before(target), nil
+	return !covered.Before(target), nil
 }
 
 // next reads the cursor (the end of the last window completed) and returns
@@ -144,12 +162,13 @@ func (p *Poller) next(ctx context.Context, target time.Time) (w window, due bool
 }
 
 // pollWindow reads a window's pages, appending each page's events, until a
-// pass finds the window stable, then saves the window's end as the cursor.
-func (p *Poller) pollWindow(ctx context.Context, w window) error {
+// pass finds the window stable, then saves the window's end as the cursor
+// (no later than JD's clock now allows) and returns what it saved.
+func (p *Poller) pollWindow(ctx context.Context, w window) (time.Time, error) {
 	for pass := 1; ; pass++ {
 		res, err := p.passWindow(ctx, w)
 		if err != nil {
-			return err
+			return time.Time{}, err
 		}
 		if !res.moved || pass >= p.cfg.MaxWindowPasses {
 			if res.moved {
@@ -158,11 +177,15 @@ func (p *Poller) pollWindow(ctx context.Context, w window) error {
 			}
 			p.logger.LogAttrs(ctx, slog.LevelDebug, "jd window polled",
 				slog.String("window", w.String()), slog.Int("order_total", res.total), slog.Int("pages", res.pages), slog.Int("passes", pass))
-			if err := p.store.SaveCursor(ctx, w.to.In(domain.ChinaTime).Format(time.RFC3339)); err != nil {
-				return err
+			covered := w.to
+			if limit := p.target(); limit.Before(covered) {
+				covered = limit // JD's clock turned out behind ours: read the rest again
 			}
-			p.progress.Covered(w.to)
-			return nil
+			if err := p.store.SaveCursor(ctx, covered.In(domain.ChinaTime).Format(time.RFC3339)); err != nil {
+				return time.Time{}, err
+			}
+			p.progress.Covered(covered)
+			return covered, nil
 		}
 		p.logger.LogAttrs(ctx, slog.LevelInfo, "jd window moved while read; reading it again",
 			slog.String("window", w.String()), slog.Int("pass", pass), slog.String("why", res.why))

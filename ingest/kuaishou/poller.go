@@ -43,6 +43,7 @@ type Poller struct {
 	states   *polling.StateMemory[int]
 	progress *polling.Progress
 	lookback polling.Lookback
+	clock    *polling.PlatformClock // the platform's clock, from its answers
 }
 
 // Status is how far a poller has got and how its calls went.
@@ -51,7 +52,11 @@ type Status = polling.Status
 // Status returns how far the poller has got: the end of the last window
 // read, its calls and errors, the last error, and a stretch skipped as
 // beyond the platform's 90-day look-back. It is safe to call at any time.
-func (p *Poller) Status() Status { return p.progress.Status() }
+func (p *Poller) Status() Status {
+	s := p.progress.Status()
+	s.PlatformBehind = p.clock.Behind()
+	return s
+}
 
 var _ ingest.Poller = (*Poller)(nil)
 
@@ -64,14 +69,15 @@ func New(cfg Config, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.
 		return nil, err
 	}
 	logger = polling.Logger(logger, Platform, cfg.Name)
-	progress := polling.NewProgress(Platform, cfg.Name)
+	progress, clock := polling.NewProgress(Platform, cfg.Name), &polling.PlatformClock{}
 	p := &Poller{
 		cfg:      cfg,
 		store:    store,
 		logger:   logger,
-		client:   newClient(cfg, logger, progress),
+		client:   newClient(cfg, logger, progress, clock),
 		states:   polling.NewStateMemory(cfg.StateMemory, func(status int) int { return statusRanks[status] }),
 		progress: progress,
+		clock:    clock,
 		lookback: polling.Lookback{Platform: Platform, Max: MaxLookback, Logger: logger, Progress: progress},
 	}
 	p.loop = &polling.Loop[int64]{Name: Platform, Interval: cfg.Interval, Logger: logger, Progress: progress, Now: cfg.Now,
@@ -91,9 +97,11 @@ func (p *Poller) Run(ctx context.Context) error { return p.loop.Run(ctx) }
 // (ctx's among them); the cursor then stays after the last page appended.
 func (p *Poller) RunOnce(ctx context.Context) error { return p.loop.RunOnce(ctx) }
 
-// target is where polling catches up to, in Unix ms: now less the safety lag.
+// target is where polling catches up to, in Unix ms: now less the safety
+// lag, and less how far the platform's clock was last seen behind ours, so
+// that no window ends in the platform's future.
 func (p *Poller) target() int64 {
-	return p.cfg.Now().Add(-p.cfg.SafetyLag).UnixMilli()
+	return p.cfg.Now().Add(-p.cfg.SafetyLag - p.clock.Behind()).UnixMilli()
 }
 
 // step reads the cursor and polls the window it is in, or the next one
@@ -102,7 +110,14 @@ func (p *Poller) target() int64 {
 // begin before the platform searches back (90 days) begins at the
 // earliest it does; one saved half-read that has since slid past that
 // limit is read again from there.
+//
+// The target is also held to what the platform's clock is now known to
+// allow (a RunOnce fixes its target before the first answer tells it), and
+// the covered_to saved never passes it: the first window read before the
+// platform's clock was known may end in its future, and the next window
+// then reads that part again.
 func (p *Poller) step(ctx context.Context, target int64) (caughtUp bool, err error) {
+	target = min(target, p.target())
 	st, fresh, err := p.load(ctx)
 	if err != nil {
 		return false, err
@@ -127,10 +142,11 @@ func (p *Poller) step(ctx context.Context, target int64) (caughtUp bool, err err
 		}
 		st.Window = &window{Begin: begin, End: end}
 	}
-	if err := p.pollWindow(ctx, st); err != nil {
+	covered, err := p.pollWindow(ctx, st)
+	if err != nil {
 		return false, err
 	}
-	return st.Window.End >= target, nil
+	return covered >= target, nil
 }
 
 // load reads the cursor; with none saved (fresh), polling starts at Start.
@@ -159,8 +175,10 @@ func (p *Poller) save(ctx context.Context, st cursorState) error {
 
 // pollWindow reads st.Window from its pcursor to the end, appending each
 // page's events and then saving the pcursor of the next page, so that a
-// restart resumes at the page after the last one appended.
-func (p *Poller) pollWindow(ctx context.Context, st cursorState) error {
+// restart resumes at the page after the last one appended. It returns the
+// covered_to saved at the end: the window's end, or what the platform's
+// clock now allows if that is earlier.
+func (p *Poller) pollWindow(ctx context.Context, st cursorState) (int64, error) {
 	w := *st.Window
 	for range maxPages {
 		pg, err := p.client.fetch(ctx, w)
@@ -170,17 +188,17 @@ func (p *Poller) pollWindow(ctx context.Context, st cursorState) error {
 			// the bytes, skip the rest of the window, say so.
 			reason := fmt.Sprintf("kuaishou order list window %s at pcursor %q: %s", w, w.Pcursor, bad.Err)
 			if err := p.store.DeadLetter(ctx, reason, bad.Raw); err != nil {
-				return err
+				return 0, err
 			}
 			p.logger.LogAttrs(ctx, slog.LevelError, "kuaishou page undecodable, kept as a dead letter; the rest of its window is skipped",
 				slog.String("window", w.String()), slog.String("pcursor", w.Pcursor), slog.String("err", bad.Err.Error()))
-			return p.save(ctx, cursorState{CoveredTo: w.End})
+			return p.finish(ctx, w)
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if err := p.ingestPage(ctx, w, pg); err != nil {
-			return err
+			return 0, err
 		}
 		next := pg.pcursor
 		if next == PcursorDone || next == "" || next == w.Pcursor {
@@ -189,14 +207,25 @@ func (p *Poller) pollWindow(ctx context.Context, st cursorState) error {
 					slog.String("window", w.String()), slog.String("pcursor", next))
 			}
 			p.logger.LogAttrs(ctx, slog.LevelDebug, "kuaishou window polled", slog.String("window", w.String()))
-			return p.save(ctx, cursorState{CoveredTo: w.End})
+			return p.finish(ctx, w)
 		}
 		w.Pcursor = next
 		if err := p.save(ctx, cursorState{CoveredTo: st.CoveredTo, Window: &w}); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return fmt.Errorf("window %s: still no %q after %d pages", w, PcursorDone, maxPages)
+	return 0, fmt.Errorf("window %s: still no %q after %d pages", w, PcursorDone, maxPages)
+}
+
+// finish saves a window read to its end: covered_to is its end, or what
+// the platform's clock now allows if that is earlier (its clock turned out
+// behind ours: the next window reads the rest again).
+func (p *Poller) finish(ctx context.Context, w window) (int64, error) {
+	covered := min(w.End, p.target())
+	if err := p.save(ctx, cursorState{CoveredTo: covered}); err != nil {
+		return 0, err
+	}
+	return covered, nil
 }
 
 // ingestPage maps a page's orders, dead-letters those that cannot be used,

@@ -77,7 +77,7 @@ func (m *metrics) onCommit(s projections.CommitStats) {
 type pollerCollector struct {
 	statuses func() []jd.Status
 
-	coveredTo, caughtUp, calls, errors, lastErrorAt, lastError, gap, up *prometheus.Desc
+	coveredTo, caughtUp, calls, errors, lastErrorAt, lastError, gap, behind, up *prometheus.Desc
 }
 
 func newPollerCollector(statuses func() []jd.Status) *pollerCollector {
@@ -94,12 +94,13 @@ func newPollerCollector(statuses func() []jd.Status) *pollerCollector {
 		lastErrorAt: desc("loquat_poller_last_error_seconds", "When a poller's last failed call was (Unix time)."),
 		lastError:   desc("loquat_poller_last_error_info", "A poller's last error, as the error label.", "error"),
 		gap:         desc("loquat_poller_lookback_gap_seconds", "Length of the stretch a poller skipped because the platform does not search that far back; import those orders from the platform's export."),
+		behind:      desc("loquat_poller_platform_clock_behind_seconds", "How far the platform's clock was last seen behind ours (its answers' Date); windows end that much earlier."),
 		up:          desc("loquat_poller_up", "1 while a poller polls, 0 once it stopped for good."),
 	}
 }
 
 func (c *pollerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.coveredTo, c.caughtUp, c.calls, c.errors, c.lastErrorAt, c.lastError, c.gap, c.up} {
+	for _, d := range []*prometheus.Desc{c.coveredTo, c.caughtUp, c.calls, c.errors, c.lastErrorAt, c.lastError, c.gap, c.behind, c.up} {
 		ch <- d
 	}
 }
@@ -122,6 +123,7 @@ func (c *pollerCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.lastError, prometheus.GaugeValue, 1, append(l, s.LastError)...)
 		}
 		ch <- prometheus.MustNewConstMetric(c.gap, prometheus.GaugeValue, s.GapTo.Sub(s.GapFrom).Seconds(), l...)
+		ch <- prometheus.MustNewConstMetric(c.behind, prometheus.GaugeValue, s.PlatformBehind.Seconds(), l...)
 		up := 1.0
 		if s.Stopped != "" {
 			up = 0

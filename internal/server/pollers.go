@@ -195,7 +195,10 @@ type pollerStatus struct {
 	LastError   string       `json:"last_error,omitempty"`
 	LastErrorAt string       `json:"last_error_at,omitempty"`
 	LookbackGap *lookbackGap `json:"lookback_gap,omitempty"`
-	Stopped     string       `json:"stopped,omitempty"`
+	// PlatformBehindSeconds is how far the platform's clock was last seen
+	// behind ours; windows end that much earlier.
+	PlatformBehindSeconds float64 `json:"platform_clock_behind_seconds"`
+	Stopped               string  `json:"stopped,omitempty"`
 }
 
 // lookbackGap is a stretch a poller skipped because the platform does not
@@ -212,7 +215,8 @@ const lookbackNote = "the platform does not search this far back: import the ord
 func showStatus(s jd.Status) pollerStatus {
 	out := pollerStatus{Platform: s.Platform, Poller: s.Poller, Calls: s.Calls, Errors: s.Errors,
 		CoveredTo: showTime(s.CoveredTo), CaughtUpAt: showTime(s.CaughtUpAt),
-		LastError: s.LastError, LastErrorAt: showTime(s.LastErrorAt), Stopped: s.Stopped}
+		LastError: s.LastError, LastErrorAt: showTime(s.LastErrorAt), Stopped: s.Stopped,
+		PlatformBehindSeconds: s.PlatformBehind.Seconds()}
 	if !s.GapTo.IsZero() {
 		out.LookbackGap = &lookbackGap{From: showTime(s.GapFrom), To: showTime(s.GapTo), Note: lookbackNote}
 	}

@@ -315,6 +315,7 @@ func TestPollersRestAndReport(t *testing.T) {
 			"loquat_poller_covered_to_seconds" + labels + " ",
 			"loquat_poller_lookback_gap_seconds" + labels + " ",
 			"loquat_poller_up" + labels + " 1",
+			"loquat_poller_platform_clock_behind_seconds" + labels + " 0",
 			`loquat_poller_last_error_info{error=`,
 		} {
 			if !strings.Contains(metrics, want) {

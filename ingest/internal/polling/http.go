@@ -17,6 +17,9 @@ type HTTP struct {
 	Timeout time.Duration
 	// MaxAnswer bounds the bytes read of one answer; the rest is not read.
 	MaxAnswer int64
+	// Clock, when not nil, is told each answer's Date as of Now.
+	Clock *PlatformClock
+	Now   func() time.Time
 }
 
 // Request is one request to the platform's API.
@@ -57,6 +60,9 @@ func (h HTTP) Call(ctx context.Context, r Request) ([]byte, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if h.Clock != nil && h.Now != nil {
+		h.Clock.Observe(resp.Header, h.Now())
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, h.MaxAnswer))
 	if err != nil {
 		return nil, fmt.Errorf("reading answer: %w", err)

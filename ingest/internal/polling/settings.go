@@ -142,7 +142,7 @@ func (s Settings) Retry() Retry {
 }
 
 // HTTP is how the settings make one request, answers bounded to maxAnswer
-// bytes.
-func (s Settings) HTTP(maxAnswer int64) HTTP {
-	return HTTP{Client: *s.HTTPClient, Timeout: *s.HTTPTimeout, MaxAnswer: maxAnswer}
+// bytes, each answer's Date told to clock (nil: to none).
+func (s Settings) HTTP(maxAnswer int64, clock *PlatformClock) HTTP {
+	return HTTP{Client: *s.HTTPClient, Timeout: *s.HTTPTimeout, MaxAnswer: maxAnswer, Clock: clock, Now: *s.Now}
 }

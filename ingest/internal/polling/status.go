@@ -34,6 +34,9 @@ type Status struct {
 	// orders changed then are to be imported from the platform's export
 	// (loquat import).
 	GapFrom, GapTo time.Time
+	// PlatformBehind is how far the platform's clock was last seen behind
+	// ours (from its answers' Date); windows end that much earlier.
+	PlatformBehind time.Duration
 	// Stopped is the error that stopped the poller for good ("" while it
 	// runs).
 	Stopped string

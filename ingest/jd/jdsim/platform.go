@@ -60,8 +60,9 @@ type Options struct {
 	AppKey, AppSecret, AccessToken string
 	// Clock is the platform's time: an order shows the last version the
 	// `modified` index has found by then (Version.Visible), and request
-	// timestamps more than 6 minutes off it are refused. Nil shows every
-	// order's last version and checks only the timestamp's format.
+	// timestamps more than 6 minutes off it are refused; answers carry it
+	// as their Date. Nil shows every order's last version and checks only
+	// the timestamp's format.
 	Clock func() time.Time
 	// RateLimitEvery makes every Nth request (counting all) answer
 	// error_response code 2; 0 never.
@@ -199,6 +200,9 @@ func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if p.opts.Clock != nil {
+		w.Header().Set("Date", p.opts.Clock().UTC().Format(http.TimeFormat)) // the platform's clock, as a real one shows it
+	}
 	n := p.traffic.Arrive()
 	switch {
 	case platformsim.Every(n, p.opts.FailEvery):

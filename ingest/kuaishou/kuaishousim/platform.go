@@ -61,7 +61,7 @@ type Options struct {
 	// Clock is the platform's time: an order shows the last version
 	// recorded by then (Version.Visible); request timestamps more than 10
 	// minutes off it and windows starting over 90 days before it are
-	// refused. Nil shows every order's last version.
+	// refused; answers carry it as their Date. Nil shows every order's last version.
 	Clock func() time.Time
 	// RateLimitEvery makes every Nth request (counting all) answer a rate
 	// limit; 0 never.
@@ -194,6 +194,9 @@ func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != Path {
 		http.NotFound(w, r)
 		return
+	}
+	if p.opts.Clock != nil {
+		w.Header().Set("Date", p.opts.Clock().UTC().Format(http.TimeFormat)) // the platform's clock, as a real one shows it
 	}
 	n := p.traffic.Arrive()
 	switch {
