@@ -38,7 +38,6 @@ type Poller struct {
 	states   *polling.StateMemory[string]
 	progress *polling.Progress
 	lookback polling.Lookback
-	clock    *polling.PlatformClock // the platform's clock, from its answers
 }
 
 // Status is how far a poller has got and how its calls went.
@@ -47,11 +46,7 @@ type Status = polling.Status
 // Status returns how far the poller has got: the end of the last window
 // read, its calls and errors, the last error, and a stretch skipped as
 // beyond JD's look-back. It is safe to call at any time.
-func (p *Poller) Status() Status {
-	s := p.progress.Status()
-	s.PlatformBehind = p.clock.Behind()
-	return s
-}
+func (p *Poller) Status() Status { return p.progress.Status() }
 
 var _ ingest.Poller = (*Poller)(nil)
 
@@ -64,15 +59,14 @@ func New(cfg Config, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.
 		return nil, err
 	}
 	logger = polling.Logger(logger, Platform, cfg.Name)
-	progress, clock := polling.NewProgress(Platform, cfg.Name), &polling.PlatformClock{}
+	progress := polling.NewProgress(Platform, cfg.Name)
 	p := &Poller{
 		cfg:      cfg,
 		store:    store,
 		logger:   logger,
-		client:   newClient(cfg, logger, progress, clock),
+		client:   newClient(cfg, logger, progress),
 		states:   polling.NewStateMemory(cfg.StateMemory, func(state string) int { return int(stateRanks[state]) }),
 		progress: progress,
-		clock:    clock,
 		lookback: polling.Lookback{Platform: Platform, Max: cfg.MaxLookback, Logger: logger, Progress: progress},
 	}
 	p.loop = &polling.Loop[time.Time]{Name: Platform, Interval: cfg.Interval, Logger: logger, Progress: progress, Now: cfg.Now,
@@ -97,7 +91,7 @@ func (p *Poller) RunOnce(ctx context.Context) error { return p.loop.RunOnce(ctx)
 // less how far JD's clock was last seen behind ours, so that no window
 // ends in JD's future.
 func (p *Poller) target() time.Time {
-	return p.cfg.Now().Add(-p.cfg.SafetyLag - p.clock.Behind()).Truncate(time.Second)
+	return p.cfg.Now().Add(-p.cfg.SafetyLag - p.progress.Clock.Behind()).Truncate(time.Second)
 }
 
 // step polls the next window due before target, if any, and reports

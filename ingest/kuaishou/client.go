@@ -117,9 +117,9 @@ type client struct {
 	progress *polling.Progress // counts every call
 }
 
-func newClient(cfg Config, logger *slog.Logger, progress *polling.Progress, clock *polling.PlatformClock) *client {
+func newClient(cfg Config, logger *slog.Logger, progress *polling.Progress) *client {
 	s := cfg.settings()
-	return &client{cfg: cfg, logger: logger, http: s.HTTP(maxAnswerBytes, clock), retry: s.Retry(), progress: progress}
+	return &client{cfg: cfg, logger: logger, http: s.HTTP(maxAnswerBytes, &progress.Clock), retry: s.Retry(), progress: progress}
 }
 
 // fetch returns the page at w.Pcursor, retrying network errors, HTTP 5xx
@@ -132,11 +132,7 @@ func (c *client) fetch(ctx context.Context, w window) (*page, error) {
 		c.logger.LogAttrs(ctx, slog.LevelWarn, "kuaishou order list failed, retrying",
 			slog.String("window", w.String()), slog.Int("attempt", attempt),
 			slog.Duration("backoff", backoff), slog.String("err", err.Error()))
-	}, func() (*page, error) {
-		pg, err := c.fetchOnce(ctx, w)
-		c.progress.Called(ctx, err, c.cfg.Now())
-		return pg, err
-	})
+	}, polling.Counted(ctx, c.progress, c.cfg.Now, func() (*page, error) { return c.fetchOnce(ctx, w) }))
 	if err != nil {
 		return nil, fmt.Errorf("window %s: %w", w, err)
 	}

@@ -43,7 +43,6 @@ type Poller struct {
 	states   *polling.StateMemory[int]
 	progress *polling.Progress
 	lookback polling.Lookback
-	clock    *polling.PlatformClock // the platform's clock, from its answers
 }
 
 // Status is how far a poller has got and how its calls went.
@@ -52,11 +51,7 @@ type Status = polling.Status
 // Status returns how far the poller has got: the end of the last window
 // read, its calls and errors, the last error, and a stretch skipped as
 // beyond the platform's 90-day look-back. It is safe to call at any time.
-func (p *Poller) Status() Status {
-	s := p.progress.Status()
-	s.PlatformBehind = p.clock.Behind()
-	return s
-}
+func (p *Poller) Status() Status { return p.progress.Status() }
 
 var _ ingest.Poller = (*Poller)(nil)
 
@@ -69,15 +64,14 @@ func New(cfg Config, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.
 		return nil, err
 	}
 	logger = polling.Logger(logger, Platform, cfg.Name)
-	progress, clock := polling.NewProgress(Platform, cfg.Name), &polling.PlatformClock{}
+	progress := polling.NewProgress(Platform, cfg.Name)
 	p := &Poller{
 		cfg:      cfg,
 		store:    store,
 		logger:   logger,
-		client:   newClient(cfg, logger, progress, clock),
+		client:   newClient(cfg, logger, progress),
 		states:   polling.NewStateMemory(cfg.StateMemory, func(status int) int { return statusRanks[status] }),
 		progress: progress,
-		clock:    clock,
 		lookback: polling.Lookback{Platform: Platform, Max: MaxLookback, Logger: logger, Progress: progress},
 	}
 	p.loop = &polling.Loop[int64]{Name: Platform, Interval: cfg.Interval, Logger: logger, Progress: progress, Now: cfg.Now,
@@ -101,7 +95,7 @@ func (p *Poller) RunOnce(ctx context.Context) error { return p.loop.RunOnce(ctx)
 // lag, and less how far the platform's clock was last seen behind ours, so
 // that no window ends in the platform's future.
 func (p *Poller) target() int64 {
-	return p.cfg.Now().Add(-p.cfg.SafetyLag - p.clock.Behind()).UnixMilli()
+	return p.cfg.Now().Add(-p.cfg.SafetyLag - p.progress.Clock.Behind()).UnixMilli()
 }
 
 // step reads the cursor and polls the window it is in, or the next one

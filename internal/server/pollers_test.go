@@ -160,6 +160,34 @@ func latency(d time.Duration, h http.Handler) http.Handler {
 	})
 }
 
+// runNode opens a node with pollers on a new data dir and runs it until
+// the test ends; a node that cannot open fails the test.
+func runNode(t *testing.T, pollers server.PollerConfig) *server.Node {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	node, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Pollers: pollers})
+	if err != nil {
+		cancel()
+		t.Fatalf("opening a node with pollers: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- node.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("node stopped with: %v", err)
+		}
+	})
+	return node
+}
+
+// polled waits up to a minute for node's pollers to catch up once.
+func polled(node *server.Node) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return node.Polled(ctx)
+}
+
 // readyz is the /readyz answer with the pollers' status.
 type readyz struct {
 	Status  string `json:"status"`
@@ -239,24 +267,8 @@ func TestPollersRestAndReport(t *testing.T) {
 	ksCfg := samples.KuaishouConfig(ksAPI.URL)
 	ksCfg.Start, ksCfg.Now, ksCfg.Window, ksCfg.Interval = now.AddDate(0, 0, -100), time.Now, 6*24*time.Hour, 0
 	ksCfg.RetryBackoff, ksCfg.MaxRetryBackoff = time.Millisecond, 5*time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	node, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0",
-		Pollers: server.PollerConfig{JD: jdCfg, Kuaishou: ksCfg}})
-	if err != nil {
-		t.Fatalf("a node whose pollers start beyond their platforms' look-back: %v; want it to start", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- node.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("node stopped with: %v", err)
-		}
-	}()
-	pollCtx, pollCancel := context.WithTimeout(ctx, time.Minute)
-	defer pollCancel()
-	if err := node.Polled(pollCtx); err != nil {
+	node := runNode(t, server.PollerConfig{JD: jdCfg, Kuaishou: ksCfg})
+	if err := polled(node); err != nil {
 		t.Fatal(err)
 	}
 
@@ -338,18 +350,8 @@ func TestStoppedPollerOnReadyz(t *testing.T) {
 	defer ksAPI.Close()
 	ksCfg := samples.KuaishouConfig(ksAPI.URL)
 	ksCfg.Start, ksCfg.Now, ksCfg.AccessToken = time.Now().Add(-time.Hour), time.Now, "a-revoked-token"
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	node, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Pollers: server.PollerConfig{Kuaishou: ksCfg}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- node.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	pollCtx, pollCancel := context.WithTimeout(ctx, time.Minute)
-	defer pollCancel()
-	if err := node.Polled(pollCtx); err == nil {
+	node := runNode(t, server.PollerConfig{Kuaishou: ksCfg})
+	if err := polled(node); err == nil {
 		t.Fatal("Polled: want the poller's failure")
 	}
 	// Not ready for other reasons while the node starts (its consumers);
@@ -399,18 +401,8 @@ func TestPollerOutlivesOutageAtStart(t *testing.T) {
 	ksCfg := samples.KuaishouConfig(ksAPI.URL)
 	ksCfg.Start, ksCfg.Now, ksCfg.MaxAttempts = time.Now().Add(-time.Hour), time.Now, 2
 	ksCfg.Interval, ksCfg.RetryBackoff, ksCfg.MaxRetryBackoff = 50*time.Millisecond, time.Millisecond, time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	node, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Pollers: server.PollerConfig{Kuaishou: ksCfg}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- node.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	pollCtx, pollCancel := context.WithTimeout(ctx, time.Minute)
-	defer pollCancel()
-	if err := node.Polled(pollCtx); err != nil {
+	node := runNode(t, server.PollerConfig{Kuaishou: ksCfg})
+	if err := polled(node); err != nil {
 		t.Fatalf("Polled: %v; want the poller to catch up once the platform answers", err)
 	}
 	code, ready := getReadyz(t, node)

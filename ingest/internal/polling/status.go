@@ -45,6 +45,10 @@ type Status struct {
 // Progress keeps a poller's Status. It is safe for concurrent use: the
 // poller writes it, readers (metrics, /readyz) take copies.
 type Progress struct {
+	// Clock is the platform's clock as its answers show it; Status reads
+	// PlatformBehind from it.
+	Clock PlatformClock
+
 	mu sync.Mutex
 	s  Status
 }
@@ -57,8 +61,20 @@ func NewProgress(platform, poller string) *Progress {
 // Status returns a copy of the status.
 func (p *Progress) Status() Status {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.s
+	s := p.s
+	p.mu.Unlock()
+	s.PlatformBehind = p.Clock.Behind()
+	return s
+}
+
+// Counted wraps one call to the platform so that p counts it (Called) as
+// of now.
+func Counted[V any](ctx context.Context, p *Progress, now func() time.Time, call func() (V, error)) func() (V, error) {
+	return func() (V, error) {
+		v, err := call()
+		p.Called(ctx, err, now())
+		return v, err
+	}
 }
 
 // Called counts one call to the platform and how it ended. A call cut
