@@ -67,18 +67,18 @@ func FuzzDecodeSearchPage(f *testing.F) {
 }
 
 // checkOrder holds an accepted order's events to the properties above.
-func checkOrder(t *testing.T, raw json.RawMessage, d *decodedOrder) {
+func checkOrder(t *testing.T, raw json.RawMessage, d decodedOrder) {
 	t.Helper()
 	paid := map[string]domain.Fen{}
 	var paidSum domain.Fen
-	for _, e := range d.events {
+	for _, e := range d.Events {
 		if err := e.Validate(); err != nil {
-			t.Fatalf("order %s: %s does not validate: %v", d.id, e.Type(), err)
+			t.Fatalf("order %s: %s does not validate: %v", d.ID, e.Type(), err)
 		}
 		switch e := e.(type) {
 		case *domain.OrderPaid:
-			if e.OrderID != d.id {
-				t.Fatalf("payment of order %s in order %s", e.OrderID, d.id)
+			if e.OrderID != d.ID {
+				t.Fatalf("payment of order %s in order %s", e.OrderID, d.ID)
 			}
 			for _, l := range e.Lines {
 				paid[l.LineID] = l.AmountFen
@@ -87,7 +87,7 @@ func checkOrder(t *testing.T, raw json.RawMessage, d *decodedOrder) {
 		case *domain.OrderCancelled:
 			for _, l := range e.Lines {
 				if l.AmountFen > paid[l.LineID] {
-					t.Fatalf("order %s line %s: refunds %d fen of %d paid", d.id, l.LineID, l.AmountFen, paid[l.LineID])
+					t.Fatalf("order %s line %s: refunds %d fen of %d paid", d.ID, l.LineID, l.AmountFen, paid[l.LineID])
 				}
 			}
 		}
@@ -104,24 +104,24 @@ func checkOrder(t *testing.T, raw json.RawMessage, d *decodedOrder) {
 		} `json:"itemInfoList"`
 	}
 	if err := json.Unmarshal(raw, &o); err != nil {
-		t.Fatalf("order %s accepted, but its fields do not read: %v", d.id, err)
+		t.Fatalf("order %s accepted, but its fields do not read: %v", d.ID, err)
 	}
 	var goods domain.Fen
 	for i, it := range o.Items {
 		price := yuan(t, it.JdPrice)
 		qty, err := strconv.ParseInt(scalar(it.ItemTotal), 10, 64)
 		if err != nil {
-			t.Fatalf("order %s item %d accepted with itemTotal %s", d.id, i, it.ItemTotal)
+			t.Fatalf("order %s item %d accepted with itemTotal %s", d.ID, i, it.ItemTotal)
 		}
 		goods += price * domain.Fen(qty)
 	}
 	discount, sellerPrice := yuan(t, o.SellerDiscount), yuan(t, o.SellerPrice)
 	if paidSum != goods-discount || paidSum != sellerPrice {
-		t.Fatalf("order %s: lines add up to %d fen; goods %d less discount %d = %d, orderSellerPrice %d", d.id, paidSum, goods, discount, goods-discount, sellerPrice)
+		t.Fatalf("order %s: lines add up to %d fen; goods %d less discount %d = %d, orderSellerPrice %d", d.ID, paidSum, goods, discount, goods-discount, sellerPrice)
 	}
 	for id, v := range paid {
 		if v < 0 {
-			t.Fatalf("order %s line %s: %d fen", d.id, id, v)
+			t.Fatalf("order %s line %s: %d fen", d.ID, id, v)
 		}
 	}
 }

@@ -66,13 +66,9 @@ type itemInfo struct {
 	ItemTotal text   `json:"itemTotal"`
 }
 
-// decodedOrder is an order whose events were built, with what the poller
-// needs to keep track of it.
-type decodedOrder struct {
-	id     string
-	state  string
-	events []domain.Event
-}
+// decodedOrder is an order whose events were built, with its id and
+// state, for the poller to keep track of it.
+type decodedOrder = polling.Decoded[string]
 
 // orderError says why one order of a page cannot be used; id is "" when the
 // order has none.
@@ -82,7 +78,7 @@ func orderError(id string, err error) *polling.OrderError {
 
 // decodeOrder decodes one orderInfoList element and maps it to events; see
 // README.md for the mapping.
-func decodeOrder(raw json.RawMessage) (*decodedOrder, error) {
+func decodeOrder(raw json.RawMessage) (decodedOrder, error) {
 	var o orderInfo
 	if err := json.Unmarshal(raw, &o); err != nil {
 		// The id may still be readable, for the dead letter's reason.
@@ -90,13 +86,13 @@ func decodeOrder(raw json.RawMessage) (*decodedOrder, error) {
 			OrderID text `json:"orderId"`
 		}
 		_ = json.Unmarshal(raw, &idOnly)
-		return nil, orderError(idOnly.OrderID.s, fmt.Errorf("not an orderInfoList element: %w", err))
+		return decodedOrder{}, orderError(idOnly.OrderID.s, fmt.Errorf("not an orderInfoList element: %w", err))
 	}
 	d, err := o.toEvents()
 	if err != nil {
-		return nil, orderError(o.OrderID.s, err)
+		return decodedOrder{}, orderError(o.OrderID.s, err)
 	}
-	return d, nil
+	return *d, nil
 }
 
 func (o *orderInfo) toEvents() (*decodedOrder, error) {
@@ -129,29 +125,29 @@ func (o *orderInfo) toEvents() (*decodedOrder, error) {
 		return nil, fmt.Errorf("modified %s is before orderStartTime %s", o.Modified, o.OrderStartTime)
 	}
 
-	d := &decodedOrder{id: id, state: o.OrderState}
-	d.events = append(d.events, &domain.OrderCreated{Platform: Platform, OrderID: id, CreatedAt: created})
+	d := &decodedOrder{ID: id, State: o.OrderState}
+	d.Events = append(d.Events, &domain.OrderCreated{Platform: Platform, OrderID: id, CreatedAt: created})
 	var lines []domain.PaidLine
 	if !paidAt.IsZero() {
 		if lines, err = o.paidLines(); err != nil {
 			return nil, err
 		}
-		d.events = append(d.events, &domain.OrderPaid{Platform: Platform, OrderID: id, CreatedAt: created, PaidAt: paidAt, Lines: lines})
+		d.Events = append(d.Events, &domain.OrderPaid{Platform: Platform, OrderID: id, CreatedAt: created, PaidAt: paidAt, Lines: lines})
 	}
 	switch r {
 	case rankShipped:
-		d.events = append(d.events, &domain.OrderShipped{Platform: Platform, OrderID: id, ShippedAt: modified})
+		d.Events = append(d.Events, &domain.OrderShipped{Platform: Platform, OrderID: id, ShippedAt: modified})
 	case rankCompleted:
-		d.events = append(d.events, &domain.OrderCompleted{Platform: Platform, OrderID: id, CompletedAt: modified})
+		d.Events = append(d.Events, &domain.OrderCompleted{Platform: Platform, OrderID: id, CompletedAt: modified})
 	case rankCancelled:
 		c := &domain.OrderCancelled{Platform: Platform, OrderID: id, CancelledAt: modified, WasPaid: !paidAt.IsZero()}
 		for _, l := range lines {
 			c.Lines = append(c.Lines, domain.CancelledLine{LineID: l.LineID, AmountFen: l.AmountFen})
 		}
-		d.events = append(d.events, c)
+		d.Events = append(d.Events, c)
 	}
 	var errs []error
-	for _, e := range d.events {
+	for _, e := range d.Events {
 		if err := e.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", e.Type(), err))
 		}

@@ -34,8 +34,9 @@ type Poller struct {
 	logger *slog.Logger
 	client *client
 	loop   *polling.Loop[time.Time] // one Run or RunOnce at a time
-	// states is used by the loop's steps only, which never overlap.
-	states   *polling.StateMemory[string]
+	// orders maps and appends a page's orders; its state memory is used by
+	// the loop's steps only, which never overlap.
+	orders   polling.Orders[string]
 	progress *polling.Progress
 	lookback polling.Lookback
 }
@@ -61,11 +62,12 @@ func New(cfg Config, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.
 	logger = polling.Logger(logger, Platform, cfg.Name)
 	progress := polling.NewProgress(Platform, cfg.Name)
 	p := &Poller{
-		cfg:      cfg,
-		store:    store,
-		logger:   logger,
-		client:   newClient(cfg, logger, progress),
-		states:   polling.NewStateMemory(cfg.StateMemory, func(state string) int { return int(stateRanks[state]) }),
+		cfg:    cfg,
+		store:  store,
+		logger: logger,
+		client: newClient(cfg, logger, progress),
+		orders: polling.Orders[string]{Store: store, Logger: logger, StateKey: "state", Decode: decodeOrder,
+			States: polling.NewStateMemory(cfg.StateMemory, func(state string) int { return int(stateRanks[state]) })},
 		progress: progress,
 		lookback: polling.Lookback{Platform: Platform, Max: cfg.MaxLookback, Logger: logger, Progress: progress},
 	}
@@ -236,7 +238,9 @@ func (p *Poller) passWindow(ctx context.Context, w window) (passResult, error) {
 		if len(pg.orders) == 0 {
 			break
 		}
-		ids, err := p.ingestPage(ctx, w, n, pg)
+		ids, err := p.orders.Ingest(ctx, pg.orders, fmt.Sprintf("window %s page %d", w, n),
+			[]slog.Attr{slog.String("window", w.String()), slog.Int("page", n)},
+			func(i int) string { return fmt.Sprintf("(page %d, position %d)", n, i+1) })
 		if err != nil {
 			return res, err
 		}
@@ -251,45 +255,4 @@ func (p *Poller) passWindow(ctx context.Context, w window) (passResult, error) {
 		res.moved, res.why = true, fmt.Sprintf("read %d orders of an orderTotal of %d", len(seen), res.total)
 	}
 	return res, nil
-}
-
-// ingestPage maps a page's orders, dead-letters those that cannot be used,
-// drops states that moved backwards, and appends the rest in one call. It
-// returns the page's order ids (a position for an order without one).
-func (p *Poller) ingestPage(ctx context.Context, w window, n int, pg *page) ([]string, error) {
-	ids := make([]string, 0, len(pg.orders))
-	var events []domain.Event
-	for i, raw := range pg.orders {
-		d, err := decodeOrder(raw)
-		if err != nil {
-			var oe *polling.OrderError
-			id := fmt.Sprintf("(page %d, position %d)", n, i+1)
-			if errors.As(err, &oe) && oe.ID != "" {
-				id = oe.ID
-			}
-			ids = append(ids, id)
-			// The reason names the order and the problem only, so the same
-			// bad order read again (an overlap, another pass) is the same
-			// dead letter.
-			if err := p.store.DeadLetter(ctx, err.Error(), raw); err != nil {
-				return nil, err
-			}
-			p.logger.LogAttrs(ctx, slog.LevelWarn, "jd order rejected, kept as a dead letter",
-				slog.String("order_id", id), slog.String("window", w.String()), slog.Int("page", n), slog.String("err", err.Error()))
-			continue
-		}
-		ids = append(ids, d.id)
-		if earlier, backwards := p.states.Observe(d.id, d.state); backwards {
-			p.logger.LogAttrs(ctx, slog.LevelWarn, "jd order state moved backwards; ignored",
-				slog.String("order_id", d.id), slog.String("state", d.state), slog.String("earlier_state", earlier))
-			continue
-		}
-		events = append(events, d.events...)
-	}
-	if len(events) > 0 {
-		if err := p.store.Sink.Append(ctx, events...); err != nil {
-			return nil, fmt.Errorf("appending %d events of window %s page %d: %w", len(events), w, n, err)
-		}
-	}
-	return ids, nil
 }

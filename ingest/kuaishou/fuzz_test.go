@@ -63,17 +63,17 @@ func FuzzDecodeCursorListPage(f *testing.F) {
 }
 
 // checkOrder holds an accepted order's events to the properties above.
-func checkOrder(t *testing.T, raw json.RawMessage, d *decodedOrder) {
+func checkOrder(t *testing.T, raw json.RawMessage, d decodedOrder) {
 	t.Helper()
 	paid := map[string]domain.Fen{}
-	for _, e := range d.events {
+	for _, e := range d.Events {
 		if err := e.Validate(); err != nil {
-			t.Fatalf("order %s: %s does not validate: %v", d.id, e.Type(), err)
+			t.Fatalf("order %s: %s does not validate: %v", d.ID, e.Type(), err)
 		}
 		switch e := e.(type) {
 		case *domain.OrderPaid:
-			if e.OrderID != d.id || len(e.Lines) != 1 {
-				t.Fatalf("payment of order %s with %d lines in order %s; want its one line", e.OrderID, len(e.Lines), d.id)
+			if e.OrderID != d.ID || len(e.Lines) != 1 {
+				t.Fatalf("payment of order %s with %d lines in order %s; want its one line", e.OrderID, len(e.Lines), d.ID)
 			}
 			var o struct {
 				Base struct {
@@ -82,22 +82,22 @@ func checkOrder(t *testing.T, raw json.RawMessage, d *decodedOrder) {
 				} `json:"orderBaseInfo"`
 			}
 			if err := json.Unmarshal(raw, &o); err != nil {
-				t.Fatalf("order %s accepted, but its fees do not read: %v", d.id, err)
+				t.Fatalf("order %s accepted, but its fees do not read: %v", d.ID, err)
 			}
 			total, err1 := o.Base.TotalFee.Int64()
 			express, err2 := o.Base.ExpressFee.Int64()
 			if err := errors.Join(err1, err2); err != nil {
-				t.Fatalf("order %s accepted with fees %s and %s: %v", d.id, o.Base.TotalFee, o.Base.ExpressFee, err)
+				t.Fatalf("order %s accepted with fees %s and %s: %v", d.ID, o.Base.TotalFee, o.Base.ExpressFee, err)
 			}
 			l := e.Lines[0]
 			if l.AmountFen != domain.Fen(total-express) || l.AmountFen < 0 {
-				t.Fatalf("order %s: line %d fen; totalFee %d − expressFee %d = %d", d.id, l.AmountFen, total, express, total-express)
+				t.Fatalf("order %s: line %d fen; totalFee %d − expressFee %d = %d", d.ID, l.AmountFen, total, express, total-express)
 			}
 			paid[l.LineID] = l.AmountFen
 		case *domain.OrderCancelled:
 			for _, l := range e.Lines {
 				if l.AmountFen > paid[l.LineID] {
-					t.Fatalf("order %s line %s: refunds %d fen of %d paid", d.id, l.LineID, l.AmountFen, paid[l.LineID])
+					t.Fatalf("order %s line %s: refunds %d fen of %d paid", d.ID, l.LineID, l.AmountFen, paid[l.LineID])
 				}
 			}
 		}

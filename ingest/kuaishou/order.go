@@ -71,12 +71,9 @@ type order struct {
 	} `json:"orderCpsInfo"`
 }
 
-// decodedOrder is an order whose events were built.
-type decodedOrder struct {
-	id     string
-	status int
-	events []domain.Event
-}
+// decodedOrder is an order whose events were built, with its id and
+// status, for the poller to keep track of it.
+type decodedOrder = polling.Decoded[int]
 
 // orderError says why one order of a page cannot be used; id is "" when the
 // order has none.
@@ -86,7 +83,7 @@ func orderError(id string, err error) *polling.OrderError {
 
 // decodeOrder decodes one orderList element and maps it to events; see
 // README.md for the mapping.
-func decodeOrder(raw json.RawMessage) (*decodedOrder, error) {
+func decodeOrder(raw json.RawMessage) (decodedOrder, error) {
 	var o order
 	if err := json.Unmarshal(raw, &o); err != nil {
 		var idOnly struct {
@@ -97,16 +94,16 @@ func decodeOrder(raw json.RawMessage) (*decodedOrder, error) {
 		_ = json.Unmarshal(raw, &idOnly)
 		var oid id
 		_ = oid.UnmarshalJSON(idOnly.Base.Oid)
-		return nil, orderError(string(oid), fmt.Errorf("not an orderList element: %w", err))
+		return decodedOrder{}, orderError(string(oid), fmt.Errorf("not an orderList element: %w", err))
 	}
 	if o.Base == nil {
-		return nil, orderError("", errors.New("orderBaseInfo is missing"))
+		return decodedOrder{}, orderError("", errors.New("orderBaseInfo is missing"))
 	}
 	d, err := o.toEvents()
 	if err != nil {
-		return nil, orderError(string(o.Base.Oid), err)
+		return decodedOrder{}, orderError(string(o.Base.Oid), err)
 	}
-	return d, nil
+	return *d, nil
 }
 
 func (o *order) toEvents() (*decodedOrder, error) {
@@ -135,24 +132,24 @@ func (o *order) toEvents() (*decodedOrder, error) {
 		return nil, fmt.Errorf("paid at %d, before it was placed at %d", b.PayTime, b.CreateTime)
 	}
 
-	d := &decodedOrder{id: oid, status: status}
-	d.events = append(d.events, &domain.OrderCreated{Platform: Platform, OrderID: oid, CreatedAt: msTime(b.CreateTime)})
+	d := &decodedOrder{ID: oid, State: status}
+	d.Events = append(d.Events, &domain.OrderCreated{Platform: Platform, OrderID: oid, CreatedAt: msTime(b.CreateTime)})
 	var line domain.PaidLine
 	if paid {
 		var err error
 		if line, err = o.paidLine(); err != nil {
 			return nil, err
 		}
-		d.events = append(d.events, &domain.OrderPaid{
+		d.Events = append(d.Events, &domain.OrderPaid{
 			Platform: Platform, OrderID: oid, CreatedAt: msTime(b.CreateTime), PaidAt: msTime(b.PayTime),
 			BuyerRef: b.BuyerOpenID, Lines: []domain.PaidLine{line},
 		})
 	}
 	switch {
 	case b.SendTime > 0 && status >= StatusShipped:
-		d.events = append(d.events, &domain.OrderShipped{Platform: Platform, OrderID: oid, ShippedAt: msTime(b.SendTime)})
+		d.Events = append(d.Events, &domain.OrderShipped{Platform: Platform, OrderID: oid, ShippedAt: msTime(b.SendTime)})
 	case status == StatusShipped:
-		d.events = append(d.events, &domain.OrderShipped{Platform: Platform, OrderID: oid, ShippedAt: msTime(b.UpdateTime)})
+		d.Events = append(d.Events, &domain.OrderShipped{Platform: Platform, OrderID: oid, ShippedAt: msTime(b.UpdateTime)})
 	}
 	switch status {
 	case StatusReceived, StatusSucceeded:
@@ -160,16 +157,16 @@ func (o *order) toEvents() (*decodedOrder, error) {
 		if at <= 0 {
 			at = b.UpdateTime
 		}
-		d.events = append(d.events, &domain.OrderCompleted{Platform: Platform, OrderID: oid, CompletedAt: msTime(at)})
+		d.Events = append(d.Events, &domain.OrderCompleted{Platform: Platform, OrderID: oid, CompletedAt: msTime(at)})
 	case StatusClosed:
 		c := &domain.OrderCancelled{Platform: Platform, OrderID: oid, CancelledAt: msTime(b.UpdateTime), WasPaid: paid}
 		if paid {
 			c.Lines = []domain.CancelledLine{{LineID: line.LineID, AmountFen: line.AmountFen}}
 		}
-		d.events = append(d.events, c)
+		d.Events = append(d.Events, c)
 	}
 	var errs []error
-	for _, e := range d.events {
+	for _, e := range d.Events {
 		if err := e.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", e.Type(), err))
 		}

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest"
 	"github.com/loquat-dev/loquat/ingest/internal/polling"
 )
@@ -39,8 +38,9 @@ type Poller struct {
 	logger *slog.Logger
 	client *client
 	loop   *polling.Loop[int64] // one Run or RunOnce at a time
-	// states is used by the loop's steps only, which never overlap.
-	states   *polling.StateMemory[int]
+	// orders maps and appends a page's orders; its state memory is used by
+	// the loop's steps only, which never overlap.
+	orders   polling.Orders[int]
 	progress *polling.Progress
 	lookback polling.Lookback
 }
@@ -66,11 +66,12 @@ func New(cfg Config, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.
 	logger = polling.Logger(logger, Platform, cfg.Name)
 	progress := polling.NewProgress(Platform, cfg.Name)
 	p := &Poller{
-		cfg:      cfg,
-		store:    store,
-		logger:   logger,
-		client:   newClient(cfg, logger, progress),
-		states:   polling.NewStateMemory(cfg.StateMemory, func(status int) int { return statusRanks[status] }),
+		cfg:    cfg,
+		store:  store,
+		logger: logger,
+		client: newClient(cfg, logger, progress),
+		orders: polling.Orders[int]{Store: store, Logger: logger, StateKey: "status", Decode: decodeOrder,
+			States: polling.NewStateMemory(cfg.StateMemory, func(status int) int { return statusRanks[status] })},
 		progress: progress,
 		lookback: polling.Lookback{Platform: Platform, Max: MaxLookback, Logger: logger, Progress: progress},
 	}
@@ -191,7 +192,9 @@ func (p *Poller) pollWindow(ctx context.Context, st cursorState) (int64, error) 
 		if err != nil {
 			return 0, err
 		}
-		if err := p.ingestPage(ctx, w, pg); err != nil {
+		if _, err := p.orders.Ingest(ctx, pg.orders, "window "+w.String(),
+			[]slog.Attr{slog.String("window", w.String()), slog.String("pcursor", w.Pcursor)},
+			func(i int) string { return "(position " + strconv.Itoa(i+1) + ")" }); err != nil {
 			return 0, err
 		}
 		next := pg.pcursor
@@ -220,41 +223,4 @@ func (p *Poller) finish(ctx context.Context, w window) (int64, error) {
 		return 0, err
 	}
 	return covered, nil
-}
-
-// ingestPage maps a page's orders, dead-letters those that cannot be used,
-// drops statuses that moved backwards, and appends the rest in one call.
-func (p *Poller) ingestPage(ctx context.Context, w window, pg *page) error {
-	var events []domain.Event
-	for i, raw := range pg.orders {
-		d, err := decodeOrder(raw)
-		if err != nil {
-			var oe *polling.OrderError
-			oid := "(position " + strconv.Itoa(i+1) + ")"
-			if errors.As(err, &oe) && oe.ID != "" {
-				oid = oe.ID
-			}
-			// The reason names the order and the problem only, so the same
-			// bad order read again (an overlap, a restart) is the same
-			// dead letter.
-			if err := p.store.DeadLetter(ctx, err.Error(), raw); err != nil {
-				return err
-			}
-			p.logger.LogAttrs(ctx, slog.LevelWarn, "kuaishou order rejected, kept as a dead letter",
-				slog.String("order_id", oid), slog.String("window", w.String()), slog.String("pcursor", w.Pcursor), slog.String("err", err.Error()))
-			continue
-		}
-		if earlier, backwards := p.states.Observe(d.id, d.status); backwards {
-			p.logger.LogAttrs(ctx, slog.LevelWarn, "kuaishou order status moved backwards; ignored",
-				slog.String("order_id", d.id), slog.Int("status", d.status), slog.Int("earlier_status", earlier))
-			continue
-		}
-		events = append(events, d.events...)
-	}
-	if len(events) > 0 {
-		if err := p.store.Sink.Append(ctx, events...); err != nil {
-			return fmt.Errorf("appending %d events of window %s: %w", len(events), w, err)
-		}
-	}
-	return nil
 }
