@@ -34,8 +34,9 @@ func TestConfigValidate(t *testing.T) {
 		HTTPTimeout:  -time.Second,
 		MaxAttempts:  -1,
 		RetryBackoff: -time.Millisecond,
+		MaxLookback:  time.Hour, // no room for a window inside the margin
 	}, &collectingSink{}, &memCursors{}, nil)
-	ingesttest.WantErrorNaming(t, err, "app_key", "app_secret", "access_token", "api_base_url", "page_size", "overlap", "safety_lag", "NOT_A_STATE", "http_timeout", "max_attempts", "retry_backoff")
+	ingesttest.WantErrorNaming(t, err, "app_key", "app_secret", "access_token", "api_base_url", "page_size", "overlap", "safety_lag", "NOT_A_STATE", "http_timeout", "max_attempts", "retry_backoff", "max_lookback")
 	good := jd.Config{AppKey: "k", AppSecret: "s", AccessToken: "t"}
 	if _, err := jd.New(good, nil, nil, nil); err == nil || !strings.Contains(err.Error(), "sink") || !strings.Contains(err.Error(), "cursor store") {
 		t.Errorf("want an error naming the nil sink and cursor store, got %v", err)

@@ -1,10 +1,14 @@
 // Package polling is what the order pollers (ingest/jd, ingest/kuaishou)
-// share: the loop that runs a poller's steps until it has caught up, the
-// retries of one API call and the HTTP exchange under it, the mark of a
-// failure no retry can cure and of an answer that is not a page, the
-// settings every poller has, its credentials, where it keeps what it reads
-// (Store) and its memory of each order's state. The platform's own API,
-// request signing, answer shapes, windows and cursors stay in its package.
+// share: the loop that runs a poller's steps until it has caught up and
+// rests once it has, the retries of one API call and the HTTP exchange
+// under it, the mark of a failure no retry can cure and of an answer that
+// is not a page, the settings every poller has, its credentials, where it
+// keeps what it reads (Store), how it maps, dead-letters and appends a
+// page's orders (Orders) with its memory of each order's state, how far it
+// has got (Progress, Status), the platform's look-back (Lookback) and the
+// platform's clock as its answers show it (PlatformClock). The platform's
+// own API, request signing, answer shapes, windows and cursors stay in its
+// package.
 package polling
 
 import (
