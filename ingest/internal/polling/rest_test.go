@@ -101,4 +101,18 @@ func TestLookbackClamp(t *testing.T) {
 	if s := p.Status(); !s.GapFrom.Equal(now.AddDate(-1, 0, 0)) || !s.GapTo.Equal(floor) {
 		t.Errorf("gap %s – %s, want the last clamp's %s – %s", s.GapFrom, s.GapTo, now.AddDate(-1, 0, 0), floor)
 	}
+	// A catch-up slower than the limit moves is clamped again just after
+	// the floor: the gap grows, still from where it began.
+	later := now.Add(2 * time.Hour)
+	l.Clamp(context.Background(), floor.Add(time.Minute), later)
+	if s := p.Status(); !s.GapFrom.Equal(now.AddDate(-1, 0, 0)) || !s.GapTo.Equal(l.Floor(later)) {
+		t.Errorf("gap %s – %s after a second clamp, want %s – %s", s.GapFrom, s.GapTo, now.AddDate(-1, 0, 0), l.Floor(later))
+	}
+	// A stretch apart from it (a poller stopped for months again) extends
+	// it too: the gap may cover what was polled, never lose its start.
+	muchLater := now.AddDate(1, 0, 0)
+	l.Clamp(context.Background(), later, muchLater)
+	if s := p.Status(); !s.GapFrom.Equal(now.AddDate(-1, 0, 0)) || !s.GapTo.Equal(l.Floor(muchLater)) {
+		t.Errorf("gap %s – %s after a new stretch, want %s – %s", s.GapFrom, s.GapTo, now.AddDate(-1, 0, 0), l.Floor(muchLater))
+	}
 }

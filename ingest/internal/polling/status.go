@@ -29,10 +29,10 @@ type Status struct {
 	// LastError is the last failed call's error, LastErrorAt its time.
 	LastError   string
 	LastErrorAt time.Time
-	// Gap is the latest stretch of time the poller skipped because it lies
-	// beyond how far back the platform searches (zero when none): the
-	// orders changed then are to be imported from the platform's export
-	// (loquat import).
+	// Gap is the time the poller skipped because it lies beyond how far
+	// back the platform searches (zero when none), from the start of the
+	// first stretch skipped to the end of the last: the orders changed then
+	// are to be imported from the platform's export (loquat import).
 	GapFrom, GapTo time.Time
 	// PlatformBehind is how far the platform's clock was last seen behind
 	// ours (from its answers' Date); windows end that much earlier.
@@ -108,10 +108,20 @@ func (p *Progress) CaughtUp(at time.Time) {
 }
 
 // Skipped records a stretch skipped as beyond the platform's look-back.
+// The gap runs from the start of the first stretch skipped to the end of
+// the last: a catch-up slower than the limit moves skips again just after
+// the first, and the gap must still say where the orders to import begin.
+// It may then hold stretches that were polled too; importing those again
+// is harmless, their events having the same ids.
 func (p *Progress) Skipped(from, to time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.s.GapFrom, p.s.GapTo = from, to
+	if p.s.GapTo.IsZero() || from.Before(p.s.GapFrom) {
+		p.s.GapFrom = from
+	}
+	if to.After(p.s.GapTo) {
+		p.s.GapTo = to
+	}
 }
 
 // Stop records the error that stopped the poller for good.
