@@ -82,7 +82,8 @@ func (p *polling) run(ctx context.Context) {
 			defer stopWatching()
 			if err := p.catchUp(ctx, poller); err != nil && ctx.Err() == nil {
 				p.logger.Warn("poller did not catch up; polling on", "platform", name, "err", err)
-				go watchCaughtUp(runCtx, poller, caughtUp)
+				wg.Add(1)
+				go func() { defer wg.Done(); watchCaughtUp(runCtx, poller, caughtUp) }()
 			} else {
 				caughtUp()
 			}
@@ -93,6 +94,7 @@ func (p *polling) run(ctx context.Context) {
 				p.failed[name] = err
 				p.mu.Unlock()
 			}
+			stopWatching()
 			caughtUp() // it will not catch up now: do not keep waiters waiting
 		}()
 	}
