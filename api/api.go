@@ -9,14 +9,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/projections"
 )
 
@@ -63,18 +60,19 @@ func NewRouter(opts Options) (*gin.Engine, error) {
 }
 
 func mountQueries(r *gin.Engine, h *handlers) {
+	sorted := params(periodParams, pageParams, []param{paramSort})
 	v1 := r.Group("/api/v1")
-	v1.GET("/overview", h.overview)
-	v1.GET("/households", h.households)
-	v1.GET("/households/:id", h.household)
-	v1.GET("/enterprises", h.enterprises)
-	v1.GET("/enterprises/:id", h.enterprise)
-	v1.GET("/villages", h.villages)
-	v1.GET("/villages/:id", h.village)
-	v1.GET("/livestreams", h.livestreams)
-	v1.GET("/livestreams/:id", h.livestream)
-	v1.GET("/unattributed", h.unattributed)
-	v1.GET("/dead-letters", h.deadLetters)
+	v1.GET("/overview", h.with(periodParams, h.overview))
+	v1.GET("/households", h.with(params(sorted, []param{paramVillageID, paramBelowLine}), h.households))
+	v1.GET("/households/:id", h.with(periodParams, byID(h, h.q.Household)))
+	v1.GET("/enterprises", h.with(sorted, list(h, h.q.Enterprises)))
+	v1.GET("/enterprises/:id", h.with(periodParams, byID(h, h.q.Enterprise)))
+	v1.GET("/villages", h.with(sorted, list(h, h.q.Villages)))
+	v1.GET("/villages/:id", h.with(periodParams, byID(h, h.q.Village)))
+	v1.GET("/livestreams", h.with(sorted, list(h, h.q.Livestreams)))
+	v1.GET("/livestreams/:id", h.with(nil, h.livestream))
+	v1.GET("/unattributed", h.with(params(periodParams, pageParams), list(h, h.q.Unattributed)))
+	v1.GET("/dead-letters", h.with(pageParams, h.deadLetters))
 }
 
 func readyAndMetrics(r *gin.Engine, opts Options) {
@@ -112,40 +110,17 @@ func badRequest(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{projections.ErrBadRequest}, args...)...)
 }
 
-// period parses from/to (YYYY-MM-DD, China time, inclusive, both optional).
-func period(c *gin.Context) (projections.Period, error) {
-	p := projections.Period{From: c.Query("from"), To: c.Query("to")}
-	for name, v := range map[string]string{"from": p.From, "to": p.To} {
-		if v == "" {
-			continue
+// with serves a route that takes the declared query parameters and no
+// others (see parseQuery).
+func (h *handlers) with(declared []param, serve func(*gin.Context, query)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		q, err := parseQuery(c, declared)
+		if err != nil {
+			h.fail(c, err)
+			return
 		}
-		if _, err := time.Parse(domain.DayLayout, v); err != nil {
-			return p, badRequest("%s=%q is not a date YYYY-MM-DD", name, v)
-		}
+		serve(c, q)
 	}
-	if p.From != "" && p.To != "" && p.From > p.To {
-		return p, badRequest("from=%s is after to=%s", p.From, p.To)
-	}
-	return p, nil
-}
-
-func paging(c *gin.Context) (projections.Paging, error) {
-	pg := projections.Paging{Limit: defaultLimit}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxLimit {
-			return pg, badRequest("limit=%q must be an integer from 1 to %d", v, maxLimit)
-		}
-		pg.Limit = n
-	}
-	if v := c.Query("offset"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return pg, badRequest("offset=%q must be a non-negative integer", v)
-		}
-		pg.Offset = n
-	}
-	return pg, nil
 }
 
 // respond answers with out, or with the error's status.
@@ -157,90 +132,49 @@ func (h *handlers) respond(c *gin.Context, out any, err error) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (h *handlers) overview(c *gin.Context) {
-	p, err := period(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	out, err := h.q.Overview(c.Request.Context(), p)
+func (h *handlers) overview(c *gin.Context, q query) {
+	out, err := h.q.Overview(c.Request.Context(), q.period)
 	h.respond(c, out, err)
 }
 
-func (h *handlers) households(c *gin.Context) {
-	p, err := period(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	pg, err := paging(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	hq := projections.HouseholdQuery{Period: p, Paging: pg, VillageID: c.Query("village_id"), Sort: c.Query("sort")}
-	if v := c.Query("below_line"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			h.fail(c, badRequest("below_line=%q must be true or false", v))
-			return
-		}
-		hq.BelowLine = &b
-	}
+func (h *handlers) households(c *gin.Context, q query) {
+	hq := projections.HouseholdQuery{Period: q.period, Paging: q.paging, VillageID: q.villageID, BelowLine: q.belowLine}
 	out, err := h.q.Households(c.Request.Context(), hq)
 	h.respond(c, out, err)
 }
 
 // byID serves a summary of one entity over a period.
-func byID[T any](h *handlers, get func(context.Context, string, projections.Period) (T, error)) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		p, err := period(c)
+func byID[T any](h *handlers, get func(context.Context, string, projections.Period) (T, error)) func(*gin.Context, query) {
+	return func(c *gin.Context, q query) {
+		id, err := pathID(c, false)
 		if err != nil {
 			h.fail(c, err)
 			return
 		}
-		out, err := get(c.Request.Context(), c.Param("id"), p)
+		out, err := get(c.Request.Context(), id, q.period)
 		h.respond(c, out, err)
 	}
 }
 
 // list serves a paged list over a period.
-func list[T any](h *handlers, get func(context.Context, projections.Period, projections.Paging) (projections.Page[T], error)) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		p, err := period(c)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		pg, err := paging(c)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		out, err := get(c.Request.Context(), p, pg)
+func list[T any](h *handlers, get func(context.Context, projections.Period, projections.Paging) (projections.Page[T], error)) func(*gin.Context, query) {
+	return func(c *gin.Context, q query) {
+		out, err := get(c.Request.Context(), q.period, q.paging)
 		h.respond(c, out, err)
 	}
 }
 
-func (h *handlers) household(c *gin.Context)    { byID(h, h.q.Household)(c) }
-func (h *handlers) enterprise(c *gin.Context)   { byID(h, h.q.Enterprise)(c) }
-func (h *handlers) enterprises(c *gin.Context)  { list(h, h.q.Enterprises)(c) }
-func (h *handlers) village(c *gin.Context)      { byID(h, h.q.Village)(c) }
-func (h *handlers) villages(c *gin.Context)     { list(h, h.q.Villages)(c) }
-func (h *handlers) livestreams(c *gin.Context)  { list(h, h.q.Livestreams)(c) }
-func (h *handlers) unattributed(c *gin.Context) { list(h, h.q.Unattributed)(c) }
-
-func (h *handlers) livestream(c *gin.Context) {
-	out, err := h.q.Livestream(c.Request.Context(), c.Param("id"))
-	h.respond(c, out, err)
-}
-
-func (h *handlers) deadLetters(c *gin.Context) {
-	pg, err := paging(c)
+func (h *handlers) livestream(c *gin.Context, _ query) {
+	id, err := pathID(c, true)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	out, err := h.q.DeadLetters(c.Request.Context(), pg)
+	out, err := h.q.Livestream(c.Request.Context(), id)
+	h.respond(c, out, err)
+}
+
+func (h *handlers) deadLetters(c *gin.Context, q query) {
+	out, err := h.q.DeadLetters(c.Request.Context(), q.paging)
 	h.respond(c, out, err)
 }

@@ -33,10 +33,16 @@ func (q *Queries) now() time.Time {
 	return time.Now()
 }
 
-// Paging is a page request of a list endpoint.
+// Paging is a page request of a list endpoint: which rows, in which order.
 type Paging struct {
 	Limit  int
 	Offset int
+	// Sort orders the list by one of its sort keys (HouseholdSortKeys,
+	// EnterpriseSortKeys, VillageSortKeys, LivestreamSortKeys), prefixed
+	// with "-" for descending; empty sorts by id. Rows with equal keys are
+	// in id order, so pages never overlap. Lists without sort keys refuse
+	// a Sort.
+	Sort string
 }
 
 func page[T any](items []T, p Paging) Page[T] {
@@ -250,9 +256,8 @@ type HouseholdQuery struct {
 	VillageID string
 	// BelowLine filters on below_monitoring_line when not nil.
 	BelowLine *bool
-	// Sort is a field, optionally prefixed with "-" for descending: id
-	// (default), income_gain_fen, attributed_sales_fen, recorded_income_fen,
-	// per_capita_income_fen.
+	// Sort is one of HouseholdSortKeys, optionally prefixed with "-" for
+	// descending; it overrides Paging.Sort (kept here for existing callers).
 	Sort string
 }
 
@@ -262,24 +267,9 @@ func (q *Queries) Households(ctx context.Context, hq HouseholdQuery) (Page[House
 }
 
 func (q *Queries) householdsOnce(ctx context.Context, hq HouseholdQuery) (Page[HouseholdSummary], error) {
-	sortKey := func(s *HouseholdSummary) domain.Fen { return 0 }
-	desc := false
-	field := hq.Sort
-	if len(field) > 0 && field[0] == '-' {
-		desc, field = true, field[1:]
-	}
-	switch field {
-	case "", "id", "household_id":
-	case "income_gain_fen":
-		sortKey = func(s *HouseholdSummary) domain.Fen { return s.IncomeGainFen }
-	case "attributed_sales_fen":
-		sortKey = func(s *HouseholdSummary) domain.Fen { return s.AttributedSalesFen }
-	case "recorded_income_fen":
-		sortKey = func(s *HouseholdSummary) domain.Fen { return s.RecordedIncomeFen }
-	case "per_capita_income_fen":
-		sortKey = func(s *HouseholdSummary) domain.Fen { return s.PerCapitaIncomeFen }
-	default:
-		return Page[HouseholdSummary]{}, fmt.Errorf("%w: sort %q: use id, income_gain_fen, attributed_sales_fen, recorded_income_fen or per_capita_income_fen, with - for descending", ErrBadRequest, hq.Sort)
+	order, err := householdOrder.parse(cmp.Or(hq.Sort, hq.Paging.Sort))
+	if err != nil {
+		return Page[HouseholdSummary]{}, err
 	}
 	reg, err := q.Store.Registry(ctx)
 	if err != nil {
@@ -304,16 +294,7 @@ func (q *Queries) householdsOnce(ctx context.Context, hq HouseholdQuery) (Page[H
 		}
 		rows = append(rows, s)
 	}
-	slices.SortStableFunc(rows, func(a, b HouseholdSummary) int {
-		c := cmp.Compare(sortKey(&a), sortKey(&b))
-		if desc {
-			c = -c
-		}
-		if c == 0 {
-			c = cmp.Compare(a.HouseholdID, b.HouseholdID)
-		}
-		return c
-	})
+	order.sort(rows)
 	return page(rows, hq.Paging), nil
 }
 
@@ -450,6 +431,10 @@ func (q *Queries) Enterprises(ctx context.Context, p Period, pg Paging) (Page[En
 }
 
 func (q *Queries) enterprisesOnce(ctx context.Context, p Period, pg Paging) (Page[EnterpriseSummary], error) {
+	order, err := enterpriseOrder.parse(pg.Sort)
+	if err != nil {
+		return Page[EnterpriseSummary]{}, err
+	}
 	reg, err := q.Store.Registry(ctx)
 	if err != nil {
 		return Page[EnterpriseSummary]{}, err
@@ -458,6 +443,7 @@ func (q *Queries) enterprisesOnce(ctx context.Context, p Period, pg Paging) (Pag
 	if err != nil {
 		return Page[EnterpriseSummary]{}, err
 	}
+	order.sort(all)
 	return page(all, pg), nil
 }
 
@@ -541,6 +527,10 @@ func (q *Queries) Villages(ctx context.Context, p Period, pg Paging) (Page[Villa
 }
 
 func (q *Queries) villagesOnce(ctx context.Context, p Period, pg Paging) (Page[VillageSummary], error) {
+	order, err := villageOrder.parse(pg.Sort)
+	if err != nil {
+		return Page[VillageSummary]{}, err
+	}
 	reg, err := q.Store.Registry(ctx)
 	if err != nil {
 		return Page[VillageSummary]{}, err
@@ -549,6 +539,7 @@ func (q *Queries) villagesOnce(ctx context.Context, p Period, pg Paging) (Page[V
 	if err != nil {
 		return Page[VillageSummary]{}, err
 	}
+	order.sort(all)
 	return page(all, pg), nil
 }
 
@@ -629,6 +620,10 @@ func (q *Queries) Livestreams(ctx context.Context, p Period, pg Paging) (Page[Li
 }
 
 func (q *Queries) livestreamsOnce(ctx context.Context, p Period, pg Paging) (Page[LivestreamSummary], error) {
+	order, err := livestreamOrder.parse(pg.Sort)
+	if err != nil {
+		return Page[LivestreamSummary]{}, err
+	}
 	infos, err := q.Store.Livestreams(ctx)
 	if err != nil {
 		return Page[LivestreamSummary]{}, err
@@ -643,6 +638,7 @@ func (q *Queries) livestreamsOnce(ctx context.Context, p Period, pg Paging) (Pag
 			out = append(out, s)
 		}
 	}
+	order.sort(out)
 	return page(out, pg), nil
 }
 
@@ -652,6 +648,9 @@ func (q *Queries) Unattributed(ctx context.Context, p Period, pg Paging) (Page[U
 }
 
 func (q *Queries) unattributedOnce(ctx context.Context, p Period, pg Paging) (Page[UnattributedItem], error) {
+	if err := refuseSort("unattributed", pg); err != nil {
+		return Page[UnattributedItem]{}, err
+	}
 	rows, err := q.Store.UnattributedSKUs(ctx, p)
 	if err != nil {
 		return Page[UnattributedItem]{}, err
@@ -670,6 +669,9 @@ func (q *Queries) DeadLetters(ctx context.Context, pg Paging) (Page[DeadLetterIt
 }
 
 func (q *Queries) deadLettersOnce(ctx context.Context, pg Paging) (Page[DeadLetterItem], error) {
+	if err := refuseSort("dead letters", pg); err != nil {
+		return Page[DeadLetterItem]{}, err
+	}
 	dls, total, err := q.Store.DeadLetters(ctx, pg.Limit, pg.Offset)
 	if err != nil {
 		return Page[DeadLetterItem]{}, err
