@@ -27,6 +27,25 @@ type Village struct {
 	Town string `json:"town"`
 }
 
+// HouseholdCategories are the categories a registry file may give a
+// household: the terms of the national monitoring system for preventing a
+// return to poverty (全国防止返贫监测信息系统), which district staff copy
+// their registers from.
+//
+//   - 脱贫户: a household lifted out of poverty (formerly 建档立卡贫困户);
+//   - 监测户: a monitored household (监测对象) whose kind is not recorded;
+//   - 脱贫不稳定户, 边缘易致贫户, 突发严重困难户: the three kinds of monitored
+//     household (unstable after leaving poverty; on the margin, prone to
+//     poverty; in sudden severe hardship);
+//   - 一般农户: an ordinary farm household, neither of the above.
+//
+// A file may write 监测对象 for 监测户; it is loaded as 监测户. Events already
+// in the log keep whatever category they were loaded with.
+var HouseholdCategories = []string{"脱贫户", "监测户", "脱贫不稳定户", "边缘易致贫户", "突发严重困难户", "一般农户"}
+
+// categoryAliases maps other spellings in use to a HouseholdCategories term.
+var categoryAliases = map[string]string{"监测对象": "监测户"}
+
 // Household is a registered household. Its ID is pseudonymous: never a name
 // or an ID-card number.
 type Household struct {
@@ -215,6 +234,17 @@ func (r *Registry) ListingAt(platform, sku string, t time.Time) *Listing {
 	}
 	l := versions[i-1]
 	return &l
+}
+
+// ListingVersion returns the version of a platform SKU's listing effective
+// from exactly from, or nil.
+func (r *Registry) ListingVersion(platform, sku string, from time.Time) *Listing {
+	for _, l := range r.listings[skuKey(platform, sku)] {
+		if l.EffectiveFrom.Equal(from) {
+			return &l
+		}
+	}
+	return nil
 }
 
 // Listings returns every listing version, ordered by platform, SKU and time.
