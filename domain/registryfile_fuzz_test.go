@@ -16,14 +16,7 @@ func FuzzParseRegistryFile(f *testing.F) {
 	for _, name := range []string{"registry.json", "registry-problems.json", "registry-add-listing.json"} {
 		f.Add(readTestdata(f, name))
 	}
-	sample, err := domain.ParseRegistryFile(readTestdata(f, "registry.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	loaded := domain.NewRegistry()
-	for _, e := range sample.Events() {
-		loaded.Apply(e)
-	}
+	_, loaded := sampleRegistry(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if file, err := domain.ParseRegistryFile(data); err == nil {
 			checkAccepted(t, file, file.Events())

@@ -67,6 +67,26 @@ func TestRegistryFileListsEveryProblem(t *testing.T) {
 	}
 }
 
+// applied is the registry the file's events make.
+func applied(f *domain.RegistryFile) *domain.Registry {
+	reg := domain.NewRegistry()
+	for _, e := range f.Events() {
+		reg.Apply(e)
+	}
+	return reg
+}
+
+// sampleRegistry is testdata/registry.json (shared/samples/registry.json),
+// parsed and applied.
+func sampleRegistry(t testing.TB) (*domain.RegistryFile, *domain.Registry) {
+	t.Helper()
+	f, err := domain.ParseRegistryFile(readTestdata(t, "registry.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, applied(f)
+}
+
 func household(category string) string {
 	return `{"district":{"id":"D","name":"d","monitoring_line_fen":650000},"villages":[{"id":"V","name":"v","town":"t"}],
 		"households":[{"id":"H-1","village_id":"V","members":3,"baseline_income_fen":0,"category":"` + category + `"}]}`
@@ -135,10 +155,7 @@ func TestEffectiveFromDateOnly(t *testing.T) {
 		if got := f.Listings[0].EffectiveFrom; !got.Equal(tc.want) {
 			t.Errorf("effective_from %q = %s, want %s", tc.in, got.UTC(), tc.want.UTC())
 		}
-		reg := domain.NewRegistry()
-		for _, e := range f.Events() {
-			reg.Apply(e)
-		}
+		reg := applied(f)
 		if reg.ListingAt("jd", "1", midnight.Add(-time.Second)) != nil || reg.ListingAt("jd", "1", midnight) == nil {
 			t.Errorf("effective_from %q: the listing is not in force from exactly %s", tc.in, midnight)
 		}
@@ -163,14 +180,7 @@ func TestRegistryFileEncoding(t *testing.T) {
 // the registry that holds its enterprise, village and households, and
 // invalid on its own.
 func TestRegistryFileOntoRegistry(t *testing.T) {
-	base, err := domain.ParseRegistryFile(readTestdata(t, "registry.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := domain.NewRegistry()
-	for _, e := range base.Events() {
-		reg.Apply(e)
-	}
+	base, reg := sampleRegistry(t)
 	add, err := domain.DecodeRegistryFile(readTestdata(t, "registry-add-listing.json"))
 	if err != nil {
 		t.Fatal(err)
