@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loquat-dev/loquat/internal/testenv"
+
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/loquat-dev/loquat/internal/samples"
@@ -23,11 +25,7 @@ import (
 // its migrations, its commits, between them), starts it again each time,
 // and expects the import's own totals to the fen, every order once.
 func TestProjectorSIGKILLedIntoClickHouse(t *testing.T) {
-	base := os.Getenv("LOQUAT_TEST_CLICKHOUSE_DSN")
-	if base == "" {
-		t.Fatal("LOQUAT_TEST_CLICKHOUSE_DSN is not set: this test needs a ClickHouse server. Start a throwaway one with\n" +
-			"\teval \"$(scripts/clickhouse.sh start)\"\nfrom the repository root, then run the tests again")
-	}
+	base := testenv.ClickHouseDSN(t)
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loquat-dev/loquat/internal/testenv"
+
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/loquat-dev/loquat/domain"
@@ -25,10 +27,7 @@ import (
 
 // clickhouseDSN is the test server's DSN with a database of its own.
 func clickhouseDSN(b *testing.B) string {
-	dsn := os.Getenv("LOQUAT_TEST_CLICKHOUSE_DSN")
-	if dsn == "" {
-		b.Skip(`needs a ClickHouse server: eval "$(scripts/clickhouse.sh start)"`)
-	}
+	dsn := testenv.ClickHouseDSN(b)
 	return fmt.Sprintf("%s/loquat_bench_%d", dsn[:strings.LastIndex(dsn, "/")], rand.Uint64())
 }
 

@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/loquat-dev/loquat/internal/testenv"
 
 	"github.com/loquat-dev/loquat/internal/samples"
 	"github.com/loquat-dev/loquat/internal/server"
@@ -21,11 +22,7 @@ import (
 // test server (scripts/test.sh starts one and sets LOQUAT_TEST_CLICKHOUSE_DSN).
 func clickhouseStore(t *testing.T) server.StoreConfig {
 	t.Helper()
-	dsn := os.Getenv("LOQUAT_TEST_CLICKHOUSE_DSN")
-	if dsn == "" {
-		t.Fatal("LOQUAT_TEST_CLICKHOUSE_DSN is not set: run ./scripts/test.sh, or start a server with " +
-			`eval "$(scripts/clickhouse.sh start)"`)
-	}
+	dsn := testenv.ClickHouseDSN(t)
 	i := strings.LastIndex(dsn, "/")
 	return server.StoreConfig{Backend: "clickhouse", ClickHouseDSN: fmt.Sprintf("%s/loquat_server_%d", dsn[:i], rand.Uint64())}
 }

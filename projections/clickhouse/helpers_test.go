@@ -8,25 +8,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loquat-dev/loquat/internal/testenv"
+
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/loquat-dev/loquat/projections/clickhouse"
 )
 
-const dsnVar = "LOQUAT_TEST_CLICKHOUSE_DSN"
-
-// testDSN returns the test server's DSN. The tests never skip: without a
-// server they fail and say how to start one.
+// testDSN returns the test server's DSN, or skips the test without one
+// (scripts/test.sh starts a server and fails on any skip).
 func testDSN(t testing.TB) string {
 	t.Helper()
-	dsn := os.Getenv(dsnVar)
-	if dsn == "" {
-		t.Fatalf("%s is not set: these tests need a ClickHouse server. Start a throwaway one with\n"+
-			"\teval \"$(scripts/clickhouse.sh start)\"\n"+
-			"from the repository root (it prints %s=clickhouse://127.0.0.1:19000/default), then run the tests again", dsnVar, dsnVar)
-	}
-	return dsn
+	return testenv.ClickHouseDSN(t)
 }
 
 func randomName(prefix string) string {
