@@ -28,6 +28,9 @@ func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 	if err != nil {
 		return err
 	}
+	if err := moveOrderCounts(ctx, tx.StmtContext(ctx, s.stmts.upsertOrders), b.Orders); err != nil {
+		return err
+	}
 	putIncome := tx.StmtContext(ctx, s.stmts.putIncome)
 	for _, in := range b.Income {
 		if _, err := putIncome.ExecContext(ctx, in.EventID, in.HouseholdID, in.Kind, in.AmountFen, in.EnterpriseID, in.OccurredAt.Unix(), domain.Day(in.OccurredAt), in.Reference); err != nil {
@@ -122,7 +125,11 @@ func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projection
 	if err := w.flush(ctx); err != nil {
 		return nil, err
 	}
-	if err := upsertRollup(ctx, tx.StmtContext(ctx, s.stmts.upsertRollup), &rollup); err != nil {
+	ups := make([]*sql.Stmt, len(s.stmts.upsertRollups))
+	for i, st := range s.stmts.upsertRollups {
+		ups[i] = tx.StmtContext(ctx, st)
+	}
+	if err := moveRollups(ctx, ups, &rollup); err != nil {
 		return nil, err
 	}
 	putLivestream := tx.StmtContext(ctx, s.stmts.putLivestream)
@@ -133,19 +140,4 @@ func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projection
 		}
 	}
 	return hashes, nil
-}
-
-// upsertRollup moves the daily rollup by the batch's deltas; up is the
-// store's upsertRollup statement, bound to the transaction.
-func upsertRollup(ctx context.Context, up *sql.Stmt, rollup *projections.Rollup) error {
-	for _, k := range rollup.Keys {
-		d := rollup.Deltas[k]
-		if d.SalesFen == 0 && d.RefundsFen == 0 {
-			continue
-		}
-		if _, err := up.ExecContext(ctx, k.Day, k.Platform, k.Product, k.EnterpriseID, k.VillageID, k.LivestreamID, string(k.PartyKind), k.PartyID, d.SalesFen, d.RefundsFen); err != nil {
-			return fmt.Errorf("update daily rollup: %w", err)
-		}
-	}
-	return nil
 }

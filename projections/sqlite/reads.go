@@ -86,85 +86,11 @@ func dimTarget(d projections.Dim, day, platform, product, enterprise, village, l
 	}
 }
 
-// Sales sums sales_daily by the query's dimensions.
-func (s *Store) Sales(ctx context.Context, q projections.SalesQuery) ([]projections.SalesRow, error) {
-	cols, err := groupColumns(q.GroupBy)
-	if err != nil {
-		return nil, err
-	}
-	filter, args := where(q, true)
-	sel := append(append([]string{}, cols...), "COALESCE(SUM(sales_fen), 0)", "COALESCE(SUM(refunds_fen), 0)")
-	query := "SELECT " + strings.Join(sel, ", ") + " FROM sales_daily" + filter
-	if len(cols) > 0 {
-		query += " GROUP BY " + strings.Join(cols, ", ") + " ORDER BY " + strings.Join(cols, ", ")
-	}
-	var out []projections.SalesRow
-	err = scanAll(ctx, s.read, query, func(r *sql.Rows) error {
-		var row projections.SalesRow
-		dest := make([]any, 0, len(sel))
-		for _, d := range q.GroupBy {
-			dest = append(dest, dimTarget(d, &row.Day, &row.Platform, &row.Product, &row.EnterpriseID, &row.VillageID, &row.LivestreamID, &row.PartyKind, &row.PartyID))
-		}
-		dest = append(dest, &row.SalesFen, &row.RefundsFen)
-		if err := r.Scan(dest...); err != nil {
-			return err
-		}
-		out = append(out, row)
-		return nil
-	}, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sales: %w", err)
-	}
-	return out, nil
-}
-
-// Orders counts distinct orders and buyers in the ledger entries by dimensions.
-func (s *Store) Orders(ctx context.Context, q projections.SalesQuery) ([]projections.OrderRow, error) {
-	for _, d := range q.GroupBy {
-		if d == projections.DimPartyKind || d == projections.DimPartyID || d == projections.DimProduct {
-			return nil, fmt.Errorf("orders cannot be grouped by %q", d)
-		}
-	}
-	cols, err := groupColumns(q.GroupBy)
-	if err != nil {
-		return nil, err
-	}
-	filter, args := where(q, false)
-	sel := append(append([]string{}, cols...),
-		`COUNT(DISTINCT CASE WHEN kind = 'sale' THEN platform || '/' || order_id END)`,
-		`COUNT(DISTINCT CASE WHEN kind = 'refund' THEN platform || '/' || order_id END)`,
-		`COUNT(DISTINCT CASE WHEN kind = 'sale' THEN platform || '/' || CASE WHEN buyer_ref <> '' THEN 'b:' || buyer_ref ELSE 'o:' || order_id END END)`)
-	query := "SELECT " + strings.Join(sel, ", ") + " FROM entries" + filter
-	if len(cols) > 0 {
-		query += " GROUP BY " + strings.Join(cols, ", ") + " ORDER BY " + strings.Join(cols, ", ")
-	}
-	var out []projections.OrderRow
-	err = scanAll(ctx, s.read, query, func(r *sql.Rows) error {
-		var row projections.OrderRow
-		var kind domain.PartyKind
-		var party, product string
-		dest := make([]any, 0, len(sel))
-		for _, d := range q.GroupBy {
-			dest = append(dest, dimTarget(d, &row.Day, &row.Platform, &product, &row.EnterpriseID, &row.VillageID, &row.LivestreamID, &kind, &party))
-		}
-		dest = append(dest, &row.Orders, &row.RefundedOrders, &row.Buyers)
-		if err := r.Scan(dest...); err != nil {
-			return err
-		}
-		out = append(out, row)
-		return nil
-	}, args...)
-	if err != nil {
-		return nil, fmt.Errorf("orders: %w", err)
-	}
-	return out, nil
-}
-
 // Income sums recorded income per household in the period.
 func (s *Store) Income(ctx context.Context, p projections.Period) (map[string]domain.Fen, error) {
 	filter, args := where(projections.SalesQuery{Period: p}, false)
 	out := map[string]domain.Fen{}
-	err := scanAll(ctx, s.read, `SELECT household_id, SUM(amount_fen) FROM income`+filter+` GROUP BY household_id`, func(r *sql.Rows) error {
+	err := scanAll(ctx, s.queries, `SELECT household_id, SUM(amount_fen) FROM income`+filter+` GROUP BY household_id`, func(r *sql.Rows) error {
 		var id string
 		var v domain.Fen
 		if err := r.Scan(&id, &v); err != nil {
@@ -179,14 +105,16 @@ func (s *Store) Income(ctx context.Context, p projections.Period) (map[string]do
 	return out, nil
 }
 
-// LivestreamMinutes returns a livestream's figures per China-time minute.
+// LivestreamMinutes returns a livestream's figures per China-time minute,
+// from the index entries_livestream_minutes, which holds only the entries
+// sold through a livestream (the condition that the id is not empty lets SQLite use it).
 func (s *Store) LivestreamMinutes(ctx context.Context, id string) ([]projections.MinuteRow, error) {
 	var out []projections.MinuteRow
-	err := scanAll(ctx, s.read, `SELECT minute,
+	err := scanAll(ctx, s.queries, `SELECT minute,
 			COUNT(DISTINCT CASE WHEN kind = 'sale' THEN order_id END),
 			COALESCE(SUM(CASE WHEN kind = 'sale' THEN amount_fen END), 0),
 			COALESCE(-SUM(CASE WHEN kind = 'refund' THEN amount_fen END), 0)
-		FROM entries WHERE livestream_id = ? GROUP BY minute ORDER BY minute`, func(r *sql.Rows) error {
+		FROM entries WHERE livestream_id = ? AND livestream_id <> '' GROUP BY minute ORDER BY minute`, func(r *sql.Rows) error {
 		var m projections.MinuteRow
 		if err := r.Scan(&m.Minute, &m.Orders, &m.SalesFen, &m.RefundsFen); err != nil {
 			return err
@@ -203,7 +131,7 @@ func (s *Store) LivestreamMinutes(ctx context.Context, id string) ([]projections
 // Livestreams lists every livestream seen.
 func (s *Store) Livestreams(ctx context.Context) ([]projections.LivestreamInfo, error) {
 	var out []projections.LivestreamInfo
-	err := scanAll(ctx, s.read, `SELECT id, platform, room_id, anchor_name FROM livestreams ORDER BY id`, func(r *sql.Rows) error {
+	err := scanAll(ctx, s.queries, `SELECT id, platform, room_id, anchor_name FROM livestreams ORDER BY id`, func(r *sql.Rows) error {
 		var l projections.LivestreamInfo
 		if err := r.Scan(&l.ID, &l.Platform, &l.RoomID, &l.AnchorName); err != nil {
 			return err
@@ -217,7 +145,10 @@ func (s *Store) Livestreams(ctx context.Context) ([]projections.LivestreamInfo, 
 	return out, nil
 }
 
-// UnattributedSKUs sums unattributed ledger rows by platform SKU.
+// UnattributedSKUs sums unattributed ledger entries by platform SKU, from
+// the index entries_unattributed_day, which holds only them. It is named:
+// over all time SQLite would rather read every entry in key order, for the
+// grouping.
 func (s *Store) UnattributedSKUs(ctx context.Context, p projections.Period) ([]projections.UnattributedSKU, error) {
 	filter, args := where(projections.SalesQuery{Period: p}, false)
 	if filter == "" {
@@ -226,12 +157,12 @@ func (s *Store) UnattributedSKUs(ctx context.Context, p projections.Period) ([]p
 		filter += " AND attributed = 0"
 	}
 	var out []projections.UnattributedSKU
-	err := scanAll(ctx, s.read, `SELECT platform, sku_id, MAX(product),
+	err := scanAll(ctx, s.queries, `SELECT platform, sku_id, MAX(product),
 			COUNT(DISTINCT CASE WHEN kind = 'sale' THEN platform || '/' || order_id || '/' || line_id END),
 			COALESCE(SUM(CASE WHEN kind = 'sale' THEN amount_fen END), 0),
 			COALESCE(-SUM(CASE WHEN kind = 'refund' THEN amount_fen END), 0),
 			MIN(at), MAX(at)
-		FROM entries`+filter+` GROUP BY platform, sku_id ORDER BY platform, sku_id`, func(r *sql.Rows) error {
+		FROM entries INDEXED BY entries_unattributed_day`+filter+` GROUP BY platform, sku_id ORDER BY platform, sku_id`, func(r *sql.Rows) error {
 		var u projections.UnattributedSKU
 		var first, last int64
 		if err := r.Scan(&u.Platform, &u.SKUID, &u.ProductName, &u.Lines, &u.SalesFen, &u.RefundsFen, &first, &last); err != nil {
@@ -250,11 +181,11 @@ func (s *Store) UnattributedSKUs(ctx context.Context, p projections.Period) ([]p
 // DeadLetters lists dead letters, newest first, and their total.
 func (s *Store) DeadLetters(ctx context.Context, limit, offset int) ([]domain.DeadLetter, int, error) {
 	var total int
-	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM dead_letters`).Scan(&total); err != nil {
+	if err := s.queries.QueryRowContext(ctx, `SELECT COUNT(*) FROM dead_letters`).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count dead letters: %w", err)
 	}
 	var out []domain.DeadLetter
-	err := scanAll(ctx, s.read, `SELECT id, source, reason, raw, received_at FROM dead_letters
+	err := scanAll(ctx, s.queries, `SELECT id, source, reason, raw, received_at FROM dead_letters
 		ORDER BY received_at DESC, id LIMIT ? OFFSET ?`, func(r *sql.Rows) error {
 		var dl domain.DeadLetter
 		var at int64

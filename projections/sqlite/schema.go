@@ -148,6 +148,115 @@ CREATE TABLE dead_letters (
 ) WITHOUT ROWID;
 CREATE INDEX dead_letters_received ON dead_letters (received_at);
 `,
+	// 2: rollups by China-time day (and month) for every grouping the API
+	// reads, order counts per day, covering indexes for what is still read
+	// from the entries; the rollups and counts filled from sales_daily and
+	// the entries (see rollups.go and orders.go).
+	`
+CREATE TABLE sales_platform_day (
+	day TEXT NOT NULL, platform TEXT NOT NULL, party_kind TEXT NOT NULL,
+	sales_fen INTEGER NOT NULL, refunds_fen INTEGER NOT NULL,
+	PRIMARY KEY (day, platform, party_kind)
+) WITHOUT ROWID;
+CREATE TABLE sales_village_day (
+	day TEXT NOT NULL, village_id TEXT NOT NULL,
+	sales_fen INTEGER NOT NULL, refunds_fen INTEGER NOT NULL,
+	PRIMARY KEY (day, village_id)
+) WITHOUT ROWID;
+CREATE TABLE sales_livestream_day (
+	livestream_id TEXT NOT NULL, day TEXT NOT NULL, enterprise_id TEXT NOT NULL,
+	sales_fen INTEGER NOT NULL, refunds_fen INTEGER NOT NULL,
+	PRIMARY KEY (livestream_id, day, enterprise_id)
+) WITHOUT ROWID;
+CREATE INDEX sales_livestream_day_enterprise ON sales_livestream_day (enterprise_id, day, livestream_id, sales_fen, refunds_fen);
+CREATE TABLE sales_party_day (
+	party_kind TEXT NOT NULL, day TEXT NOT NULL, party_id TEXT NOT NULL, product TEXT NOT NULL,
+	sales_fen INTEGER NOT NULL, refunds_fen INTEGER NOT NULL,
+	PRIMARY KEY (party_kind, day, party_id, product)
+) WITHOUT ROWID;
+CREATE INDEX sales_party_day_id ON sales_party_day (party_kind, party_id, day, product, sales_fen, refunds_fen);
+CREATE TABLE sales_party_month (
+	party_kind TEXT NOT NULL, day TEXT NOT NULL, party_id TEXT NOT NULL, product TEXT NOT NULL,
+	sales_fen INTEGER NOT NULL, refunds_fen INTEGER NOT NULL,
+	PRIMARY KEY (party_kind, day, party_id, product)
+) WITHOUT ROWID;
+CREATE INDEX sales_party_month_id ON sales_party_month (party_kind, party_id, day, product, sales_fen, refunds_fen);
+CREATE TABLE sales_enterprise_party_day (
+	day TEXT NOT NULL, enterprise_id TEXT NOT NULL, party_kind TEXT NOT NULL, party_id TEXT NOT NULL,
+	sales_fen INTEGER NOT NULL, refunds_fen INTEGER NOT NULL,
+	PRIMARY KEY (day, enterprise_id, party_kind, party_id)
+) WITHOUT ROWID;
+CREATE TABLE sales_enterprise_party_month (
+	day TEXT NOT NULL, enterprise_id TEXT NOT NULL, party_kind TEXT NOT NULL, party_id TEXT NOT NULL,
+	sales_fen INTEGER NOT NULL, refunds_fen INTEGER NOT NULL,
+	PRIMARY KEY (day, enterprise_id, party_kind, party_id)
+) WITHOUT ROWID;
+CREATE TABLE sales_enterprise_day (
+	enterprise_id TEXT NOT NULL, day TEXT NOT NULL, product TEXT NOT NULL, village_id TEXT NOT NULL, party_kind TEXT NOT NULL,
+	sales_fen INTEGER NOT NULL, refunds_fen INTEGER NOT NULL,
+	PRIMARY KEY (enterprise_id, day, product, village_id, party_kind)
+) WITHOUT ROWID;
+CREATE TABLE sales_enterprise_month (
+	enterprise_id TEXT NOT NULL, day TEXT NOT NULL, product TEXT NOT NULL, village_id TEXT NOT NULL, party_kind TEXT NOT NULL,
+	sales_fen INTEGER NOT NULL, refunds_fen INTEGER NOT NULL,
+	PRIMARY KEY (enterprise_id, day, product, village_id, party_kind)
+) WITHOUT ROWID;
+
+INSERT INTO sales_platform_day SELECT day, platform, party_kind, SUM(sales_fen), SUM(refunds_fen)
+	FROM sales_daily GROUP BY day, platform, party_kind;
+INSERT INTO sales_village_day SELECT day, village_id, SUM(sales_fen), SUM(refunds_fen)
+	FROM sales_daily GROUP BY day, village_id;
+INSERT INTO sales_livestream_day SELECT livestream_id, day, enterprise_id, SUM(sales_fen), SUM(refunds_fen)
+	FROM sales_daily GROUP BY livestream_id, day, enterprise_id;
+INSERT INTO sales_party_day SELECT party_kind, day, party_id, product, SUM(sales_fen), SUM(refunds_fen)
+	FROM sales_daily GROUP BY party_kind, day, party_id, product;
+INSERT INTO sales_party_month SELECT party_kind, substr(day, 1, 7), party_id, product, SUM(sales_fen), SUM(refunds_fen)
+	FROM sales_daily GROUP BY party_kind, substr(day, 1, 7), party_id, product;
+INSERT INTO sales_enterprise_party_day SELECT day, enterprise_id, party_kind, party_id, SUM(sales_fen), SUM(refunds_fen)
+	FROM sales_daily GROUP BY day, enterprise_id, party_kind, party_id;
+INSERT INTO sales_enterprise_party_month SELECT substr(day, 1, 7), enterprise_id, party_kind, party_id, SUM(sales_fen), SUM(refunds_fen)
+	FROM sales_daily GROUP BY substr(day, 1, 7), enterprise_id, party_kind, party_id;
+INSERT INTO sales_enterprise_day SELECT enterprise_id, day, product, village_id, party_kind, SUM(sales_fen), SUM(refunds_fen)
+	FROM sales_daily GROUP BY enterprise_id, day, product, village_id, party_kind;
+INSERT INTO sales_enterprise_month SELECT enterprise_id, substr(day, 1, 7), product, village_id, party_kind, SUM(sales_fen), SUM(refunds_fen)
+	FROM sales_daily GROUP BY enterprise_id, substr(day, 1, 7), product, village_id, party_kind;
+
+-- Orders with a live sale entry per China-time day and key of a grouping
+-- (gs: all, platform, enterprise_id, village_id, livestream_id,
+-- enterprise_id+livestream_id); the dimensions a grouping does not have are ''.
+CREATE TABLE order_counts (
+	gs TEXT NOT NULL, day TEXT NOT NULL,
+	platform TEXT NOT NULL, enterprise_id TEXT NOT NULL, village_id TEXT NOT NULL, livestream_id TEXT NOT NULL,
+	orders INTEGER NOT NULL,
+	PRIMARY KEY (gs, day, platform, enterprise_id, village_id, livestream_id)
+) WITHOUT ROWID;
+CREATE INDEX order_counts_enterprise ON order_counts (gs, enterprise_id, day, livestream_id, orders);
+CREATE INDEX order_counts_livestream ON order_counts (gs, livestream_id, day, orders);
+INSERT INTO order_counts SELECT 'all', day, '', '', '', '', COUNT(DISTINCT platform || '/' || order_id)
+	FROM entries WHERE kind = 'sale' GROUP BY day;
+INSERT INTO order_counts SELECT 'platform', day, platform, '', '', '', COUNT(DISTINCT order_id)
+	FROM entries WHERE kind = 'sale' GROUP BY day, platform;
+INSERT INTO order_counts SELECT 'enterprise_id', day, '', enterprise_id, '', '', COUNT(DISTINCT platform || '/' || order_id)
+	FROM entries WHERE kind = 'sale' GROUP BY day, enterprise_id;
+INSERT INTO order_counts SELECT 'village_id', day, '', '', village_id, '', COUNT(DISTINCT platform || '/' || order_id)
+	FROM entries WHERE kind = 'sale' GROUP BY day, village_id;
+INSERT INTO order_counts SELECT 'livestream_id', day, '', '', '', livestream_id, COUNT(DISTINCT platform || '/' || order_id)
+	FROM entries WHERE kind = 'sale' GROUP BY day, livestream_id;
+INSERT INTO order_counts SELECT 'enterprise_id+livestream_id', day, '', enterprise_id, '', livestream_id, COUNT(DISTINCT platform || '/' || order_id)
+	FROM entries WHERE kind = 'sale' GROUP BY day, enterprise_id, livestream_id;
+
+-- What is still read from the entries, each from an index that holds it:
+-- refunded orders, a livestream's minutes and buyers, unattributed SKUs.
+CREATE INDEX entries_refunds ON entries (day, platform, order_id, enterprise_id, village_id, livestream_id) WHERE kind = 'refund';
+DROP INDEX entries_livestream;
+CREATE INDEX entries_livestream_minutes ON entries (livestream_id, minute, kind, platform, order_id, buyer_ref, amount_fen, day, enterprise_id)
+	WHERE livestream_id <> '';
+DROP INDEX entries_unattributed;
+CREATE INDEX entries_unattributed_day ON entries (day, platform, sku_id, kind, order_id, line_id, product, amount_fen, at)
+	WHERE attributed = 0;
+DROP INDEX income_day;
+CREATE INDEX income_day_amount ON income (day, household_id, amount_fen);
+`,
 }
 
 // migrate applies the missing migrations in one IMMEDIATE transaction (the

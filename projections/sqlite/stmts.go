@@ -23,8 +23,10 @@ var shareChunks = []int{200, 50, 10, 1}
 type writeStmts struct {
 	insertEntry, deleteEntry, deleteShares *sql.Stmt
 	insertShares                           map[int]*sql.Stmt // by rows, shareChunks
-	putState, putSnapshot, upsertRollup    *sql.Stmt
+	putState, putSnapshot                  *sql.Stmt
 	putLivestream, putIncome, putPosition  *sql.Stmt
+	upsertRollups                          []*sql.Stmt // in rollupTargets order
+	upsertOrders                           *sql.Stmt
 }
 
 func prepareWriteStmts(ctx context.Context, db *sql.DB) (*writeStmts, error) {
@@ -48,11 +50,12 @@ func prepareWriteStmts(ctx context.Context, db *sql.DB) (*writeStmts, error) {
 	w.putState = prepare(`INSERT INTO lines (platform, order_id, line_id, state) VALUES (?, ?, ?, ?)
 		ON CONFLICT (platform, order_id, line_id) DO UPDATE SET state = excluded.state`)
 	w.putSnapshot = prepare(`INSERT OR IGNORE INTO listing_snapshots (hash, listing) VALUES (?, ?)`)
-	w.upsertRollup = prepare(`INSERT INTO sales_daily
-		(day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id, sales_fen, refunds_fen)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id)
-		DO UPDATE SET sales_fen = sales_fen + excluded.sales_fen, refunds_fen = refunds_fen + excluded.refunds_fen`)
+	for _, t := range rollupTargets() {
+		w.upsertRollups = append(w.upsertRollups, prepare(upsertSQL(t.name(), t.cols)))
+	}
+	w.upsertOrders = prepare(`INSERT INTO order_counts (gs, day, platform, enterprise_id, village_id, livestream_id, orders)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (gs, day, platform, enterprise_id, village_id, livestream_id) DO UPDATE SET orders = orders + excluded.orders`)
 	w.putLivestream = prepare(`INSERT INTO livestreams (id, platform, room_id, anchor_name) VALUES (?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET anchor_name = CASE WHEN excluded.anchor_name <> '' THEN excluded.anchor_name ELSE anchor_name END`)
 	w.putIncome = prepare(`INSERT OR IGNORE INTO income
@@ -67,8 +70,9 @@ func prepareWriteStmts(ctx context.Context, db *sql.DB) (*writeStmts, error) {
 }
 
 func (w *writeStmts) close() {
-	for _, st := range append([]*sql.Stmt{w.insertEntry, w.deleteEntry, w.deleteShares, w.putState, w.putSnapshot,
-		w.upsertRollup, w.putLivestream, w.putIncome, w.putPosition}, slices.Collect(maps.Values(w.insertShares))...) {
+	all := append([]*sql.Stmt{w.insertEntry, w.deleteEntry, w.deleteShares, w.putState, w.putSnapshot,
+		w.upsertOrders, w.putLivestream, w.putIncome, w.putPosition}, slices.Collect(maps.Values(w.insertShares))...)
+	for _, st := range append(all, w.upsertRollups...) {
 		if st != nil {
 			st.Close()
 		}

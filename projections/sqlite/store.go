@@ -56,6 +56,7 @@ func (c Config) Validate() error {
 type Store struct {
 	write     *sql.DB
 	read      *sql.DB
+	queries   queryer     // read, unless a test records the queries
 	stmts     *writeStmts // prepared on write
 	snapshots *projections.ListingSnapshots
 }
@@ -108,7 +109,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open read model %s: %w", cfg.Path, err)
 	}
 	read.SetMaxOpenConns(cfg.ReadConns)
-	return &Store{write: write, read: read, stmts: stmts, snapshots: projections.NewListingSnapshots()}, nil
+	return &Store{write: write, read: read, queries: read, stmts: stmts, snapshots: projections.NewListingSnapshots()}, nil
 }
 
 // Close closes the file. Safe to call twice.
@@ -148,10 +149,17 @@ func (s *Store) LoadRegistry(ctx context.Context) (*domain.Registry, error) {
 
 // Registry is LoadRegistry for queries.
 func (s *Store) Registry(ctx context.Context) (*domain.Registry, error) {
-	return loadRegistry(ctx, s.read)
+	return loadRegistry(ctx, s.queries)
 }
 
-func loadRegistry(ctx context.Context, db *sql.DB) (*domain.Registry, error) {
+// queryer is what the reads need of a database handle: the read pool, or
+// in tests a handle that records the queries (to explain their plans).
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func loadRegistry(ctx context.Context, db queryer) (*domain.Registry, error) {
 	reg := domain.NewRegistry()
 	err := db.QueryRowContext(ctx, `SELECT id, name, monitoring_line_fen FROM district`).
 		Scan(&reg.District.ID, &reg.District.Name, &reg.District.MonitoringLineFen)
@@ -210,7 +218,7 @@ func loadRegistry(ctx context.Context, db *sql.DB) (*domain.Registry, error) {
 }
 
 func scanAll(ctx context.Context, db interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }, query string, each func(*sql.Rows) error, args ...any) error {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -267,9 +275,6 @@ func (s *Store) LoadLines(ctx context.Context, orders []projections.OrderRef) ([
 	}
 	return out, nil
 }
-
-// NeedsOrderChanges is false: orders are counted from the entries when read.
-func (s *Store) NeedsOrderChanges() bool { return false }
 
 // Batching: the projector's defaults. A commit is this process's own work,
 // so preparing the next batch meanwhile gains nothing.
