@@ -22,6 +22,8 @@ import (
 // ClickHouse store does. Refunded orders and buyers are not additive over
 // days; they are counted from the entries, from indexes that hold only the
 // refunds or only one livestream, and only when asked.
+//
+// A grouping's columns are in sorted order.
 var orderGroupings = [][]string{
 	{},
 	{"platform"},
@@ -121,8 +123,10 @@ func orderGroupingOf(q projections.SalesQuery, cols []string) (string, bool) {
 	for _, f := range orderFilters(q) {
 		dims = append(dims, f.col)
 	}
+	slices.Sort(dims)
+	dims = slices.Compact(dims) // a column both filtered and grouped by is one dimension
 	for _, g := range orderGroupings {
-		if len(g) == len(dims) && !slices.ContainsFunc(dims, func(d string) bool { return !slices.Contains(g, d) }) {
+		if slices.Equal(g, dims) {
 			return groupingName(g), true
 		}
 	}
