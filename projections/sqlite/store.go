@@ -28,6 +28,16 @@ type Config struct {
 	BusyTimeout time.Duration
 	// ReadConns is how many connections serve queries. Default 4.
 	ReadConns int
+	// WriteCacheKiB is the page cache of the one write connection, in
+	// KiB. Default 65536 (64 MiB): the projector's commits look up and
+	// update index pages all over the rollups and the lines.
+	WriteCacheKiB int
+	// ReadCacheKiB is the page cache of each read connection, in KiB.
+	// Default 16384 (16 MiB): an answer reads a few hundred pages of the
+	// rollups. The caches are SQLite's, outside the Go heap, and fill up
+	// to their size as pages are read, so the read model's memory is at
+	// most WriteCacheKiB + ReadConns × ReadCacheKiB beside the Go heap.
+	ReadCacheKiB int
 }
 
 func (c *Config) setDefaults() {
@@ -37,6 +47,12 @@ func (c *Config) setDefaults() {
 	if c.ReadConns == 0 {
 		c.ReadConns = 4
 	}
+	if c.WriteCacheKiB == 0 {
+		c.WriteCacheKiB = 64 << 10
+	}
+	if c.ReadCacheKiB == 0 {
+		c.ReadCacheKiB = 16 << 10
+	}
 }
 
 // Validate reports every problem at once.
@@ -45,8 +61,8 @@ func (c Config) Validate() error {
 	if c.Path == "" {
 		errs = append(errs, errors.New("sqlite store: Path is empty"))
 	}
-	if c.BusyTimeout < 0 || c.ReadConns < 0 {
-		errs = append(errs, errors.New("sqlite store: BusyTimeout and ReadConns must not be negative"))
+	if c.BusyTimeout < 0 || c.ReadConns < 0 || c.WriteCacheKiB < 0 || c.ReadCacheKiB < 0 {
+		errs = append(errs, errors.New("sqlite store: BusyTimeout, ReadConns, WriteCacheKiB and ReadCacheKiB must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -73,10 +89,11 @@ func dsn(cfg Config, readOnly bool) string {
 	// Statement journals and sorts in memory: on disk they cost a write
 	// syscall per page of every multi-row statement.
 	q.Add("_pragma", "temp_store(MEMORY)")
-	q.Add("_pragma", "cache_size(-65536)") // 64 MiB of page cache per connection
 	if readOnly {
+		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cfg.ReadCacheKiB))
 		q.Add("_pragma", "query_only(1)")
 	} else {
+		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cfg.WriteCacheKiB))
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + cfg.Path + "?" + q.Encode()
