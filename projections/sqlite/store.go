@@ -1,6 +1,7 @@
 // Package sqlite is the single-machine read model: a SQLite file
 // (modernc.org/sqlite, pure Go) holding the registry, the line states, the
-// attributed ledger and its daily rollup, income and dead letters.
+// attributed ledger, the rollups and order counts the answers read (see
+// README.md), income and dead letters.
 package sqlite
 
 import (
