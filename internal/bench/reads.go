@@ -170,11 +170,12 @@ type dataSet struct {
 	refunds, events int
 }
 
-// writeOrders writes the orders CSV: one line per order of a demo listing
-// (Douyin, JD, Kuaishou) paid at a random time of a random day; Douyin
-// rooms go live three evenings a week and sell a third of those days'
-// Douyin orders; 3% of orders are refunded (in full or in part) one to
-// five days later.
+// writeOrders writes the orders CSV in time order, as an export is: the
+// orders spread evenly over the days, one line each of a demo listing
+// (Douyin, JD, Kuaishou) paid at a random time of the day; Douyin rooms go
+// live three evenings a week and sell a third of those days' Douyin
+// orders; 3% of orders are refunded (in full or in part) one to five days
+// later.
 func writeOrders(path string, reg *domain.RegistryFile, first time.Time, o ReadsOptions) (dataSet, error) {
 	ds := dataSet{first: first, last: first.AddDate(0, 0, o.Days-1)}
 	f, err := os.Create(path)
@@ -213,31 +214,64 @@ func writeOrders(path string, reg *domain.RegistryFile, first time.Time, o Reads
 		}
 	}
 	at := func(t time.Time) string { return t.Format("2006-01-02 15:04:05") }
-	for i := range o.Orders {
-		day := r.IntN(o.Days)
-		s := skus[r.IntN(len(skus))]
-		paid := first.AddDate(0, 0, day).Add(time.Duration(r.Int64N(int64(24 * time.Hour))))
-		room := ""
-		if s.platform == "douyin" && live(day) != "" && r.IntN(3) == 0 {
-			room = live(day)
-			paid = first.AddDate(0, 0, day).Add(19*time.Hour + time.Duration(r.Int64N(int64(3*time.Hour))))
+	type refund struct {
+		at   time.Time
+		line string
+	}
+	var pending []refund // refunds not yet written, by time
+	flush := func(until time.Time) {
+		n := 0
+		for n < len(pending) && !pending[n].at.After(until) {
+			fmt.Fprint(w, pending[n].line)
+			n++
 		}
-		qty := 1 + r.IntN(3)
-		amount := s.price * domain.Fen(qty)
-		order := fmt.Sprintf("B%s%09d", s.platform[:1], i)
-		fmt.Fprintf(w, "%s,%s,1,%s,%d,%s,paid,%s,%s\n", s.platform, order, s.id, qty, amount, at(paid), room)
-		ds.events++
-		if r.IntN(100) < 3 {
-			back := amount
-			if r.IntN(2) == 0 {
-				back = amount / 2
+		pending = pending[n:]
+	}
+	type sale struct {
+		at   time.Time
+		sku  sku
+		room string
+	}
+	i := 0
+	for day := range o.Days {
+		start := first.AddDate(0, 0, day)
+		n := o.Orders / o.Days
+		if day < o.Orders%o.Days {
+			n++
+		}
+		sales := make([]sale, n)
+		for k := range sales {
+			x := sale{sku: skus[r.IntN(len(skus))], at: start.Add(time.Duration(r.Int64N(int64(24 * time.Hour))))}
+			if x.sku.platform == "douyin" && live(day) != "" && r.IntN(3) == 0 {
+				x.room = live(day)
+				x.at = start.Add(19*time.Hour + time.Duration(r.Int64N(int64(3*time.Hour))))
 			}
-			refunded := paid.Add(time.Duration(1+r.IntN(5)) * 24 * time.Hour)
-			fmt.Fprintf(w, "%s,%s,1,%s,%d,%s,refunded,%s,\n", s.platform, order, s.id, qty, back, at(refunded))
-			ds.refunds++
+			sales[k] = x
+		}
+		slices.SortFunc(sales, func(a, b sale) int { return a.at.Compare(b.at) })
+		for _, x := range sales {
+			flush(x.at)
+			qty := 1 + r.IntN(3)
+			amount := x.sku.price * domain.Fen(qty)
+			order := fmt.Sprintf("B%s%09d", x.sku.platform[:1], i)
+			i++
+			fmt.Fprintf(w, "%s,%s,1,%s,%d,%s,paid,%s,%s\n", x.sku.platform, order, x.sku.id, qty, amount, at(x.at), x.room)
 			ds.events++
+			if r.IntN(100) < 3 {
+				back := amount
+				if r.IntN(2) == 0 {
+					back = amount / 2
+				}
+				when := x.at.Add(time.Duration(1+r.IntN(5)) * 24 * time.Hour)
+				line := fmt.Sprintf("%s,%s,1,%s,%d,%s,refunded,%s,\n", x.sku.platform, order, x.sku.id, qty, back, at(when))
+				k, _ := slices.BinarySearchFunc(pending, when, func(p refund, t time.Time) int { return p.at.Compare(t) })
+				pending = slices.Insert(pending, k, refund{when, line})
+				ds.refunds++
+				ds.events++
+			}
 		}
 	}
+	flush(ds.last.AddDate(1, 0, 0))
 	if err := w.Flush(); err != nil {
 		return ds, err
 	}

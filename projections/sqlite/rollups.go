@@ -25,9 +25,10 @@ import (
 // differences in the same transaction as the ledger.
 //
 // A query reads the first rollup whose dimensions hold all of the query's
-// filters and groups (the list is ordered smallest first); sales_daily,
-// schema 1's rollup of every dimension, holds every query (none of the
-// API's reads it).
+// filters and groups (the list is ordered smallest first); one that none
+// holds (none of the API's) is summed from the entries and their shares.
+// Schema 1's sales_daily, keyed by every dimension, is no longer written:
+// it was the largest rollup to move, and no answer needs it.
 
 // rollup is one rollup table (and its month table, if it has one).
 type rollup struct {
@@ -44,8 +45,6 @@ var rollups = []rollup{
 	{table: "sales_enterprise_day", cols: []string{"enterprise_id", "day", "product", "village_id", "party_kind"}, months: true},
 	{table: "sales_party_day", cols: []string{"party_kind", "day", "party_id", "product"}, months: true},
 	{table: "sales_enterprise_party_day", cols: []string{"day", "enterprise_id", "party_kind", "party_id"}, months: true},
-	// Every dimension (schema 1's rollup): what no smaller rollup holds.
-	{table: "sales_daily", cols: []string{"day", "platform", "product", "enterprise_id", "village_id", "livestream_id", "party_kind", "party_id"}},
 }
 
 func (r rollup) monthTable() string { return strings.TrimSuffix(r.table, "_day") + "_month" }
@@ -254,7 +253,12 @@ func salesSQL(q projections.SalesQuery, cols []string) (string, []any, error) {
 	for _, f := range filters {
 		dims = append(dims, f.col)
 	}
-	r := rollups[slices.IndexFunc(rollups, func(r rollup) bool { return r.holds(dims) })] // sales_daily holds all
+	i := slices.IndexFunc(rollups, func(r rollup) bool { return r.holds(dims) })
+	if i < 0 {
+		query, args := ledgerSalesSQL(q, cols, filters)
+		return query, args, nil
+	}
+	r := rollups[i]
 	grouped := slices.Contains(cols, "day")
 	parts := periodParts{days: []projections.Period{q.Period}}
 	if r.months && !grouped {
@@ -321,4 +325,47 @@ func salesFilters(q projections.SalesQuery) []filter {
 		}
 	}
 	return out
+}
+
+// ledgerSalesSQL sums the live entries' shares: the answer to a query no
+// rollup holds. Its groups are those with a live share, where a rollup's
+// are those money ever moved in (a group whose entries were all retracted
+// is not listed).
+func ledgerSalesSQL(q projections.SalesQuery, cols []string, filters []filter) (string, []any) {
+	var conds []string
+	var args []any
+	for _, f := range filters {
+		conds = append(conds, qualify(f.col)+" = ?")
+		args = append(args, f.value)
+	}
+	if q.From != "" {
+		conds = append(conds, "e.day >= ?")
+		args = append(args, q.From)
+	}
+	if q.To != "" {
+		conds = append(conds, "e.day <= ?")
+		args = append(args, q.To)
+	}
+	qualified := make([]string, len(cols))
+	for i, c := range cols {
+		qualified[i] = qualify(c)
+	}
+	query := "SELECT " + strings.Join(append(slices.Clone(qualified),
+		"COALESCE(SUM(CASE WHEN e.kind = 'sale' THEN l.amount_fen END), 0)",
+		"COALESCE(-SUM(CASE WHEN e.kind = 'refund' THEN l.amount_fen END), 0)"), ", ") +
+		" FROM entries e JOIN ledger l ON l.entry = e.id"
+	if len(conds) > 0 {
+		query += " WHERE " + strings.Join(conds, " AND ")
+	}
+	if len(cols) > 0 {
+		query += " GROUP BY " + strings.Join(qualified, ", ") + " ORDER BY " + strings.Join(qualified, ", ")
+	}
+	return query, args
+}
+
+func qualify(col string) string {
+	if col == "party_kind" || col == "party_id" {
+		return "l." + col
+	}
+	return "e." + col
 }

@@ -151,7 +151,7 @@ CREATE INDEX dead_letters_received ON dead_letters (received_at);
 	// 2: rollups by China-time day (and month) for every grouping the API
 	// reads, order counts per day, covering indexes for what is still read
 	// from the entries; the rollups and counts filled from sales_daily and
-	// the entries (see rollups.go and orders.go).
+	// the entries, and sales_daily dropped (see rollups.go and orders.go).
 	`
 CREATE TABLE sales_platform_day (
 	day TEXT NOT NULL, platform TEXT NOT NULL, party_kind TEXT NOT NULL,
@@ -174,13 +174,11 @@ CREATE TABLE sales_party_day (
 	sales_fen INTEGER NOT NULL, refunds_fen INTEGER NOT NULL,
 	PRIMARY KEY (party_kind, day, party_id, product)
 ) WITHOUT ROWID;
-CREATE INDEX sales_party_day_id ON sales_party_day (party_kind, party_id, day, product, sales_fen, refunds_fen);
 CREATE TABLE sales_party_month (
 	party_kind TEXT NOT NULL, day TEXT NOT NULL, party_id TEXT NOT NULL, product TEXT NOT NULL,
 	sales_fen INTEGER NOT NULL, refunds_fen INTEGER NOT NULL,
 	PRIMARY KEY (party_kind, day, party_id, product)
 ) WITHOUT ROWID;
-CREATE INDEX sales_party_month_id ON sales_party_month (party_kind, party_id, day, product, sales_fen, refunds_fen);
 CREATE TABLE sales_enterprise_party_day (
 	day TEXT NOT NULL, enterprise_id TEXT NOT NULL, party_kind TEXT NOT NULL, party_id TEXT NOT NULL,
 	sales_fen INTEGER NOT NULL, refunds_fen INTEGER NOT NULL,
@@ -220,6 +218,8 @@ INSERT INTO sales_enterprise_day SELECT enterprise_id, day, product, village_id,
 	FROM sales_daily GROUP BY enterprise_id, day, product, village_id, party_kind;
 INSERT INTO sales_enterprise_month SELECT enterprise_id, substr(day, 1, 7), product, village_id, party_kind, SUM(sales_fen), SUM(refunds_fen)
 	FROM sales_daily GROUP BY enterprise_id, substr(day, 1, 7), product, village_id, party_kind;
+-- No longer written: every answer reads the rollups above.
+DROP TABLE sales_daily;
 
 -- Orders with a live sale entry per China-time day and key of a grouping
 -- (gs: all, platform, enterprise_id, village_id, livestream_id,
