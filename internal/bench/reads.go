@@ -173,8 +173,8 @@ type dataSet struct {
 // writeOrders writes the orders CSV in time order, as an export is: the
 // orders spread evenly over the days, one line each of a demo listing
 // (Douyin, JD, Kuaishou) paid at a random time of the day; Douyin rooms go
-// live three evenings a week and sell a third of those days' Douyin
-// orders; 3% of orders are refunded (in full or in part) one to five days
+// live three evenings a week (a room each evening) and sell a third of
+// those days' Douyin orders; 3% of orders are refunded (in full or in part) one to five days
 // later.
 func writeOrders(path string, reg *domain.RegistryFile, first time.Time, o ReadsOptions) (dataSet, error) {
 	ds := dataSet{first: first, last: first.AddDate(0, 0, o.Days-1)}
@@ -200,10 +200,11 @@ func writeOrders(path string, reg *domain.RegistryFile, first time.Time, o Reads
 		skus = append(skus, sku{"kuaishou", strconv.FormatInt(s.SkuID, 10), domain.Fen(s.PriceFen)})
 	}
 	r := rand.New(rand.NewPCG(o.Seed, 14))
-	rooms := []string{"6823941120781224715", "6823941120781224716", "6823941120781224717"}
+	// A livestream is a room's evening: Douyin names a live session by its
+	// room id, and a room is opened for each session.
 	live := func(day int) string { // the room live that evening, or ""
 		if day%7 == 1 || day%7 == 3 || day%7 == 5 {
-			return rooms[(day/7+day)%len(rooms)]
+			return strconv.FormatInt(6823941120781224715+int64(day), 10)
 		}
 		return ""
 	}
