@@ -24,7 +24,7 @@ func TestOrderCountsMatchEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	storetest.Generate(11, 3000).Feed.Project(t, s, 150)
+	storetest.Generate(11, 1200).Feed.Project(t, s, 150)
 
 	value := func(col string) string {
 		var v string
