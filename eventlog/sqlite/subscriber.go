@@ -13,6 +13,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 )
 
+// retryInterval is the wait after a failed query before the next.
+const retryInterval = 100 * time.Millisecond
+
 var topicPattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // validateTopic keeps topic names safe as file and table names.
@@ -29,6 +32,8 @@ type subscriber struct {
 	log         *Log
 	group       string
 	resumeAfter *int64
+	transient   bool          // offsets in memory: see eventlog.SubscriberOptions
+	closing     chan struct{} // closed by Close; ends idle waits
 
 	mu     sync.Mutex
 	closed bool
@@ -48,17 +53,34 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	if _, err := s.log.topic(ctx, topic); err != nil {
 		return nil, err
 	}
-	db, err := s.log.openGroupDB(ctx, topic, s.group)
+	db, err := s.log.openGroupDB(ctx, topic, s.group, s.transient)
 	if err != nil {
 		return nil, err
 	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-ctx.Done():
+		case <-s.closing:
+		}
+	}()
+	wait := &idleWait{
+		Beginner: wsql.BeginnerFromStdSQL(db),
+		signals:  &s.log.signals,
+		topic:    topic,
+		poll:     s.log.cfg.PollInterval,
+		retry:    retryInterval,
+		done:     done,
+	}
 	ackDeadline := s.log.cfg.AckDeadline
-	sub, err := wsql.NewSubscriber(wsql.BeginnerFromStdSQL(db), wsql.SubscriberConfig{
+	sub, err := wsql.NewSubscriber(wait, wsql.SubscriberConfig{
 		ConsumerGroup:    s.group,
 		AckDeadline:      &ackDeadline,
 		PollInterval:     s.log.cfg.PollInterval,
 		ResendInterval:   s.log.cfg.ResendInterval,
-		RetryInterval:    100 * time.Millisecond,
+		RetryInterval:    retryInterval,
+		BackoffManager:   wait,
 		SchemaAdapter:    s.log.schema,
 		OffsetsAdapter:   offsetsAdapter{resumeAfter: s.resumeAfter},
 		InitializeSchema: false, // the tables exist: Log.topic created them
@@ -92,6 +114,7 @@ func (s *subscriber) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.closing)
 	var errs []error
 	for _, sub := range s.subs {
 		errs = append(errs, sub.Close())
