@@ -60,7 +60,7 @@ func rebuildClickHouse(ctx context.Context, dataDir string, logCfg LogConfig, st
 	defer log.Close()
 	live, err := storeclickhouse.Open(ctx, storeclickhouse.Config{DSN: storeCfg.ClickHouseDSN})
 	if err != nil {
-		return RebuildStats{}, err
+		return RebuildStats{}, clickHouseOpenError(err, storeCfg.ClickHouseDSN)
 	}
 	defer live.Close()
 	shadow, err := live.Shadow(ctx)
@@ -215,7 +215,7 @@ func readUntil(ctx context.Context, log eventlog.Backend, group, topic string, e
 	if sum(end) == 0 {
 		return nil
 	}
-	sub, err := log.NewSubscriber(eventlog.SubscriberOptions{ConsumerGroup: group, ResumeAfter: eventlog.Positions{}})
+	sub, err := log.NewSubscriber(eventlog.SubscriberOptions{ConsumerGroup: group, ResumeAfter: eventlog.Positions{}, Transient: true})
 	if err != nil {
 		return err
 	}
