@@ -89,9 +89,16 @@ func (l *Log) openGroupDB(ctx context.Context, topic, group string, transient bo
 		return nil, fmt.Errorf("open offsets of group %q on %s: %w", group, topic, err)
 	}
 	if transient {
-		// The database lives as long as its one connection.
+		// The database lives as long as its one connection, which needs
+		// the messages file only when it opens.
 		db.SetMaxOpenConns(1)
 		db.SetMaxIdleConns(1)
+		if err := db.PingContext(ctx); err != nil {
+			db.Close()
+			attached.Delete(path)
+			return nil, fmt.Errorf("open offsets of group %q on %s: %w", group, topic, err)
+		}
+		attached.Delete(path)
 	}
 	// Look before creating: another subscriber of the group may be holding
 	// the file's write lock while its consumer is busy, and reading needs no lock.
