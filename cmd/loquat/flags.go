@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -19,6 +20,7 @@ type logFlags struct {
 	brokers     string
 	partitions  int
 	replication int
+	dialTimeout time.Duration
 }
 
 // flagChecks are the validations of the flag groups registered on each
@@ -41,6 +43,7 @@ func (f *logFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.brokers, "kafka-brokers", envOr("LOQUAT_KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers, host:port,... (env LOQUAT_KAFKA_BROKERS)")
 	fs.IntVar(&f.partitions, "kafka-partitions", envInt("LOQUAT_KAFKA_PARTITIONS", 8), "partitions of the events topic when Loquat creates it (env LOQUAT_KAFKA_PARTITIONS)")
 	fs.IntVar(&f.replication, "kafka-replication", envInt("LOQUAT_KAFKA_REPLICATION", 1), "replication factor of the topics Loquat creates (env LOQUAT_KAFKA_REPLICATION)")
+	fs.DurationVar(&f.dialTimeout, "kafka-dial-timeout", envDuration("LOQUAT_KAFKA_DIAL_TIMEOUT", 10*time.Second), "how long connecting to a Kafka broker may take (env LOQUAT_KAFKA_DIAL_TIMEOUT)")
 }
 
 // validate checks the flags before anything is opened, naming each bad
@@ -65,6 +68,9 @@ func (f *logFlags) validate() error {
 		if f.partitions < 1 {
 			errs = append(errs, fmt.Errorf("--kafka-partitions=%d: want 1 or more", f.partitions))
 		}
+		if f.dialTimeout <= 0 {
+			errs = append(errs, fmt.Errorf("--kafka-dial-timeout=%s: want a positive duration such as 10s", f.dialTimeout))
+		}
 		if f.replication < 1 {
 			errs = append(errs, fmt.Errorf("--kafka-replication=%d: want 1 or more", f.replication))
 		}
@@ -84,6 +90,7 @@ func (f *logFlags) config() server.LogConfig {
 	}
 	cfg.Kafka.Partitions = f.partitions
 	cfg.Kafka.ReplicationFactor = f.replication
+	cfg.Kafka.DialTimeout = f.dialTimeout
 	return cfg
 }
 
@@ -99,6 +106,20 @@ func envInt(name string, def int) int {
 		return -1
 	}
 	return n
+}
+
+// envDuration reads a duration from the environment; a value that is not
+// one becomes -1, which the flag's validation rejects (naming the flag).
+func envDuration(name string, def time.Duration) time.Duration {
+	v := envOr(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return -1
+	}
+	return d
 }
 
 // validateAddr checks a listen address such as 127.0.0.1:8080 or :0.

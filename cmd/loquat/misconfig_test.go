@@ -72,7 +72,7 @@ func TestMisconfigurationIsOneLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	noClickHouse := []string{"--store", "clickhouse", "--clickhouse-dsn", "clickhouse://" + closedPort(t) + "/loquat?dial_timeout=500ms"}
-	noKafka := []string{"--eventlog", "kafka", "--kafka-brokers", closedPort(t)}
+	noKafka := []string{"--eventlog", "kafka", "--kafka-brokers", closedPort(t), "--kafka-dial-timeout", "500ms"}
 
 	// roles are the commands with their own arguments; each case names the
 	// roles it applies to.
@@ -104,6 +104,7 @@ func TestMisconfigurationIsOneLine(t *testing.T) {
 		{"bad DSN", []string{"api"}, "", []string{"--store", "clickhouse", "--clickhouse-dsn", "http//x"}, []string{"--clickhouse-dsn"}},
 		{"bad broker", []string{"ingest"}, "", []string{"--eventlog", "kafka", "--kafka-brokers", "kafka-1"}, []string{"--kafka-brokers", "host:port"}},
 		{"bad partitions", []string{"ingest"}, "", []string{"--eventlog", "kafka", "--kafka-partitions", "0"}, []string{"--kafka-partitions=0"}},
+		{"bad dial timeout", []string{"import"}, "", []string{"--eventlog", "kafka", "--kafka-dial-timeout", "0s"}, []string{"--kafka-dial-timeout=0s"}},
 		{"bad log level", []string{"serve", "import", "demo"}, "", []string{"--log-level", "loud"}, []string{`--log-level="loud"`}},
 		{"bad addr", []string{"serve", "api"}, "", []string{"--addr", "8080"}, []string{`--addr="8080"`}},
 		{"bad demo day", []string{"demo"}, "", []string{"--day", "2020-13-01"}, []string{`--day="2020-13-01"`}},
