@@ -61,7 +61,7 @@ type idleWait struct {
 	topic   string
 	poll    time.Duration
 	retry   time.Duration
-	done    <-chan struct{} // closed when the subscription ends (context or Close)
+	done    <-chan struct{} // closed when the subscription ends (its context, ended by Close too)
 
 	mu   sync.Mutex
 	wake <-chan struct{}
@@ -81,17 +81,19 @@ func (w *idleWait) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (wsql.Tx
 }
 
 // HandleError decides how long the subscription rests after a query. It
-// returns 0 after waiting itself, so that an append wakes it at once.
+// returns 0 after waiting itself, so that an append wakes it at once. Once
+// the subscription ends it returns a positive wait: the subscriber's loop
+// then sees the end, where with 0 it could as well query again.
 func (w *idleWait) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
 	select {
 	case <-w.done:
 		// Stopping: a query cut short by the shutdown is not a failure.
-		return 0
+		return w.retry
 	default:
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return 0 // the subscription's context ended mid-query; the loop stops
+			return w.retry // the subscription's context ended mid-query
 		}
 		logger.Error("Error querying for message", err, watermill.LogFields{"wait_time": w.retry})
 		return w.retry
@@ -108,6 +110,7 @@ func (w *idleWait) HandleError(logger watermill.LoggerAdapter, noMsg bool, err e
 	case <-wake:
 	case <-t.C:
 	case <-w.done:
+		return w.retry
 	}
 	return 0
 }

@@ -205,7 +205,7 @@ func (l *Log) NewSubscriber(opts eventlog.SubscriberOptions) (message.Subscriber
 		v := opts.ResumeAfter[0]
 		resume = &v
 	}
-	s := &subscriber{log: l, group: opts.ConsumerGroup, resumeAfter: resume, transient: opts.Transient, closing: make(chan struct{})}
+	s := &subscriber{log: l, group: opts.ConsumerGroup, resumeAfter: resume, transient: opts.Transient}
 	l.subscribers = append(l.subscribers, s)
 	return s, nil
 }

@@ -32,13 +32,13 @@ type subscriber struct {
 	log         *Log
 	group       string
 	resumeAfter *int64
-	transient   bool          // offsets in memory: see eventlog.SubscriberOptions
-	closing     chan struct{} // closed by Close; ends idle waits
+	transient   bool // offsets in memory: see eventlog.SubscriberOptions
 
-	mu     sync.Mutex
-	closed bool
-	subs   []*wsql.Subscriber
-	dbs    []*sql.DB // the groups' offsets files, closed after the subscriptions
+	mu      sync.Mutex
+	closed  bool
+	subs    []*wsql.Subscriber
+	cancels []context.CancelFunc // the subscriptions' contexts
+	dbs     []*sql.DB            // the groups' offsets files, closed after the subscriptions
 }
 
 var _ message.Subscriber = (*subscriber)(nil)
@@ -57,21 +57,19 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	if err != nil {
 		return nil, err
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		select {
-		case <-ctx.Done():
-		case <-s.closing:
-		}
-	}()
+	// Close cancels the subscription's context, so that a query waiting for
+	// the group's lock (held by another subscriber of the group whose
+	// consumer has stopped reading) gives up at once instead of after
+	// BusyTimeout, and a delivery waiting for its ack ends.
+	ctx, cancel := context.WithCancel(ctx)
+	s.cancels = append(s.cancels, cancel)
 	wait := &idleWait{
 		Beginner: wsql.BeginnerFromStdSQL(db),
 		signals:  &s.log.signals,
 		topic:    topic,
 		poll:     s.log.cfg.PollInterval,
 		retry:    retryInterval,
-		done:     done,
+		done:     ctx.Done(),
 	}
 	ackDeadline := s.log.cfg.AckDeadline
 	sub, err := wsql.NewSubscriber(wait, wsql.SubscriberConfig{
@@ -114,7 +112,9 @@ func (s *subscriber) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.closing)
+	for _, cancel := range s.cancels {
+		cancel()
+	}
 	var errs []error
 	for _, sub := range s.subs {
 		errs = append(errs, sub.Close())
