@@ -26,8 +26,8 @@ func closedPort(t *testing.T) string {
 	return addr
 }
 
-// runFailing runs loquat and returns its exit code, stdout and stderr.
-func runFailing(t *testing.T, args ...string) (int, string, string) {
+// runExit runs loquat and returns its exit code, stdout and stderr.
+func runExit(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -120,7 +120,7 @@ func TestMisconfigurationIsOneLine(t *testing.T) {
 				}
 				args := append(append(append([]string{}, roles[role]...), "--data-dir", data), c.args...)
 				start := time.Now()
-				code, stdout, stderr := runFailing(t, args...)
+				code, stdout, stderr := runExit(t, args...)
 				if code == 0 {
 					t.Fatalf("loquat %v exited 0; want a failure\nstdout: %s\nstderr: %s", args, stdout, stderr)
 				}
