@@ -80,6 +80,7 @@ func (s *CursorStore) readAll(ctx context.Context) error {
 	sub, err := s.log.NewSubscriber(SubscriberOptions{
 		ConsumerGroup: fmt.Sprintf("cursors-%d", time.Now().UnixNano()),
 		ResumeAfter:   Positions{},
+		Transient:     true,
 	})
 	if err != nil {
 		return err

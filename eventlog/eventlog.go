@@ -98,6 +98,11 @@ type SubscriberOptions struct {
 	// over the offsets the log has stored for the group. An empty map
 	// means "from the start".
 	ResumeAfter Positions
+	// Transient marks a group whose offsets need not outlive the
+	// subscriber: a one-off reader with a group of its own that starts from
+	// ResumeAfter (the rebuild, the cursor store). The embedded log keeps
+	// its offsets in memory instead of leaving a file per run.
+	Transient bool
 }
 
 // Backend is one implementation of the event log. Publisher and subscribers

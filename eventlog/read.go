@@ -42,7 +42,8 @@ func ReadRegistry(ctx context.Context, log Backend) (*domain.Registry, error) {
 
 // ReadUntil reads topic from its start until every partition reaches end,
 // calling fn for each message (and acking it). Messages past end (appended
-// while it reads) are acked and skipped.
+// while it reads) are acked and skipped. The group is transient: its
+// offsets need not outlive the read.
 func ReadUntil(ctx context.Context, log Backend, group, topic string, end Positions, fn func(*message.Message, Position) error) error {
 	var total int64
 	for _, off := range end {
@@ -51,7 +52,7 @@ func ReadUntil(ctx context.Context, log Backend, group, topic string, end Positi
 	if total == 0 {
 		return nil
 	}
-	sub, err := log.NewSubscriber(SubscriberOptions{ConsumerGroup: group, ResumeAfter: Positions{}})
+	sub, err := log.NewSubscriber(SubscriberOptions{ConsumerGroup: group, ResumeAfter: Positions{}, Transient: true})
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ did and the URLs to open, and keeps serving until Ctrl-C.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.Addr, "addr", "127.0.0.1:8080", "HTTP listen address; :0 picks a free port")
-	cmd.Flags().StringVar(&o.Day, "day", "", "China-time date of the simulated livestream, YYYY-MM-DD (default yesterday)")
+	cmd.Flags().StringVar(&o.Day, "day", "", "China-time date of the simulated livestream, YYYY-MM-DD; its refunds and deliveries run for about a week after it, and the demo writes nothing later than now (default the latest day that has fully happened, about a week ago)")
 	cmd.Flags().IntVar(&o.Orders, "orders", 1600, "orders the livestream sells")
 	cmd.Flags().Uint64Var(&o.Seed, "seed", 1, "seed of the simulated day")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the data in --data-dir instead of a temporary directory")

@@ -1,10 +1,15 @@
 package main_test
 
 import (
+	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
+	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/eventlog"
 	"github.com/loquat-dev/loquat/internal/samples"
+	"github.com/loquat-dev/loquat/internal/server"
 	"github.com/loquat-dev/loquat/projections"
 )
 
@@ -61,4 +66,110 @@ func TestDemoAnswersOverview(t *testing.T) {
 		t.Errorf("unattributed: %+v, overview says %d fen", un, ov.UnattributedFen)
 	}
 	p.stop(t)
+}
+
+// TestDemoWritesNothingLaterThanNow runs `loquat demo` with its default day
+// and reads back everything it wrote to the event log: no time in any event,
+// registry entry or poller cursor is later than now.
+func TestDemoWritesNothingLaterThanNow(t *testing.T) {
+	data := t.TempDir()
+	p := start(t, nil, "demo", "--keep", "--data-dir", data, "--addr", "127.0.0.1:0")
+	url := p.waitURL(t, 2*time.Minute)
+	var ov projections.Overview
+	samples.GetJSON(t, url, "/api/v1/overview", &ov)
+	p.stop(t)
+	now := time.Now()
+	if ov.Orders < 2500 {
+		t.Fatalf("demo overview: %s; want the whole demo day", samples.Describe(ov))
+	}
+	for _, d := range ov.ByDay {
+		if d.Date > domain.Day(now) {
+			t.Errorf("overview has sales on %s, after today", d.Date)
+		}
+	}
+
+	log, err := server.OpenLog(data, server.LogConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	checked := 0
+	for _, topic := range []string{eventlog.TopicEvents, eventlog.TopicRegistry, eventlog.TopicCursors, eventlog.TopicDeadLetters} {
+		for _, payload := range readTopic(t, log, topic) {
+			for _, at := range timesIn(t, payload) {
+				checked++
+				if at.After(now) {
+					t.Errorf("%s: %s is later than now (%s): %s", topic, at.Format(time.RFC3339), now.Format(time.RFC3339), payload)
+				}
+			}
+		}
+	}
+	if checked < 10000 {
+		t.Fatalf("only %d times found in the demo's event log", checked)
+	}
+}
+
+// readTopic reads a topic of the log from its start to its current end.
+func readTopic(t *testing.T, log eventlog.Backend, topic string) [][]byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	end, err := log.End(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if end[0] == 0 {
+		return nil
+	}
+	sub, err := log.NewSubscriber(eventlog.SubscriberOptions{ConsumerGroup: "test-read", ResumeAfter: eventlog.Positions{}, Transient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	ch, err := sub.Subscribe(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var payloads [][]byte
+	for {
+		select {
+		case msg := <-ch:
+			msg.Ack()
+			payloads = append(payloads, msg.Payload)
+			if pos, err := eventlog.PositionOf(msg); err != nil || pos.Offset >= end[0] {
+				return payloads
+			}
+		case <-ctx.Done():
+			t.Fatalf("%s: read %d messages of %d", topic, len(payloads), end[0])
+		}
+	}
+}
+
+// timesIn returns every RFC 3339 time in a JSON payload (a cursor is
+// plain text and may be one).
+func timesIn(t *testing.T, payload []byte) []time.Time {
+	var v any
+	if err := json.Unmarshal(payload, &v); err != nil {
+		v = string(payload)
+	}
+	var out []time.Time
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case string:
+			if at, err := time.Parse(time.RFC3339Nano, x); err == nil {
+				out = append(out, at)
+			}
+		}
+	}
+	walk(v)
+	return out
 }

@@ -4,10 +4,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -21,10 +23,23 @@ type globals struct {
 	logLevel string
 }
 
+// validate checks the global flags; every command runs it first.
+func (g *globals) validate() error {
+	var errs []error
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level=%q: want debug, info, warn or error", g.logLevel))
+	}
+	if strings.TrimSpace(g.dataDir) == "" {
+		errs = append(errs, errors.New("--data-dir is empty"))
+	}
+	return errors.Join(errs...)
+}
+
 func (g *globals) logger() *slog.Logger {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
-		level = slog.LevelInfo
+		level = slog.LevelInfo // validate has refused it already
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
@@ -41,6 +56,9 @@ and enterprises it belongs to, and serves the figures over an HTTP API.
 Start with:  loquat demo`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return errors.Join(g.validate(), checkFlags(cmd.Flags()))
+		},
 	}
 	root.PersistentFlags().StringVar(&g.dataDir, "data-dir", envOr("LOQUAT_DATA_DIR", "./data"), "directory of the event log and read model (env LOQUAT_DATA_DIR)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", envOr("LOQUAT_LOG_LEVEL", "info"), "debug, info, warn or error (env LOQUAT_LOG_LEVEL)")
@@ -70,7 +88,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newRootCommand().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "loquat:", err)
+		fmt.Fprintln(os.Stderr, "loquat:", oneLine(err))
 		os.Exit(1)
 	}
+}
+
+// oneLine puts an error on one line: errors.Join separates the problems it
+// joins with newlines, and a failed command says what failed in one line.
+func oneLine(err error) string {
+	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
 }

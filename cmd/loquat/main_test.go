@@ -41,7 +41,8 @@ func TestMain(m *testing.M) {
 type proc struct {
 	cmd    *exec.Cmd
 	mu     sync.Mutex
-	out    strings.Builder
+	out    strings.Builder // stdout and stderr
+	stdout strings.Builder
 	url    chan string
 	exited chan error
 }
@@ -67,6 +68,7 @@ func start(t *testing.T, env []string, args ...string) *proc {
 			line := s.Text()
 			p.mu.Lock()
 			p.out.WriteString(line + "\n")
+			p.stdout.WriteString(line + "\n")
 			p.mu.Unlock()
 			if m := servingURL.FindStringSubmatch(line); m != nil {
 				select {
@@ -89,6 +91,13 @@ func (p *proc) output() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.out.String()
+}
+
+// printed is what the process wrote to stdout so far.
+func (p *proc) printed() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stdout.String()
 }
 
 // waitURL waits for the process to print the URL it serves on.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -40,12 +41,12 @@ func (f *nodeFlags) register(cmd *cobra.Command, roles server.Roles) {
 		cmd.Flags().StringVar(&f.douyinSecret, "douyin-app-secret", "", "抖店 app secret (prefer env LOQUAT_DOUYIN_APP_SECRET: flags show in ps)")
 		cmd.Flags().StringVar(&f.douyinToken, "douyin-access-token", "", "抖店 shop access token (prefer env LOQUAT_DOUYIN_ACCESS_TOKEN)")
 		cmd.Flags().StringVar(&f.douyinAPI, "douyin-api-url", envOr("LOQUAT_DOUYIN_API_URL", douyin.DefaultAPIBaseURL), "抖店 open API base URL for order details (env LOQUAT_DOUYIN_API_URL)")
-		cmd.Flags().StringVar(&f.jdKey, "jd-app-key", envOr("LOQUAT_JD_APP_KEY", ""), "JD app key; enables the JD order poller (secret and token: env LOQUAT_JD_APP_SECRET, LOQUAT_JD_ACCESS_TOKEN)")
-		cmd.Flags().StringVar(&f.jdAPI, "jd-api-url", envOr("LOQUAT_JD_API_URL", ""), "JD router endpoint (default https://api.jd.com/routerjson)")
-		cmd.Flags().StringVar(&f.jdStart, "jd-start", envOr("LOQUAT_JD_START", ""), "where the JD poller starts when it has no cursor yet, RFC 3339 (default 24 hours ago)")
-		cmd.Flags().StringVar(&f.ksKey, "kuaishou-app-key", envOr("LOQUAT_KUAISHOU_APP_KEY", ""), "Kuaishou app key; enables the Kuaishou order poller (env LOQUAT_KUAISHOU_SIGN_SECRET, LOQUAT_KUAISHOU_ACCESS_TOKEN)")
-		cmd.Flags().StringVar(&f.ksAPI, "kuaishou-api-url", envOr("LOQUAT_KUAISHOU_API_URL", ""), "Kuaishou open API base URL (default https://openapi.kwaixiaodian.com)")
-		cmd.Flags().StringVar(&f.ksStart, "kuaishou-start", envOr("LOQUAT_KUAISHOU_START", ""), "where the Kuaishou poller starts when it has no cursor yet, RFC 3339 (default 24 hours ago; at most 90 days back)")
+		cmd.Flags().StringVar(&f.jdKey, "jd-app-key", envOr("LOQUAT_JD_APP_KEY", ""), "JD app key; enables the JD order poller (env LOQUAT_JD_APP_KEY). Its secret and token come only from env LOQUAT_JD_APP_SECRET and LOQUAT_JD_ACCESS_TOKEN: a flag would show in ps")
+		cmd.Flags().StringVar(&f.jdAPI, "jd-api-url", envOr("LOQUAT_JD_API_URL", ""), "JD router endpoint (env LOQUAT_JD_API_URL; default https://api.jd.com/routerjson)")
+		cmd.Flags().StringVar(&f.jdStart, "jd-start", envOr("LOQUAT_JD_START", ""), "where the JD poller starts when it has no cursor yet, RFC 3339 (env LOQUAT_JD_START; default 24 hours ago)")
+		cmd.Flags().StringVar(&f.ksKey, "kuaishou-app-key", envOr("LOQUAT_KUAISHOU_APP_KEY", ""), "Kuaishou app key; enables the Kuaishou order poller (env LOQUAT_KUAISHOU_APP_KEY). Its sign secret and token come only from env LOQUAT_KUAISHOU_SIGN_SECRET and LOQUAT_KUAISHOU_ACCESS_TOKEN: a flag would show in ps")
+		cmd.Flags().StringVar(&f.ksAPI, "kuaishou-api-url", envOr("LOQUAT_KUAISHOU_API_URL", ""), "Kuaishou open API base URL (env LOQUAT_KUAISHOU_API_URL; default https://openapi.kwaixiaodian.com)")
+		cmd.Flags().StringVar(&f.ksStart, "kuaishou-start", envOr("LOQUAT_KUAISHOU_START", ""), "where the Kuaishou poller starts when it has no cursor yet, RFC 3339 (env LOQUAT_KUAISHOU_START; default 24 hours ago; at most 90 days back)")
 	}
 }
 
@@ -61,12 +62,9 @@ func parseStart(name, v string) (time.Time, error) {
 }
 
 func (f *nodeFlags) config(g *globals, roles server.Roles) (server.Config, error) {
-	jdStart, err := parseStart("jd-start", f.jdStart)
-	if err != nil {
-		return server.Config{}, err
-	}
-	ksStart, err := parseStart("kuaishou-start", f.ksStart)
-	if err != nil {
+	jdStart, jdErr := parseStart("jd-start", f.jdStart)
+	ksStart, ksErr := parseStart("kuaishou-start", f.ksStart)
+	if err := errors.Join(validateAddr("addr", f.addr), jdErr, ksErr); err != nil {
 		return server.Config{}, err
 	}
 	secret := f.douyinSecret

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
@@ -66,16 +67,38 @@ func groupFile(dir, topic, group string) string {
 	return filepath.Join(dir, topic+".groups", name+".db")
 }
 
-// openGroupDB opens the group's offsets file with the topic's messages attached.
-func (l *Log) openGroupDB(ctx context.Context, topic, group string) (*sql.DB, error) {
+// transientDBs numbers the in-memory offsets databases of transient groups.
+var transientDBs atomic.Int64
+
+// openGroupDB opens the group's offsets file with the topic's messages
+// attached. A transient group's offsets are an in-memory database on one
+// connection, gone when the subscriber closes: a one-off reader (a rebuild,
+// the cursor store at start-up) used to leave a file behind on every run.
+func (l *Log) openGroupDB(ctx context.Context, topic, group string, transient bool) (*sql.DB, error) {
 	path := groupFile(l.cfg.Dir, topic, group)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	source := dsn(path, l.cfg, true)
+	if transient {
+		path = fmt.Sprintf("/loquat-transient-offsets-%d", transientDBs.Add(1))
+		source = "file:" + path + "?mode=memory&_txlock=immediate"
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create offsets directory: %w", err)
 	}
 	attached.Store(path, filepath.Join(l.cfg.Dir, topic+".db"))
-	db, err := sql.Open(subscriberDriverName, dsn(path, l.cfg, true))
+	db, err := sql.Open(subscriberDriverName, source)
 	if err != nil {
 		return nil, fmt.Errorf("open offsets of group %q on %s: %w", group, topic, err)
+	}
+	if transient {
+		// The database lives as long as its one connection, which needs
+		// the messages file only when it opens.
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		if err := db.PingContext(ctx); err != nil {
+			db.Close()
+			attached.Delete(path)
+			return nil, fmt.Errorf("open offsets of group %q on %s: %w", group, topic, err)
+		}
+		attached.Delete(path)
 	}
 	// Look before creating: another subscriber of the group may be holding
 	// the file's write lock while its consumer is busy, and reading needs no lock.

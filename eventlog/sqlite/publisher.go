@@ -158,6 +158,9 @@ func (p *publisher) commit(db *topicDB, batch []*publishRequest) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit append: %w", err)
 	}
+	for _, r := range batch {
+		p.log.signals.appended(r.topic)
+	}
 	return nil
 }
 

@@ -28,8 +28,10 @@ type Config struct {
 	// subscriber delivering one topic never holds up another topic's readers
 	// and writers. Required; created if missing.
 	Dir string
-	// PollInterval is how long an idle subscriber waits before it looks for
-	// new messages again. It bounds the added latency. Default 5ms.
+	// PollInterval is how often an idle subscriber looks for messages that
+	// other processes appended (e.g. `loquat import` beside `loquat serve`):
+	// it bounds their added latency. Appends through this Log wake its
+	// subscribers at once. Default 250ms.
 	PollInterval time.Duration
 	// SubscribeBatchSize is how many messages a subscriber reads per query.
 	// Default 1000.
@@ -51,7 +53,7 @@ type Config struct {
 
 func (c *Config) setDefaults() {
 	if c.PollInterval == 0 {
-		c.PollInterval = 5 * time.Millisecond
+		c.PollInterval = 250 * time.Millisecond
 	}
 	if c.SubscribeBatchSize == 0 {
 		c.SubscribeBatchSize = 1000
@@ -92,10 +94,11 @@ func (c Config) Validate() error {
 
 // Log is the embedded event log. It implements eventlog.Backend.
 type Log struct {
-	cfg    Config
-	logger watermill.LoggerAdapter
-	schema schemaAdapter
-	pub    *publisher
+	cfg     Config
+	logger  watermill.LoggerAdapter
+	schema  schemaAdapter
+	pub     *publisher
+	signals appendSignals
 
 	mu          sync.Mutex
 	closed      bool
@@ -134,8 +137,11 @@ func Open(cfg Config, logger watermill.LoggerAdapter) (*Log, error) {
 	if logger == nil {
 		logger = watermill.NopLogger{}
 	}
+	if fi, err := os.Stat(cfg.Dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("event log directory %s is a file, not a directory: move it away or choose another data dir", cfg.Dir)
+	}
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create event log directory: %w", err)
+		return nil, fmt.Errorf("create event log directory %s: %w", cfg.Dir, err)
 	}
 	l := &Log{
 		cfg:    cfg,
@@ -199,7 +205,7 @@ func (l *Log) NewSubscriber(opts eventlog.SubscriberOptions) (message.Subscriber
 		v := opts.ResumeAfter[0]
 		resume = &v
 	}
-	s := &subscriber{log: l, group: opts.ConsumerGroup, resumeAfter: resume}
+	s := &subscriber{log: l, group: opts.ConsumerGroup, resumeAfter: resume, transient: opts.Transient}
 	l.subscribers = append(l.subscribers, s)
 	return s, nil
 }

@@ -13,6 +13,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 )
 
+// retryInterval is the wait after a failed query before the next.
+const retryInterval = 100 * time.Millisecond
+
 var topicPattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // validateTopic keeps topic names safe as file and table names.
@@ -29,11 +32,13 @@ type subscriber struct {
 	log         *Log
 	group       string
 	resumeAfter *int64
+	transient   bool // offsets in memory: see eventlog.SubscriberOptions
 
-	mu     sync.Mutex
-	closed bool
-	subs   []*wsql.Subscriber
-	dbs    []*sql.DB // the groups' offsets files, closed after the subscriptions
+	mu      sync.Mutex
+	closed  bool
+	subs    []*wsql.Subscriber
+	cancels []context.CancelFunc // the subscriptions' contexts
+	dbs     []*sql.DB            // the groups' offsets files, closed after the subscriptions
 }
 
 var _ message.Subscriber = (*subscriber)(nil)
@@ -48,17 +53,32 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	if _, err := s.log.topic(ctx, topic); err != nil {
 		return nil, err
 	}
-	db, err := s.log.openGroupDB(ctx, topic, s.group)
+	db, err := s.log.openGroupDB(ctx, topic, s.group, s.transient)
 	if err != nil {
 		return nil, err
 	}
+	// Close cancels the subscription's context, so that a query waiting for
+	// the group's lock (held by another subscriber of the group whose
+	// consumer has stopped reading) gives up at once instead of after
+	// BusyTimeout, and a delivery waiting for its ack ends.
+	ctx, cancel := context.WithCancel(ctx)
+	s.cancels = append(s.cancels, cancel)
+	wait := &idleWait{
+		Beginner: wsql.BeginnerFromStdSQL(db),
+		signals:  &s.log.signals,
+		topic:    topic,
+		poll:     s.log.cfg.PollInterval,
+		retry:    retryInterval,
+		done:     ctx.Done(),
+	}
 	ackDeadline := s.log.cfg.AckDeadline
-	sub, err := wsql.NewSubscriber(wsql.BeginnerFromStdSQL(db), wsql.SubscriberConfig{
+	sub, err := wsql.NewSubscriber(wait, wsql.SubscriberConfig{
 		ConsumerGroup:    s.group,
 		AckDeadline:      &ackDeadline,
 		PollInterval:     s.log.cfg.PollInterval,
 		ResendInterval:   s.log.cfg.ResendInterval,
-		RetryInterval:    100 * time.Millisecond,
+		RetryInterval:    retryInterval,
+		BackoffManager:   wait,
 		SchemaAdapter:    s.log.schema,
 		OffsetsAdapter:   offsetsAdapter{resumeAfter: s.resumeAfter},
 		InitializeSchema: false, // the tables exist: Log.topic created them
@@ -92,6 +112,9 @@ func (s *subscriber) Close() error {
 		return nil
 	}
 	s.closed = true
+	for _, cancel := range s.cancels {
+		cancel()
+	}
 	var errs []error
 	for _, sub := range s.subs {
 		errs = append(errs, sub.Close())

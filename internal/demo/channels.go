@@ -32,7 +32,7 @@ type shelves struct {
 	jdURL, ksURL string
 	jdLedger     jdsim.Ledger
 	ksLedger     kuaishousim.Ledger
-	settled      time.Time // when every order of both shops is final
+	clock        time.Time // the pollers' "now": every order of both shops is final
 	closers      []func() error
 }
 
@@ -52,38 +52,26 @@ func serve(h http.Handler) (string, func() error, error) {
 	return "http://" + l.Addr().String(), srv.Close, nil
 }
 
-// startShelves generates the day's JD shelf sales and Kuaishou distributor
-// sales and serves them from simulated platforms.
-func startShelves(day time.Time, seed uint64) (*shelves, error) {
+// startShelves serves the plan's JD shelf sales and Kuaishou distributor
+// sales from simulated platforms.
+func startShelves(plan *dayPlan) (*shelves, error) {
 	s := &shelves{}
-	jdBook, err := jdsim.Generate(jdsim.GenerateOptions{From: day.Add(channelStart), Span: channelSpan, Orders: shelfOrders, CancelPercent: 3, Catalogue: JDCatalogue(), Seed: seed})
-	if err != nil {
-		return nil, err
-	}
 	jdPlatform, err := jdsim.New(jdsim.Options{AppKey: jdAppKey, AppSecret: jdAppSecret, AccessToken: jdToken})
 	if err != nil {
 		return nil, err
 	}
-	if err := jdPlatform.AddOrders(jdBook.Orders...); err != nil {
-		return nil, err
-	}
-	ksBook, err := kuaishousim.Generate(kuaishousim.GenerateOptions{From: day.Add(channelStart), Span: channelSpan, Orders: distributorOrders, CancelPercent: 3,
-		Catalogue: KuaishouCatalogue(), Seed: seed + 1})
-	if err != nil {
+	if err := jdPlatform.AddOrders(plan.jd.Orders...); err != nil {
 		return nil, err
 	}
 	ksPlatform, err := kuaishousim.New(kuaishousim.Options{AppKey: ksAppKey, SignSecret: ksSignSecret, AccessToken: ksToken})
 	if err != nil {
 		return nil, err
 	}
-	if err := ksPlatform.AddOrders(ksBook.Orders...); err != nil {
+	if err := ksPlatform.AddOrders(plan.ks.Orders...); err != nil {
 		return nil, err
 	}
-	s.jdLedger, s.ksLedger = jdBook.Ledger, ksBook.Ledger
-	s.settled = jdBook.Settled
-	if ksBook.Settled.After(s.settled) {
-		s.settled = ksBook.Settled
-	}
+	s.jdLedger, s.ksLedger = plan.jd.Ledger, plan.ks.Ledger
+	s.clock = plan.pollerClock()
 	for _, p := range []struct {
 		h   http.Handler
 		url *string
@@ -103,10 +91,10 @@ func startShelves(day time.Time, seed uint64) (*shelves, error) {
 // platforms live on the demo's day: the pollers' clock stands where every
 // order there is final — shipped, received, or cancelled days later —
 // (Kuaishou searches only 90 days back, so a real clock would refuse an
-// older demo day).
+// older demo day). The demo's day is chosen so that this is not later
+// than now.
 func (s *shelves) pollerConfigs(day time.Time) (jd.Config, kuaishou.Config) {
-	settled := s.settled.Add(time.Hour)
-	clock := func() time.Time { return settled }
+	clock := func() time.Time { return s.clock }
 	return jd.Config{AppKey: jdAppKey, AppSecret: jdAppSecret, AccessToken: jdToken, APIBaseURL: s.jdURL + "/routerjson",
 			Start: day, Window: 6 * time.Hour, Now: clock},
 		kuaishou.Config{AppKey: ksAppKey, SignSecret: ksSignSecret, AccessToken: ksToken, APIBaseURL: s.ksURL,

@@ -29,8 +29,11 @@ type Options struct {
 	DataDir string
 	// Addr is the API's listen address. Default 127.0.0.1:8080.
 	Addr string
-	// Day is the China-time date of the livestream. Default yesterday, so
-	// that the households' trailing-year income includes it.
+	// Day is the China-time date of the livestream, YYYY-MM-DD. Its
+	// refunds, deliveries and cancellations run for about a week after it,
+	// and the demo writes nothing later than now, so a day too recent is
+	// refused. Default the latest day that has fully happened (about a week
+	// ago), so that the households' trailing-year income includes it.
 	Day string
 	// Orders is how many orders the livestream sells. Default 1600.
 	Orders int
@@ -39,14 +42,38 @@ type Options struct {
 	// Out receives what the demo did; Progress receives the push progress bar.
 	Out, Progress io.Writer
 	Logger        *slog.Logger
+	// Now is the clock nothing the demo writes may be later than. Default time.Now.
+	Now func() time.Time
 }
+
+// Validate reports every problem of the options at once.
+func (o Options) Validate() error {
+	var errs []error
+	if o.Orders < 0 || o.Orders > maxOrders {
+		errs = append(errs, fmt.Errorf("--orders=%d: want 1 to %d", o.Orders, maxOrders))
+	}
+	if o.Day != "" {
+		if _, err := domain.ParseDay(o.Day); err != nil {
+			errs = append(errs, fmt.Errorf("--day=%q is not a date YYYY-MM-DD", o.Day))
+		}
+	}
+	if o.Addr != "" {
+		if _, _, err := net.SplitHostPort(o.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("--addr=%q is not host:port, e.g. 127.0.0.1:8080 (:0 picks a free port)", o.Addr))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// maxOrders bounds the livestream's size: the day is generated in memory.
+const maxOrders = 1_000_000
 
 func (o *Options) setDefaults() {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:8080"
 	}
-	if o.Day == "" {
-		o.Day = domain.Day(time.Now().AddDate(0, 0, -1))
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.Orders == 0 {
 		o.Orders = 1600
@@ -76,7 +103,15 @@ const (
 // node's signed Douyin endpoint, prints what it did and where to look, and
 // keeps serving until ctx ends.
 func Run(ctx context.Context, o Options) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
 	o.setDefaults()
+	plan, err := chooseDay(o.Day, o.Orders, o.Seed, o.Now())
+	if err != nil {
+		return err
+	}
+	o.Day = domain.Day(plan.day)
 	if o.DataDir == "" {
 		dir, err := os.MkdirTemp("", "loquat-demo-")
 		if err != nil {
@@ -99,11 +134,8 @@ func Run(ctx context.Context, o Options) error {
 	go sim.Serve(simListener)
 	defer sim.Close()
 
-	day, err := domain.ParseDay(o.Day)
-	if err != nil {
-		return err
-	}
-	shops, err := startShelves(day, o.Seed)
+	day := plan.day
+	shops, err := startShelves(plan)
 	if err != nil {
 		return err
 	}
@@ -148,13 +180,7 @@ func Run(ctx context.Context, o Options) error {
 		return errors.Join(err, <-done)
 	}
 
-	live, err := douyinsim.GenerateLiveDay(douyinsim.DayOptions{
-		Date: o.Day, Catalogue: Catalogue(), RoomID: 6823941120781224715, AnchorID: 71286300123,
-		AnchorName: "青溪助农直播间", ShopID: 7654321, ShopName: "青溪助农优选", Orders: o.Orders, Seed: o.Seed,
-	})
-	if err != nil {
-		return fail(err)
-	}
+	live := plan.live
 	if err := platform.AddOrders(live.Orders...); err != nil {
 		return fail(err)
 	}

@@ -2,13 +2,18 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 
 	"github.com/ThreeDotsLabs/watermill"
+	sqlitedriver "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/loquat-dev/loquat/eventlog"
 	logsqlite "github.com/loquat-dev/loquat/eventlog/sqlite"
@@ -39,28 +44,71 @@ type StoreConfig struct {
 
 // eventLogs are the event-log backends, by name; adding one is one line here.
 var eventLogs = map[string]func(dataDir string, cfg LogConfig, logger watermill.LoggerAdapter) (eventlog.Backend, error){
-	"sqlite": func(dataDir string, cfg LogConfig, logger watermill.LoggerAdapter) (eventlog.Backend, error) {
-		if err := os.MkdirAll(dataDir, 0o755); err != nil {
-			return nil, fmt.Errorf("create data dir: %w", err)
-		}
-		c := cfg.SQLite
-		c.Dir = EventLogDir(dataDir)
-		return logsqlite.Open(c, logger)
-	},
-	"kafka": openKafka,
+	"sqlite": openSQLiteLog,
+	"kafka":  openKafka,
+}
+
+func openSQLiteLog(dataDir string, cfg LogConfig, logger watermill.LoggerAdapter) (eventlog.Backend, error) {
+	c := cfg.SQLite
+	c.Dir = EventLogDir(dataDir)
+	l, err := logsqlite.Open(c, logger)
+	if err != nil {
+		return nil, err // not l: a nil *Log in a non-nil Backend
+	}
+	return l, nil
 }
 
 // stores are the read-model backends, by name; adding one is one line here.
 var stores = map[string]func(ctx context.Context, dataDir string, cfg StoreConfig) (projections.Store, error){
-	"sqlite": func(ctx context.Context, dataDir string, _ StoreConfig) (projections.Store, error) {
-		if err := os.MkdirAll(dataDir, 0o755); err != nil {
-			return nil, fmt.Errorf("create data dir: %w", err)
+	"sqlite":     openSQLiteStore,
+	"clickhouse": openClickHouseStore,
+}
+
+func openSQLiteStore(ctx context.Context, dataDir string, _ StoreConfig) (projections.Store, error) {
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	path := ReadModelPath(dataDir)
+	s, err := storesqlite.Open(ctx, storesqlite.Config{Path: path})
+	if err != nil {
+		if corrupt(err) {
+			return nil, fmt.Errorf("the read model %s is damaged (%w): move it away and run 'loquat rebuild', which rebuilds it from the event log", path, err)
 		}
-		return storesqlite.Open(ctx, storesqlite.Config{Path: ReadModelPath(dataDir)})
-	},
-	"clickhouse": func(ctx context.Context, _ string, cfg StoreConfig) (projections.Store, error) {
-		return storeclickhouse.Open(ctx, storeclickhouse.Config{DSN: cfg.ClickHouseDSN})
-	},
+		return nil, err
+	}
+	return s, nil
+}
+
+// corrupt reports whether err is SQLite's "not a database" or "malformed".
+func corrupt(err error) bool {
+	var se *sqlitedriver.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code() & 0xff
+	return code == sqlite3.SQLITE_NOTADB || code == sqlite3.SQLITE_CORRUPT
+}
+
+func openClickHouseStore(ctx context.Context, _ string, cfg StoreConfig) (projections.Store, error) {
+	s, err := storeclickhouse.Open(ctx, storeclickhouse.Config{DSN: cfg.ClickHouseDSN})
+	if err != nil {
+		return nil, clickHouseOpenError(err, cfg.ClickHouseDSN)
+	}
+	return s, nil
+}
+
+// clickHouseOpenError says where the store looked for ClickHouse.
+func clickHouseOpenError(err error, dsn string) error {
+	return fmt.Errorf("%w (is ClickHouse running at --clickhouse-dsn %s?)", err, redactDSN(dsn))
+}
+
+// redactDSN hides a DSN's password, for error messages.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
 }
 
 func names[V any](m map[string]V) []string {
@@ -86,29 +134,70 @@ func watermillLogger(logger *slog.Logger) watermill.LoggerAdapter {
 	return watermill.NewSlogLoggerWithLevelMapping(logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 }
 
+// Validate reports every problem of the configuration at once. Open and
+// OpenLog call it; commands call it before they touch anything.
+func (c LogConfig) Validate() error {
+	var errs []error
+	switch c.Backend {
+	case "", "sqlite":
+		sc := c.SQLite
+		sc.Dir = "unused" // set from the data dir when the log opens
+		errs = append(errs, sc.Validate())
+	case "kafka":
+		if len(c.Kafka.Brokers) == 0 {
+			errs = append(errs, errors.New("kafka event log: no brokers given"))
+		}
+		for _, b := range c.Kafka.Brokers {
+			if _, _, err := net.SplitHostPort(b); err != nil {
+				errs = append(errs, fmt.Errorf("kafka event log: broker %q is not host:port", b))
+			}
+		}
+		if c.Kafka.Partitions < 0 || c.Kafka.ReplicationFactor < 0 {
+			errs = append(errs, errors.New("kafka event log: partitions and replication factor must not be negative"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("unknown event log %q: use one of %v", c.Backend, names(eventLogs)))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports every problem of the configuration at once.
+func (c StoreConfig) Validate() error {
+	switch c.Backend {
+	case "", "sqlite":
+		return nil
+	case "clickhouse":
+		u, err := url.Parse(c.ClickHouseDSN)
+		if err != nil || u.Scheme != "clickhouse" || u.Host == "" {
+			return fmt.Errorf("clickhouse read model: DSN %s is not clickhouse://host:port/database", redactDSN(c.ClickHouseDSN))
+		}
+		return nil
+	default:
+		return fmt.Errorf("unknown read-model store %q: use one of %v", c.Backend, names(stores))
+	}
+}
+
 // OpenLog opens the configured event log, for commands that only append
 // (import, registry load); it is safe beside running nodes.
 func OpenLog(dataDir string, cfg LogConfig, logger *slog.Logger) (eventlog.Backend, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	name := cfg.Backend
 	if name == "" {
 		name = "sqlite"
 	}
-	open, ok := eventLogs[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown event log %q: use one of %v", name, names(eventLogs))
-	}
-	return open(dataDir, cfg, watermillLogger(logger))
+	return eventLogs[name](dataDir, cfg, watermillLogger(logger))
 }
 
 // OpenStore opens the configured read model.
 func OpenStore(ctx context.Context, dataDir string, cfg StoreConfig) (projections.Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	name := cfg.Backend
 	if name == "" {
 		name = "sqlite"
 	}
-	open, ok := stores[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown read-model store %q: use one of %v", name, names(stores))
-	}
-	return open(ctx, dataDir, cfg)
+	return stores[name](ctx, dataDir, cfg)
 }

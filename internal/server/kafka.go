@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/ThreeDotsLabs/watermill"
 
 	"github.com/loquat-dev/loquat/eventlog"
@@ -15,12 +17,19 @@ type KafkaConfig struct {
 	Partitions int
 	// ReplicationFactor of the topics Loquat creates. Default 1.
 	ReplicationFactor int
+	// DialTimeout bounds connecting to a broker. Default 10s.
+	DialTimeout time.Duration
 }
 
 func openKafka(_ string, cfg LogConfig, logger watermill.LoggerAdapter) (eventlog.Backend, error) {
-	return kafka.Open(kafka.Config{
+	l, err := kafka.Open(kafka.Config{
 		Brokers:           cfg.Kafka.Brokers,
 		Partitions:        cfg.Kafka.Partitions,
 		ReplicationFactor: cfg.Kafka.ReplicationFactor,
+		DialTimeout:       cfg.Kafka.DialTimeout,
 	}, logger)
+	if err != nil {
+		return nil, err // not l: a nil *Log in a non-nil Backend
+	}
+	return l, nil
 }

@@ -60,7 +60,7 @@ func rebuildClickHouse(ctx context.Context, dataDir string, logCfg LogConfig, st
 	defer log.Close()
 	live, err := storeclickhouse.Open(ctx, storeclickhouse.Config{DSN: storeCfg.ClickHouseDSN})
 	if err != nil {
-		return RebuildStats{}, err
+		return RebuildStats{}, clickHouseOpenError(err, storeCfg.ClickHouseDSN)
 	}
 	defer live.Close()
 	shadow, err := live.Shadow(ctx)
@@ -162,11 +162,11 @@ func replay(ctx context.Context, log eventlog.Backend, store projections.Store, 
 	go func() { done <- p.Run(runCtx) }()
 	registryDone := make(chan error, 1)
 	go func() {
-		registryDone <- readUntil(runCtx, log, group+"-registry", eventlog.TopicRegistry, registryEnd, func(msg *message.Message, _ eventlog.Position) error {
+		registryDone <- eventlog.ReadUntil(runCtx, log, group+"-registry", eventlog.TopicRegistry, registryEnd, func(msg *message.Message, _ eventlog.Position) error {
 			return p.HandleRegistry(msg)
 		})
 	}()
-	err = readUntil(ctx, log, group, eventlog.TopicEvents, end, func(msg *message.Message, _ eventlog.Position) error {
+	err = eventlog.ReadUntil(ctx, log, group, eventlog.TopicEvents, end, func(msg *message.Message, _ eventlog.Position) error {
 		return p.Handle(msg)
 	})
 	if err == nil {
@@ -193,7 +193,7 @@ func replay(ctx context.Context, log eventlog.Backend, store projections.Store, 
 		return stats, err
 	}
 	var batch []domain.DeadLetter
-	err = readUntil(ctx, log, group+"-dead-letters", eventlog.TopicDeadLetters, dlEnd, func(msg *message.Message, _ eventlog.Position) error {
+	err = eventlog.ReadUntil(ctx, log, group+"-dead-letters", eventlog.TopicDeadLetters, dlEnd, func(msg *message.Message, _ eventlog.Position) error {
 		if dl, err := eventlog.DecodeDeadLetter(msg); err == nil {
 			batch = append(batch, dl)
 		}
@@ -207,51 +207,6 @@ func replay(ctx context.Context, log eventlog.Backend, store projections.Store, 
 		return stats, err
 	}
 	return stats, nil
-}
-
-// readUntil reads topic from its start until every partition reaches end,
-// calling fn for each message (and acking it).
-func readUntil(ctx context.Context, log eventlog.Backend, group, topic string, end eventlog.Positions, fn func(*message.Message, eventlog.Position) error) error {
-	if sum(end) == 0 {
-		return nil
-	}
-	sub, err := log.NewSubscriber(eventlog.SubscriberOptions{ConsumerGroup: group, ResumeAfter: eventlog.Positions{}})
-	if err != nil {
-		return err
-	}
-	defer sub.Close()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ch, err := sub.Subscribe(ctx, topic)
-	if err != nil {
-		return err
-	}
-	reached := eventlog.Positions{}
-	for !reached.Covers(end) {
-		select {
-		case msg, ok := <-ch:
-			if !ok {
-				return fmt.Errorf("%s subscription closed at %v of %v", topic, reached, end)
-			}
-			pos, err := eventlog.PositionOf(msg)
-			if err != nil {
-				return err
-			}
-			if pos.Offset > end[pos.Partition] {
-				msg.Ack()
-				continue // appended after the rebuild started: serve projects it
-			}
-			if err := fn(msg, pos); err != nil {
-				msg.Nack()
-				return err
-			}
-			msg.Ack()
-			reached[pos.Partition] = pos.Offset
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
 }
 
 func sum(p eventlog.Positions) int64 {
