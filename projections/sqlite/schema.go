@@ -148,6 +148,16 @@ CREATE TABLE dead_letters (
 ) WITHOUT ROWID;
 CREATE INDEX dead_letters_received ON dead_letters (received_at);
 `,
+	// 2: conflicts — rejected versions of facts beside the versions that
+	// count (JSON of domain.Conflict), once per conflict id.
+	`
+CREATE TABLE conflicts (
+	id TEXT PRIMARY KEY,
+	detected_at INTEGER NOT NULL, -- Unix seconds
+	conflict TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX conflicts_detected ON conflicts (detected_at);
+`,
 }
 
 // migrate applies the missing migrations in one IMMEDIATE transaction (the
