@@ -628,11 +628,15 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 			touched = append(touched, w)
 		}
 	}
+	// A rejected version is recorded with where it is in the log and when
+	// it was found; the same one again in the batch is the same conflict.
 	detectedAt := pr.start.In(domain.ChinaTime).Truncate(time.Second)
+	rejected := map[string]bool{}
 	reject := func(c *domain.Conflict, pos eventlog.Position) {
-		if c == nil || slices.ContainsFunc(b.Conflicts, func(have domain.Conflict) bool { return have.ID == c.ID }) {
+		if c == nil || rejected[c.ID] {
 			return
 		}
+		rejected[c.ID] = true
 		c.Rejected.LogPosition = fmt.Sprintf("%d/%d", pos.Partition, pos.Offset)
 		c.DetectedAt = detectedAt
 		b.Conflicts = append(b.Conflicts, *c)
