@@ -73,6 +73,7 @@ func mountQueries(r *gin.Engine, h *handlers) {
 	v1.GET("/livestreams/:id", h.with(nil, h.livestream))
 	v1.GET("/unattributed", h.with(params(periodParams, pageParams), list(h, h.q.Unattributed)))
 	v1.GET("/dead-letters", h.with(pageParams, h.deadLetters))
+	v1.GET("/conflicts", h.with(pageParams, h.conflicts))
 }
 
 func readyAndMetrics(r *gin.Engine, opts Options) {
@@ -176,5 +177,11 @@ func (h *handlers) livestream(c *gin.Context, _ query) {
 
 func (h *handlers) deadLetters(c *gin.Context, q query) {
 	out, err := h.q.DeadLetters(c.Request.Context(), q.paging)
+	h.respond(c, out, err)
+}
+
+// conflicts lists the rejected versions of facts beside the ones that count.
+func (h *handlers) conflicts(c *gin.Context, q query) {
+	out, err := h.q.Conflicts(c.Request.Context(), q.paging)
 	h.respond(c, out, err)
 }

@@ -193,6 +193,9 @@ func TestParameters(t *testing.T) {
 		withTotal(ok("/api/v1/dead-letters?limit=1&offset=0"), 0),
 		bad("/api/v1/dead-letters?from=2020-04-30", `unknown parameter "from"`, "limit, offset"),
 		bad("/api/v1/dead-letters?limit=-3", "limit="),
+		withTotal(ok("/api/v1/conflicts?limit=1&offset=0"), 0),
+		bad("/api/v1/conflicts?from=2020-04-30", `unknown parameter "from"`, "limit, offset"),
+		bad("/api/v1/conflicts?sort=-detected_at", `unknown parameter "sort"`),
 	}
 	// Every list's sort keys are accepted, ascending and descending.
 	for path, keys := range map[string][]string{

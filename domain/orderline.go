@@ -48,23 +48,31 @@ type LineState struct {
 }
 
 // ApplyPayment records the line's payment and the listing that attributes it
-// (nil: none covers the SKU); it reports false when the line was already paid
-// (a duplicate delivery: the first payment stands).
-func (s *LineState) ApplyPayment(p LinePayment, listing *Listing) bool {
-	if s.Payment != nil {
-		return false
+// (nil: none covers the SKU); it reports whether the line changed. A line
+// already paid keeps its first payment: the same payment again (a
+// redelivery, or the line in another event of the order) is a duplicate,
+// and one that differs in what Loquat computes with is returned as a
+// conflict, rejected.
+func (s *LineState) ApplyPayment(p LinePayment, listing *Listing) (changed bool, conflict *Conflict) {
+	if s.Payment == nil {
+		s.Payment = &p
+		s.Listing = listing
+		return true, nil
 	}
-	s.Payment = &p
-	s.Listing = listing
-	return true
+	fields := paymentDiff(*s.Payment, p)
+	if len(fields) == 0 {
+		return false, nil
+	}
+	return false, lineConflict(ConflictPayment, s.Key, fields,
+		version(s.Payment.EventID, s.Payment.PaidAt, s.Payment), version(p.EventID, p.PaidAt, p))
 }
 
-// ApplyRefund records a refund; it reports false for a refund ID already seen.
-func (s *LineState) ApplyRefund(r LineRefund) bool {
-	for _, have := range s.Refunds {
-		if have.ID == r.ID {
-			return false
-		}
+// ApplyRefund records a refund; it reports whether the line changed. A
+// refund id already seen keeps its first version: the same refund again is
+// a duplicate, one with another amount is returned as a conflict, rejected.
+func (s *LineState) ApplyRefund(r LineRefund) (changed bool, conflict *Conflict) {
+	if have, ok := s.Refund(r.ID); ok {
+		return false, s.RefundConflict(have, s.Key.LineID, r)
 	}
 	s.Refunds = append(s.Refunds, r)
 	sort.SliceStable(s.Refunds, func(i, j int) bool {
@@ -74,7 +82,34 @@ func (s *LineState) ApplyRefund(r LineRefund) bool {
 		}
 		return a.ID < b.ID
 	})
-	return true
+	return true, nil
+}
+
+// Refund returns the line's refund with the id, if it has one.
+func (s *LineState) Refund(id string) (LineRefund, bool) {
+	for _, have := range s.Refunds {
+		if have.ID == id {
+			return have, true
+		}
+	}
+	return LineRefund{}, false
+}
+
+// RefundConflict returns the conflict of refund r, claimed against the
+// order's line lineID, with kept, the refund of the same id this line
+// holds; nil when they agree. A refund id names one refund of one line
+// (RefundSucceeded.ID does not include the line), so the same id claimed
+// against another line of the order is a conflict too.
+func (s *LineState) RefundConflict(kept LineRefund, lineID string, r LineRefund) *Conflict {
+	fields := refundDiff(s.Key.LineID, kept, lineID, r)
+	if len(fields) == 0 {
+		return nil
+	}
+	key := s.Key
+	key.LineID = lineID
+	return lineConflict(ConflictRefund, key, fields,
+		version(kept.ID, kept.At, RefundFact{LineID: s.Key.LineID, LineRefund: kept}),
+		version(r.ID, r.At, RefundFact{LineID: lineID, LineRefund: r}))
 }
 
 // EntryKind is a sale (positive) or a refund (negative).

@@ -104,6 +104,7 @@ type CommitStats struct {
 	Events    int
 	Skipped   int // redeliveries at or before the checkpoint, and undecodable messages
 	Lines     int
+	Conflicts int // rejected versions recorded (see domain.Conflict)
 	Positions eventlog.Positions
 	Took      time.Duration
 }
@@ -446,7 +447,7 @@ type prepared struct {
 	// touched ones are what the batch prepared on top of it reads before
 	// the store has them.
 	orders map[OrderRef]*orderWork
-	income map[string]bool
+	income map[string]domain.IncomeRecorded
 }
 
 // prepare decodes a batch, applies the registry to its end and attributes
@@ -615,17 +616,30 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 		return err
 	}
 	if base != nil {
-		for id := range base.income {
-			income[id] = true
+		for id, in := range base.income {
+			income[id] = in
 		}
 	}
-	pr.orders, pr.income = orders, map[string]bool{}
+	pr.orders, pr.income = orders, map[string]domain.IncomeRecorded{}
 	var touched []*lineWork
 	touch := func(w *lineWork, changed bool) {
 		if changed && !w.touched {
 			w.touched = true
 			touched = append(touched, w)
 		}
+	}
+	// A rejected version is recorded with where it is in the log and when
+	// it was found; the same one again in the batch is the same conflict.
+	detectedAt := pr.start.In(domain.ChinaTime).Truncate(time.Second)
+	rejected := map[string]bool{}
+	reject := func(c *domain.Conflict, pos eventlog.Position) {
+		if c == nil || rejected[c.ID] {
+			return
+		}
+		rejected[c.ID] = true
+		c.Rejected.LogPosition = fmt.Sprintf("%d/%d", pos.Partition, pos.Offset)
+		c.DetectedAt = detectedAt
+		b.Conflicts = append(b.Conflicts, *c)
 	}
 	for _, d := range events {
 		switch e := d.event.(type) {
@@ -635,11 +649,21 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 				listing := reg.ListingAt(e.Platform, l.SKUID, e.CreatedAt)
 				pay := domain.LinePayment{EventID: id, CreatedAt: e.CreatedAt, PaidAt: e.PaidAt, BuyerRef: e.BuyerRef, PaidLine: l}
 				w := o.line(l.LineID)
-				touch(w, w.state.ApplyPayment(pay, listing))
+				changed, conflict := w.state.ApplyPayment(pay, listing)
+				touch(w, changed)
+				reject(conflict, d.pos)
 			}
 		case *domain.RefundSucceeded:
-			w := orders[OrderRef{e.Platform, e.OrderID}].line(e.LineID)
-			touch(w, w.state.ApplyRefund(domain.LineRefund{ID: e.ID(), AmountFen: e.AmountFen, At: e.RefundedAt}))
+			o := orders[OrderRef{e.Platform, e.OrderID}]
+			r := domain.LineRefund{ID: e.ID(), AmountFen: e.AmountFen, At: e.RefundedAt}
+			if other, kept, ok := o.refundElsewhere(e.LineID, r.ID); ok {
+				reject(other.state.RefundConflict(kept, e.LineID, r), d.pos)
+				continue
+			}
+			w := o.line(e.LineID)
+			changed, conflict := w.state.ApplyRefund(r)
+			touch(w, changed)
+			reject(conflict, d.pos)
 		case *domain.OrderCancelled:
 			if !e.WasPaid {
 				continue
@@ -647,20 +671,26 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 			o := orders[OrderRef{e.Platform, e.OrderID}]
 			for _, l := range e.Lines {
 				w := o.line(l.LineID)
-				touch(w, w.state.ApplyRefund(domain.LineRefund{ID: e.RefundID(l.LineID), AmountFen: l.AmountFen, At: e.CancelledAt}))
+				changed, conflict := w.state.ApplyRefund(domain.LineRefund{ID: e.RefundID(l.LineID), AmountFen: l.AmountFen, At: e.CancelledAt})
+				touch(w, changed)
+				reject(conflict, d.pos)
 			}
 		case *domain.IncomeRecorded:
-			if id := e.ID(); !income[id] {
-				income[id] = true
-				pr.income[id] = true
-				b.Income = append(b.Income, IncomeRecord{EventID: id, IncomeRecorded: *e})
+			id := e.ID()
+			if kept, ok := income[id]; ok {
+				reject(domain.IncomeConflict(kept, *e), d.pos)
+				continue
 			}
+			income[id] = *e
+			pr.income[id] = *e
+			b.Income = append(b.Income, IncomeRecord{EventID: id, IncomeRecorded: *e})
 		default:
 			// Lifecycle facts without money (created, shipped, completed)
 			// stay in the log and change no figure; registry events belong
 			// to the registry topic.
 		}
 	}
+	pr.stats.Conflicts = len(b.Conflicts)
 	// The per-order bookkeeping only for a store that reads Batch.Orders.
 	needOrders := p.store.NeedsOrderChanges()
 	var changed []*orderWork
@@ -801,6 +831,20 @@ func (o *orderWork) find(id string) *lineWork {
 	return nil
 }
 
+// refundElsewhere returns the order's line other than lineID that holds
+// the refund id, and the refund: a refund id names a refund of one line.
+func (o *orderWork) refundElsewhere(lineID, refundID string) (*lineWork, domain.LineRefund, bool) {
+	for _, w := range o.lines {
+		if w.state.Key.LineID == lineID {
+			continue
+		}
+		if r, ok := w.state.Refund(refundID); ok {
+			return w, r, true
+		}
+	}
+	return nil, domain.LineRefund{}, false
+}
+
 // line returns the order's line with the id, added empty if it is new.
 func (o *orderWork) line(id string) *lineWork {
 	if w := o.find(id); w != nil {
@@ -876,7 +920,8 @@ func (p *Projector) loadLines(ctx context.Context, events []decoded, base *prepa
 	return orders, nil
 }
 
-func (p *Projector) knownIncome(ctx context.Context, events []decoded) (map[string]bool, error) {
+// knownIncome returns the stored income records among the batch's, by id.
+func (p *Projector) knownIncome(ctx context.Context, events []decoded) (map[string]domain.IncomeRecorded, error) {
 	var ids []string
 	for _, d := range events {
 		if e, ok := d.event.(*domain.IncomeRecorded); ok {
@@ -884,7 +929,7 @@ func (p *Projector) knownIncome(ctx context.Context, events []decoded) (map[stri
 		}
 	}
 	if len(ids) == 0 {
-		return map[string]bool{}, nil
+		return map[string]domain.IncomeRecorded{}, nil
 	}
 	known, err := p.store.KnownIncome(ctx, ids)
 	if err != nil {

@@ -33,8 +33,9 @@ type Writer interface {
 	LoadRegistry(ctx context.Context) (*domain.Registry, error)
 	// LoadLines returns the stored state of every line of the given orders.
 	LoadLines(ctx context.Context, orders []OrderRef) ([]domain.LineState, error)
-	// KnownIncome reports which of the income event ids are already stored.
-	KnownIncome(ctx context.Context, ids []string) (map[string]bool, error)
+	// KnownIncome returns the stored income records among the event ids,
+	// by id: a record again with other content is a conflict.
+	KnownIncome(ctx context.Context, ids []string) (map[string]domain.IncomeRecorded, error)
 	// Commit writes a batch and the consumer's new positions atomically: after
 	// a crash either all of it is there or none of it.
 	Commit(ctx context.Context, b *Batch) error
@@ -78,6 +79,9 @@ type Batch struct {
 	// unless the store NeedsOrderChanges.
 	Orders []OrderChange
 	Income []IncomeRecord
+	// Conflicts are the batch's rejected versions (see domain.Conflict);
+	// storing one already stored (same ID) keeps the first.
+	Conflicts []domain.Conflict
 }
 
 // OrderChange is how a batch changes one order: the live entries of all of
@@ -94,7 +98,9 @@ type OrderChange struct {
 }
 
 // Empty reports whether the batch writes nothing but positions.
-func (b *Batch) Empty() bool { return len(b.Registry) == 0 && len(b.Lines) == 0 && len(b.Income) == 0 }
+func (b *Batch) Empty() bool {
+	return len(b.Registry) == 0 && len(b.Lines) == 0 && len(b.Income) == 0 && len(b.Conflicts) == 0
+}
 
 // LineChange replaces a line's state and the ledger rows of the entries that
 // changed: Retract are rows previously written (to subtract from rollups and
@@ -150,6 +156,9 @@ type Reader interface {
 	// UnattributedSKUs sums unattributed lines by platform SKU.
 	UnattributedSKUs(ctx context.Context, p Period) ([]UnattributedSKU, error)
 	DeadLetters(ctx context.Context, limit, offset int) ([]domain.DeadLetter, int, error)
+	// Conflicts lists the recorded conflicts, newest first (then by id), a
+	// conflict recorded twice once, and their total; limit < 0: all.
+	Conflicts(ctx context.Context, limit, offset int) ([]domain.Conflict, int, error)
 	// Ping checks the store answers.
 	Ping(ctx context.Context) error
 }

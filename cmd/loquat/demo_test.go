@@ -65,6 +65,13 @@ func TestDemoAnswersOverview(t *testing.T) {
 	if un.Total != 1 || un.Items[0].NetFen != ov.UnattributedFen {
 		t.Errorf("unattributed: %+v, overview says %d fen", un, ov.UnattributedFen)
 	}
+	// A livestream day with messages pushed twice and polled orders read
+	// again in later states: duplicates, never conflicts.
+	var conflicts projections.Page[domain.Conflict]
+	samples.GetJSON(t, url, "/api/v1/conflicts", &conflicts)
+	if conflicts.Total != 0 {
+		t.Errorf("%d conflicts in the demo day: %+v", conflicts.Total, conflicts.Items)
+	}
 	p.stop(t)
 }
 

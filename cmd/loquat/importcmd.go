@@ -23,7 +23,9 @@ func newImportCommand(g *globals) *cobra.Command {
 		Long: `Imports the 832 platform's exports, offline sales and enterprises' payment ledgers
 (see ingest/file/README.md for the columns). Bad rows are kept as dead letters with the
 reason and never stop the import. Importing a file twice counts it once, so an import that
-was interrupted can simply be run again.`,
+was interrupted can simply be run again. A corrected file (same ids, other amounts or times)
+does not replace what was imported: its changed rows are conflicts, which the projector
+rejects and 'loquat conflicts' lists; the first versions keep counting.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
@@ -67,6 +69,10 @@ was interrupted can simply be run again.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Imported %s (%s): %d rows, %d events appended, %d rejected (see GET /api/v1/dead-letters) in %s.\n",
 				path, sum.Kind, sum.Rows, sum.Events, sum.Rejected, time.Since(start).Round(time.Millisecond))
+			// Whether a row repeats an id already in the log with other
+			// content is decided by the projector, which may run later or
+			// elsewhere: say where the answer will be.
+			fmt.Fprintln(cmd.OutOrStdout(), "A row that repeats an imported id with other content does not replace it: the projector rejects it as a conflict, listed by 'loquat conflicts' (GET /api/v1/conflicts).")
 			return nil
 		},
 	}

@@ -70,6 +70,7 @@ Start with:  loquat demo`,
 		newRegistryCommand(g),
 		newImportCommand(g),
 		newRebuildCommand(g),
+		newConflictsCommand(g),
 		newDemoCommand(g),
 		newBenchCommand(g),
 	)

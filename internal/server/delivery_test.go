@@ -100,6 +100,7 @@ func TestSamplesDeliveredTwiceInShuffledOrder(t *testing.T) {
 			t.Logf("delivery order: %s", strings.Join(sent, ", "))
 			caughtUp(t, node)
 			samples.CheckAPI(t, node.URL())
+			checkNoConflicts(t, node.URL())
 		})
 	}
 }

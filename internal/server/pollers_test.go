@@ -121,6 +121,7 @@ func TestPollersMatchPlatformLedgersThroughAPI(t *testing.T) {
 	defer stop()
 	caughtUp(t, node)
 
+	checkNoConflicts(t, node.URL())
 	var ov projections.Overview
 	samples.GetJSON(t, node.URL(), "/api/v1/overview", &ov)
 	wantGMV := jdBook.Ledger.GMVFen + ksBook.Ledger.GMVFen

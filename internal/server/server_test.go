@@ -115,6 +115,7 @@ func TestSamplesThroughEndpointsPollersAndImport(t *testing.T) {
 	}
 	caughtUp(t, node)
 	samples.CheckAPI(t, node.URL())
+	checkNoConflicts(t, node.URL())
 	for _, q := range []string{"?from=2020-04-30&to=2020-04-30", "?from=2020-05-01&to=2020-05-01", "?from=2020-05-01", "?to=2020-05-02"} {
 		samples.CheckSumIdentity(t, node.URL(), q)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -181,9 +182,9 @@ func (s *Store) storedSnapshots(ctx context.Context, hashes []string) (map[strin
 	return out, err
 }
 
-// KnownIncome reports which income event ids are committed.
-func (s *Store) KnownIncome(ctx context.Context, ids []string) (map[string]bool, error) {
-	known := map[string]bool{}
+// KnownIncome returns the committed income records among the event ids.
+func (s *Store) KnownIncome(ctx context.Context, ids []string) (map[string]domain.IncomeRecorded, error) {
+	known := map[string]domain.IncomeRecorded{}
 	if len(ids) == 0 {
 		return known, nil
 	}
@@ -191,14 +192,18 @@ func (s *Store) KnownIncome(ctx context.Context, ids []string) (map[string]bool,
 	if err != nil {
 		return nil, fmt.Errorf("look up income: %w", err)
 	}
-	q := `SELECT DISTINCT event_id FROM ` + s.t("income") + ` WHERE event_id IN ` +
-		inList(len(ids), func(i int) string { return lit(ids[i]) }) + ` AND ` + vis
+	q := `SELECT event_id, household_id, kind, amount_fen, enterprise_id, occurred_at, reference FROM ` + s.t("income") +
+		` WHERE event_id IN ` + inList(len(ids), func(i int) string { return lit(ids[i]) }) + ` AND ` + vis +
+		` ORDER BY batch LIMIT 1 BY event_id`
 	err = s.query(bigQuery(ctx, q, len(ids)), q, func(r driver.Rows) error {
 		var id string
-		if err := r.Scan(&id); err != nil {
+		var in domain.IncomeRecorded
+		var amount, at int64
+		if err := r.Scan(&id, &in.HouseholdID, &in.Kind, &amount, &in.EnterpriseID, &at, &in.Reference); err != nil {
 			return err
 		}
-		known[id] = true
+		in.AmountFen, in.OccurredAt = domain.Fen(amount), time.Unix(at, 0).In(domain.ChinaTime)
+		known[id] = in
 		return nil
 	})
 	if err != nil {

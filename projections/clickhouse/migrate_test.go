@@ -17,8 +17,8 @@ import (
 func TestMigrations(t *testing.T) {
 	first, cfg := openStore(t)
 	defer first.Close()
-	if got := clickhouse.AppliedMigrations(first); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8}) {
-		t.Errorf("first open applied %v, want [1 2 3 4 5 6 7 8]", got)
+	if got := clickhouse.AppliedMigrations(first); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Errorf("first open applied %v, want [1 2 3 4 5 6 7 8 9]", got)
 	}
 	second := mustOpen(t, cfg)
 	defer second.Close()
@@ -29,15 +29,15 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8}) {
-		t.Errorf("schema_migrations lists %v, want [1 2 3 4 5 6 7 8]", got)
+	if !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Errorf("schema_migrations lists %v, want [1 2 3 4 5 6 7 8 9]", got)
 	}
 	var rows uint64
 	if err := adminConn(t, cfg.DSN).QueryRow(context.Background(), "SELECT count() FROM "+cfg.Database+".schema_migrations").Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 8 {
-		t.Errorf("schema_migrations has %d rows, want 8", rows)
+	if rows != 9 {
+		t.Errorf("schema_migrations has %d rows, want 9", rows)
 	}
 	var tables uint64
 	if err := adminConn(t, cfg.DSN).QueryRow(context.Background(), "SELECT count() FROM system.tables WHERE database = '"+cfg.Database+"'").Scan(&tables); err != nil {
@@ -98,8 +98,8 @@ func TestMigrationFromSchema1(t *testing.T) {
 	cfg.FoldMinRows = 200 // and fold generation 0 on the way
 	s = mustOpen(t, cfg)
 	defer s.Close()
-	if got := clickhouse.AppliedMigrations(s); !reflect.DeepEqual(got, []int{2, 3, 4, 5, 6, 7, 8}) {
-		t.Fatalf("opening a schema 1 read model applied %v, want [2 3 4 5 6 7 8]", got)
+	if got := clickhouse.AppliedMigrations(s); !reflect.DeepEqual(got, []int{2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Fatalf("opening a schema 1 read model applied %v, want [2 3 4 5 6 7 8 9]", got)
 	}
 	if after := view(t, s); after != before {
 		t.Errorf("after migration 2:\n%s\nbefore:\n%s", after, before)

@@ -238,6 +238,11 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		w.livestreamInsert(batch),
 		incomeInsert(b.Income, batch),
 	)
+	conflicts, err := conflictsInsert(b.Conflicts, batch)
+	if err != nil {
+		return nil, err
+	}
+	inserts = append(inserts, conflicts)
 	return &batchContent{inserts: inserts, hashes: states.hashes, stored: states.stored, rollupRows: uint64(rollup.len())}, nil
 }
 

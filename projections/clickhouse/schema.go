@@ -223,6 +223,17 @@ var migrations = [][]string{
 			batch UInt64
 		) ENGINE = MergeTree ORDER BY batch`,
 	},
+	// 9: conflicts — rejected versions of facts beside the versions that
+	// count (JSON of domain.Conflict). A conflict delivered again is a row
+	// again with the same id: read once, its first committed row.
+	{
+		`CREATE TABLE IF NOT EXISTS {conflicts} (
+			id String,
+			detected_at Int64, -- Unix seconds
+			conflict String,
+			batch UInt64
+		) ENGINE = MergeTree ORDER BY (id, batch)`,
+	},
 }
 
 // orderCountsBackfill counts the committed live sale entries into

@@ -37,6 +37,9 @@ func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 			return fmt.Errorf("store income %s: %w", in.EventID, err)
 		}
 	}
+	if err := putConflicts(ctx, tx, b.Conflicts); err != nil {
+		return err
+	}
 	putPosition := tx.StmtContext(ctx, s.stmts.putPosition)
 	for part, off := range b.Positions {
 		if _, err := putPosition.ExecContext(ctx, b.Consumer, part, off); err != nil {

@@ -257,6 +257,16 @@ CREATE INDEX entries_unattributed_day ON entries (day, platform, sku_id, kind, o
 DROP INDEX income_day;
 CREATE INDEX income_day_amount ON income (day, household_id, amount_fen);
 `,
+	// 3: conflicts — rejected versions of facts beside the versions that
+	// count (JSON of domain.Conflict), once per conflict id.
+	`
+CREATE TABLE conflicts (
+	id TEXT PRIMARY KEY,
+	detected_at INTEGER NOT NULL, -- Unix seconds
+	conflict TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX conflicts_detected ON conflicts (detected_at);
+`,
 }
 
 // migrate applies the missing migrations in one IMMEDIATE transaction (the

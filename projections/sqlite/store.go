@@ -298,22 +298,26 @@ func (s *Store) LoadLines(ctx context.Context, orders []projections.OrderRef) ([
 // so preparing the next batch meanwhile gains nothing.
 func (s *Store) Batching() projections.Batching { return projections.Batching{} }
 
-// KnownIncome reports which income event ids are stored.
-func (s *Store) KnownIncome(ctx context.Context, ids []string) (map[string]bool, error) {
-	known := map[string]bool{}
+// KnownIncome returns the stored income records among the event ids.
+func (s *Store) KnownIncome(ctx context.Context, ids []string) (map[string]domain.IncomeRecorded, error) {
+	known := map[string]domain.IncomeRecorded{}
 	for start := 0; start < len(ids); start += loadChunk {
 		chunk := ids[start:min(start+loadChunk, len(ids))]
 		args := make([]any, len(chunk))
 		for i, id := range chunk {
 			args[i] = id
 		}
-		q := `SELECT event_id FROM income WHERE event_id IN (` + strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",") + `)`
+		q := `SELECT event_id, household_id, kind, amount_fen, enterprise_id, occurred_at, reference FROM income WHERE event_id IN (` +
+			strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",") + `)`
 		if err := scanAll(ctx, s.write, q, func(r *sql.Rows) error {
 			var id string
-			if err := r.Scan(&id); err != nil {
+			var in domain.IncomeRecorded
+			var at int64
+			if err := r.Scan(&id, &in.HouseholdID, &in.Kind, &in.AmountFen, &in.EnterpriseID, &at, &in.Reference); err != nil {
 				return err
 			}
-			known[id] = true
+			in.OccurredAt = time.Unix(at, 0).In(domain.ChinaTime)
+			known[id] = in
 			return nil
 		}, args...); err != nil {
 			return nil, fmt.Errorf("look up income: %w", err)

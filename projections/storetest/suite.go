@@ -28,6 +28,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("RedeliveryAndRestart", func(t *testing.T) { testRedelivery(t, open) })
 	t.Run("FailedCommits", func(t *testing.T) { testFailedCommits(t, open, false) })
 	t.Run("FailedCommitsPipelined", func(t *testing.T) { testFailedCommits(t, open, true) })
+	t.Run("Conflicts", func(t *testing.T) { testConflicts(t, open, 0, false) })
+	t.Run("ConflictsInSmallBatchesPipelined", func(t *testing.T) { testConflicts(t, open, 7, true) })
 }
 
 func queries(store projections.Store) *projections.Queries { return &projections.Queries{Store: store} }
@@ -40,6 +42,7 @@ func testSamples(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	Feed{Registry: reg, Events: events}.Project(t, store, 0)
+	checkNoConflicts(t, store)
 	q := queries(store)
 	ctx := context.Background()
 	ov, err := q.Overview(ctx, projections.Period{})
@@ -91,6 +94,7 @@ func testGenerated(t *testing.T, open Opener, seed uint64, orders, maxBatch int,
 	ds.Pipeline = pipeline
 	ds.Project(t, store, maxBatch)
 	CheckReference(t, queries(store), ds.Want)
+	checkNoConflicts(t, store)
 }
 
 // testRedelivery projects half the events, then everything again with a new
@@ -106,6 +110,7 @@ func testRedelivery(t *testing.T, open Opener) {
 	ds.Project(t, store, 250)
 	ds.Project(t, store, 0)
 	CheckReference(t, queries(store), ds.Want)
+	checkNoConflicts(t, store)
 }
 
 // failingStore fails some commits: every fifth is refused, and every fifth
@@ -145,6 +150,7 @@ func testFailedCommits(t *testing.T, open Opener, pipeline bool) {
 		t.Fatalf("only %d of %d commits failed; the test needs more", store.failed.Load(), store.commits.Load())
 	}
 	CheckReference(t, queries(store), ds.Want)
+	checkNoConflicts(t, store)
 }
 
 // CheckReference compares a store's answers with a dataset's reference.
