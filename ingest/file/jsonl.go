@@ -42,7 +42,8 @@ func (d *jsonlDecoder) decode(line []byte) (record, problems) {
 	}
 	slices.Sort(keys) // map order is random; reasons (and dead-letter ids) must not be
 	for _, key := range keys {
-		if !d.k.known(key) {
+		col := d.k.column(key)
+		if !d.k.known(col) {
 			unknown = append(unknown, strconv.Quote(key))
 			continue
 		}
@@ -51,7 +52,7 @@ func (d *jsonlDecoder) decode(line []byte) (record, problems) {
 			p.addf("%s: must be a string or a number, not %s", key, jsonType(obj[key]))
 			continue
 		}
-		r[key] = v
+		r[col] = v
 	}
 	if len(unknown) > 0 {
 		p.addf("unknown key %s (the %s columns are %s)", strings.Join(unknown, ", "), d.k.name, d.k.columnsText())
