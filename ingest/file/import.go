@@ -289,7 +289,7 @@ func (im *importer) money(num int, ev domain.Event) string {
 		}
 	case *domain.RefundSucceeded:
 		m := im.line(domain.LineKey{Platform: e.Platform, OrderID: e.OrderID, LineID: e.LineID})
-		if m.paidLine > 0 && m.refunded+e.AmountFen > m.paid {
+		if m.paidLine > 0 && e.AmountFen > m.paid-m.refunded { // refunded <= paid: no overflow
 			return fmt.Sprintf("amount %s: refunds of order %s line %s would total %s yuan, more than the %s paid on line %d",
 				e.AmountFen, e.OrderID, e.LineID, m.refunded+e.AmountFen, m.paid, m.paidLine)
 		}
