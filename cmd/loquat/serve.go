@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/jd"
 	"github.com/loquat-dev/loquat/ingest/kuaishou"
@@ -27,6 +28,7 @@ type nodeFlags struct {
 	ksKey        string
 	ksAPI        string
 	ksStart      string
+	accept       acceptFlags
 }
 
 func (f *nodeFlags) register(cmd *cobra.Command, roles server.Roles) {
@@ -45,6 +47,7 @@ func (f *nodeFlags) register(cmd *cobra.Command, roles server.Roles) {
 		cmd.Flags().StringVar(&f.jdStart, "jd-start", envOr("LOQUAT_JD_START", ""), "where the JD poller starts when it has no cursor yet, RFC 3339 (default 24 hours ago)")
 		cmd.Flags().StringVar(&f.ksKey, "kuaishou-app-key", envOr("LOQUAT_KUAISHOU_APP_KEY", ""), "Kuaishou app key; enables the Kuaishou order poller (env LOQUAT_KUAISHOU_SIGN_SECRET, LOQUAT_KUAISHOU_ACCESS_TOKEN)")
 		cmd.Flags().StringVar(&f.ksAPI, "kuaishou-api-url", envOr("LOQUAT_KUAISHOU_API_URL", ""), "Kuaishou open API base URL (default https://openapi.kwaixiaodian.com)")
+		f.accept.register(cmd.Flags())
 		cmd.Flags().StringVar(&f.ksStart, "kuaishou-start", envOr("LOQUAT_KUAISHOU_START", ""), "where the Kuaishou poller starts when it has no cursor yet, RFC 3339 (default 24 hours ago; at most 90 days back)")
 	}
 }
@@ -69,6 +72,12 @@ func (f *nodeFlags) config(g *globals, roles server.Roles) (server.Config, error
 	if err != nil {
 		return server.Config{}, err
 	}
+	var accept domain.AcceptWindow
+	if roles.Ingest {
+		if accept, err = f.accept.window(); err != nil {
+			return server.Config{}, err
+		}
+	}
 	secret := f.douyinSecret
 	if secret == "" {
 		secret = envOr("LOQUAT_DOUYIN_APP_SECRET", "")
@@ -84,6 +93,7 @@ func (f *nodeFlags) config(g *globals, roles server.Roles) (server.Config, error
 			Kuaishou: kuaishou.Config{AppKey: f.ksKey, SignSecret: kuaishou.Secret(envOr("LOQUAT_KUAISHOU_SIGN_SECRET", "")),
 				AccessToken: kuaishou.Secret(envOr("LOQUAT_KUAISHOU_ACCESS_TOKEN", "")), APIBaseURL: f.ksAPI, Start: ksStart},
 		},
+		Accept:   accept,
 		DataDir:  g.dataDir,
 		Addr:     f.addr,
 		Roles:    roles,
