@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -73,15 +74,15 @@ can simply be run again.`,
 			if err != nil {
 				return err
 			}
+			reg, err := readRegistry(cmd.Context(), g.dataDir, lf.config())
+			if err != nil {
+				return err
+			}
 			log, err := server.OpenLog(g.dataDir, lf.config(), g.logger())
 			if err != nil {
 				return err
 			}
 			defer log.Close()
-			reg, err := eventlog.ReadRegistry(cmd.Context(), log)
-			if err != nil {
-				return err
-			}
 			rejected := &rejections{}
 			guard, err := ingest.NewGuard(eventlog.NewWriter(log.Publisher()), ingest.GuardConfig{Source: opts.Source, Window: window, Registry: reg})
 			if err != nil {
@@ -128,9 +129,23 @@ can simply be run again.`,
 	return cmd
 }
 
+// readRegistry replays the registry from the log, which income rows are
+// checked against. It reads through a log handle of its own whose logger
+// is silent: the subscriber logs an ERROR for the read it is told to stop
+// once the registry's end is reached, which is no error here (failures
+// are returned).
+func readRegistry(ctx context.Context, dataDir string, cfg server.LogConfig) (*domain.Registry, error) {
+	log, err := server.OpenLog(dataDir, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	return eventlog.ReadRegistry(ctx, log)
+}
+
 func kindOr(kind string) string {
 	if kind == "" {
-		return "no rows"
+		return "kind unknown"
 	}
 	return kind
 }
