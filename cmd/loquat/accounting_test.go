@@ -46,7 +46,7 @@ var orderCases = []rowCase{
 	{"order_id: longer than 128 bytes", func(i int) string { return "832," + strings.Repeat("L", 129) + ",1,S,1,1.00,paid,2020-05-02 10:00:00," }},
 }
 
-// refundCase pays a line and refunds part of it, then refunds more than
+// refundRows pays a line and refunds part of it, then refunds more than
 // is left: two events and a rejection.
 func refundRows(i int) (rows []string, wants []string) {
 	return []string{

@@ -1,4 +1,4 @@
-// Package file imports CSV and JSONL files — the 832 platform's exports,
+// Package file imports CSV, JSONL and xlsx files — the 832 platform's exports,
 // offline sales and enterprises' payment ledgers — as domain events. See
 // README.md for the formats and what each row becomes.
 package file
