@@ -212,3 +212,16 @@ func TestIDs(t *testing.T) {
 		t.Errorf("a 128-byte order id and a 19-digit room id: %+v, want accepted", sum)
 	}
 }
+
+// TestJSONLChineseKeys: JSONL objects may use the Chinese column names too,
+// the kind told from them.
+func TestJSONLChineseKeys(t *testing.T) {
+	data := `{"平台":"线下","订单号":"832-20200502-000117","行号":"1","商品编码":"832-FLW-0107","数量":3,"金额":"267.00","事件":"支付","时间":"2020/5/2 10:21"}` + "\n"
+	sum, sink := importBytes(t, []byte(data), testOptions())
+	if sum.Events != 1 || sum.Kind != file.KindOrders {
+		t.Fatalf("summary %+v, dead letters %+v; want one order event", sum, sink.dead)
+	}
+	if _, golden := importBytes(t, readTestdata(t, "orders.csv"), testOptions()); sink.events[0].ID() != golden.events[0].ID() {
+		t.Fatalf("event %+v, want the samples' first", sink.events[0])
+	}
+}

@@ -11,7 +11,8 @@ import (
 
 // jsonlDecoder reads one JSON object per line, keyed by the CSV column names.
 // The file's kind comes from the first object with an order_id or a
-// household_id key; lines before it that say neither are rejected.
+// household_id key (or a Chinese name of one: 订单号, 农户编号, ...); lines
+// before it that say neither are rejected.
 type jsonlDecoder struct{ k *kind }
 
 func (d *jsonlDecoder) kind() *kind { return d.k }
@@ -22,8 +23,11 @@ func (d *jsonlDecoder) decode(line []byte) (record, problems) {
 		return nil, problems{fmt.Sprintf("not a JSON object: %v", errOr(err, "null"))}
 	}
 	if d.k == nil {
-		_, isOrder := obj["order_id"]
-		_, isIncome := obj["household_id"]
+		isOrder, isIncome := false, false
+		for key := range obj {
+			isOrder = isOrder || ordersKind.column(key) == "order_id"
+			isIncome = isIncome || incomeKind.column(key) == "household_id"
+		}
 		switch {
 		case isOrder == isIncome:
 			return nil, problems{"cannot tell orders from income: want either an order_id or a household_id key"}
