@@ -1,6 +1,9 @@
 // Package ingest holds what every source adapter shares: the Sink they write
-// to. Each platform or file format has its own package below this one
-// (douyin, file, ...), which turns the platform's payloads into domain events.
+// to, the Guard that applies the domain's input rules in front of the event
+// log on every input path, and the text encodings files are read in
+// (DecodeText, TextReader). Each platform or file format has its own package
+// below this one (douyin, file, ...), which turns the platform's payloads
+// into domain events.
 package ingest
 
 import (

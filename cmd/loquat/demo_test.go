@@ -39,7 +39,7 @@ func TestDemoAnswersOverview(t *testing.T) {
 	for _, p := range ov.ByPlatform {
 		platforms[p.Platform] = p
 	}
-	for _, name := range []string{"douyin", "jd", "kuaishou", "file"} {
+	for _, name := range []string{"douyin", "jd", "kuaishou", "832"} {
 		if platforms[name].GMVFen <= 0 || platforms[name].Orders == 0 {
 			t.Errorf("channel %s: %+v; want sales from every channel", name, platforms[name])
 		}

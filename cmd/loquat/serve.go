@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/jd"
 	"github.com/loquat-dev/loquat/ingest/kuaishou"
@@ -28,6 +29,7 @@ type nodeFlags struct {
 	ksKey        string
 	ksAPI        string
 	ksStart      string
+	accept       acceptFlags
 }
 
 func (f *nodeFlags) register(cmd *cobra.Command, roles server.Roles) {
@@ -47,6 +49,7 @@ func (f *nodeFlags) register(cmd *cobra.Command, roles server.Roles) {
 		cmd.Flags().StringVar(&f.ksKey, "kuaishou-app-key", envOr("LOQUAT_KUAISHOU_APP_KEY", ""), "Kuaishou app key; enables the Kuaishou order poller (env LOQUAT_KUAISHOU_APP_KEY). Its sign secret and token come only from env LOQUAT_KUAISHOU_SIGN_SECRET and LOQUAT_KUAISHOU_ACCESS_TOKEN: a flag would show in ps")
 		cmd.Flags().StringVar(&f.ksAPI, "kuaishou-api-url", envOr("LOQUAT_KUAISHOU_API_URL", ""), "Kuaishou open API base URL (env LOQUAT_KUAISHOU_API_URL; default https://openapi.kwaixiaodian.com)")
 		cmd.Flags().StringVar(&f.ksStart, "kuaishou-start", envOr("LOQUAT_KUAISHOU_START", ""), "where the Kuaishou poller starts when it has no cursor yet, RFC 3339 (env LOQUAT_KUAISHOU_START; default 24 hours ago; at most 90 days back)")
+		f.accept.register(cmd.Flags())
 	}
 }
 
@@ -67,6 +70,13 @@ func (f *nodeFlags) config(g *globals, roles server.Roles) (server.Config, error
 	if err := errors.Join(validateAddr("addr", f.addr), jdErr, ksErr); err != nil {
 		return server.Config{}, err
 	}
+	var accept domain.AcceptWindow
+	if roles.Ingest {
+		var err error
+		if accept, err = f.accept.window(); err != nil {
+			return server.Config{}, err
+		}
+	}
 	secret := f.douyinSecret
 	if secret == "" {
 		secret = envOr("LOQUAT_DOUYIN_APP_SECRET", "")
@@ -82,6 +92,7 @@ func (f *nodeFlags) config(g *globals, roles server.Roles) (server.Config, error
 			Kuaishou: kuaishou.Config{AppKey: f.ksKey, SignSecret: kuaishou.Secret(envOr("LOQUAT_KUAISHOU_SIGN_SECRET", "")),
 				AccessToken: kuaishou.Secret(envOr("LOQUAT_KUAISHOU_ACCESS_TOKEN", "")), APIBaseURL: f.ksAPI, Start: ksStart},
 		},
+		Accept:   accept,
 		DataDir:  g.dataDir,
 		Addr:     f.addr,
 		Roles:    roles,

@@ -55,10 +55,9 @@ func newCSVDecoder(headerLine []byte) (*csvDecoder, error) {
 	for i := range names {
 		names[i] = strings.TrimSpace(names[i])
 	}
-	if d.k, err = matchHeader(names); err != nil {
+	if d.k, d.header, err = matchHeader(names); err != nil {
 		return nil, err
 	}
-	d.header = names
 	return d, nil
 }
 
@@ -92,14 +91,19 @@ func (d *csvDecoder) split(line []byte) ([]string, error) {
 }
 
 // matchHeader finds the kind whose columns the header names exactly (in any
-// order); otherwise the error lists what is wrong against the closest kind
-// and every kind's columns.
-func matchHeader(names []string) (*kind, error) {
+// order, each by its name or one of the kind's other names for it) and
+// returns the columns in the header's order; otherwise the error lists what
+// is wrong against the closest kind and every kind's columns.
+func matchHeader(header []string) (*kind, []string, error) {
 	var closest []string
 	best := -1
 	for _, k := range kinds {
 		var wrong []string
 		score := 0
+		names := make([]string, len(header))
+		for i, n := range header {
+			names[i] = k.column(n)
+		}
 		for i, n := range names {
 			switch {
 			case !k.known(n):
@@ -116,13 +120,13 @@ func matchHeader(names []string) (*kind, error) {
 			}
 		}
 		if len(wrong) == 0 {
-			return k, nil
+			return k, names, nil
 		}
 		if score > best {
 			best, closest = score, wrong
 		}
 	}
-	return nil, headerError(strings.Join(names, ","), strings.Join(closest, "; "))
+	return nil, nil, headerError(strings.Join(header, ","), strings.Join(closest, "; "))
 }
 
 // headerError quotes at most the first 200 bytes of the header: the first
@@ -131,6 +135,6 @@ func headerError(header, problem string) error {
 	if len(header) > 200 {
 		header = header[:200] + "..."
 	}
-	return fmt.Errorf("file: %w %q: %s; want the orders columns %s or the income columns %s, in any order, names exact",
+	return fmt.Errorf("file: %w %q: %s; want the orders columns %s or the income columns %s, in any order, names exact (or their Chinese names, see ingest/file/README.md)",
 		ErrBadHeader, header, problem, ordersKind.columnsText(), incomeKind.columnsText())
 }

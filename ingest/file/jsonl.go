@@ -11,7 +11,8 @@ import (
 
 // jsonlDecoder reads one JSON object per line, keyed by the CSV column names.
 // The file's kind comes from the first object with an order_id or a
-// household_id key; lines before it that say neither are rejected.
+// household_id key (or a Chinese name of one: 订单号, 农户编号, ...); lines
+// before it that say neither are rejected.
 type jsonlDecoder struct{ k *kind }
 
 func (d *jsonlDecoder) kind() *kind { return d.k }
@@ -22,8 +23,11 @@ func (d *jsonlDecoder) decode(line []byte) (record, problems) {
 		return nil, problems{fmt.Sprintf("not a JSON object: %v", errOr(err, "null"))}
 	}
 	if d.k == nil {
-		_, isOrder := obj["order_id"]
-		_, isIncome := obj["household_id"]
+		isOrder, isIncome := false, false
+		for key := range obj {
+			isOrder = isOrder || ordersKind.column(key) == "order_id"
+			isIncome = isIncome || incomeKind.column(key) == "household_id"
+		}
 		switch {
 		case isOrder == isIncome:
 			return nil, problems{"cannot tell orders from income: want either an order_id or a household_id key"}
@@ -42,7 +46,8 @@ func (d *jsonlDecoder) decode(line []byte) (record, problems) {
 	}
 	slices.Sort(keys) // map order is random; reasons (and dead-letter ids) must not be
 	for _, key := range keys {
-		if !d.k.known(key) {
+		col := d.k.column(key)
+		if !d.k.known(col) {
 			unknown = append(unknown, strconv.Quote(key))
 			continue
 		}
@@ -51,7 +56,7 @@ func (d *jsonlDecoder) decode(line []byte) (record, problems) {
 			p.addf("%s: must be a string or a number, not %s", key, jsonType(obj[key]))
 			continue
 		}
-		r[key] = v
+		r[col] = v
 	}
 	if len(unknown) > 0 {
 		p.addf("unknown key %s (the %s columns are %s)", strings.Join(unknown, ", "), d.k.name, d.k.columnsText())

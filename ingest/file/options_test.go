@@ -17,7 +17,8 @@ func TestOptionsValidate(t *testing.T) {
 		{"zero value", file.Options{}, nil},
 		{"explicit", file.Options{Source: "file:orders.csv", BatchSize: 10, Format: file.FormatJSONL}, nil},
 		{"negative batch", file.Options{BatchSize: -1}, []string{"batch size is -1"}},
-		{"unknown format", file.Options{Format: "xlsx"}, []string{`format "xlsx"`}},
+		{"unknown format", file.Options{Format: "xls"}, []string{`format "xls"`}},
+		{"unknown encoding", file.Options{Encoding: "big5"}, []string{`encoding "big5"`}},
 		{"both at once", file.Options{BatchSize: -5, Format: "xml"}, []string{"batch size is -5", `format "xml"`}},
 	}
 	for _, tt := range tests {

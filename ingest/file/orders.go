@@ -12,19 +12,31 @@ var ordersKind = &kind{
 	name:     KindOrders,
 	required: []string{"platform", "order_id", "line_no", "sku_id", "quantity", "amount", "event", "occurred_at"},
 	optional: []string{"room_id"},
-	build:    orderEvent,
+	headers: map[string]string{
+		"平台": "platform", "销售平台": "platform",
+		"订单号": "order_id", "订单编号": "order_id", "订单ID": "order_id",
+		"行号": "line_no", "子订单号": "line_no", "子订单编号": "line_no", "商品行号": "line_no",
+		"商品编码": "sku_id", "商品编号": "sku_id", "SKU": "sku_id", "SKU编码": "sku_id", "商品ID": "sku_id",
+		"数量": "quantity", "商品数量": "quantity",
+		"金额": "amount", "实付金额": "amount", "支付金额": "amount", "退款金额": "amount", "金额（元）": "amount", "金额(元)": "amount",
+		"事件": "event", "类型": "event", "状态": "event", "订单状态": "event",
+		"时间": "occurred_at", "发生时间": "occurred_at", "支付时间": "occurred_at", "日期": "occurred_at",
+		"直播间": "room_id", "直播间ID": "room_id", "直播间号": "room_id",
+	},
+	build: orderEvent,
 }
 
 func orderEvent(r record) (domain.Event, problems) {
 	var p problems
 	platform := required(r, "platform", &p)
-	orderID := required(r, "order_id", &p)
-	lineID := required(r, "line_no", &p)
+	orderID := id(r, "order_id", true, &p)
+	lineID := id(r, "line_no", true, &p)
 	fen, fenOK := amount(r, "amount", &p)
 	at := timestamp(r, "occurred_at", &p)
 	switch ev := r.get("event"); ev {
 	case "paid":
-		sku := required(r, "sku_id", &p)
+		sku := id(r, "sku_id", true, &p)
+		room := id(r, "room_id", false, &p)
 		qty := quantity(r, "quantity", true, &p)
 		if fenOK && fen < 0 {
 			p.addf("amount %q: a payment cannot be negative", r.get("amount"))
@@ -33,7 +45,7 @@ func orderEvent(r record) (domain.Event, problems) {
 			return nil, p
 		}
 		line := domain.PaidLine{LineID: lineID, SKUID: sku, Quantity: qty, AmountFen: fen}
-		if room := r.get("room_id"); room != "" {
+		if room != "" {
 			line.Livestream = &domain.LivestreamRef{RoomID: room}
 		}
 		// A file row is a paid line; the export has no separate creation time.

@@ -110,7 +110,7 @@ func exports(ctx context.Context, day time.Time, reg *domain.RegistryFile, seed 
 	orders.WriteString("platform,order_id,line_no,sku_id,quantity,amount,event,occurred_at,room_id\n")
 	var files []otherListing
 	for _, l := range otherListings {
-		if l.platform == "file" {
+		if l.platform == domain.Platform832 {
 			files = append(files, l)
 		}
 	}
@@ -119,7 +119,7 @@ func exports(ctx context.Context, day time.Time, reg *domain.RegistryFile, seed 
 		qty := 1 + r.IntN(20) // 832 buyers are canteens and unions: bulk orders
 		amount := l.priceFen * domain.Fen(qty)
 		at := day.Add(channelStart + time.Duration(r.Int64N(int64(channelSpan))))
-		fmt.Fprintf(&orders, "file,832-%s-%05d,1,%s,%d,%s,paid,%s,\n", day.Format("20060102"), i, l.skuID, qty, amount, at.Format(time.RFC3339))
+		fmt.Fprintf(&orders, "832,832-%s-%05d,1,%s,%d,%s,paid,%s,\n", day.Format("20060102"), i, l.skuID, qty, amount, at.Format(time.RFC3339))
 		gmv += amount
 	}
 	var ledgers bytes.Buffer
@@ -133,8 +133,18 @@ func exports(ctx context.Context, day time.Time, reg *domain.RegistryFile, seed 
 		fmt.Fprintf(&ledgers, "%s,%s,%s,%s,%s,%s-%s-%04d\n", h.ID, kinds[r.IntN(len(kinds))], amount, e.ID, at.Format(time.RFC3339), e.ID, day.Format("20060102"), i)
 		income += amount
 	}
+	// Through the same guard as `loquat import`: the rules, and income
+	// checked against the registry the demo loaded.
+	registry := domain.NewRegistry()
+	for _, e := range reg.Events() {
+		registry.Apply(e)
+	}
 	for name, content := range map[string][]byte{"832-export.csv": orders.Bytes(), "income-ledgers.csv": ledgers.Bytes()} {
-		sum, err := file.Import(ctx, bytes.NewReader(content), int64(len(content)), file.Options{Source: "file:" + name, Format: file.FormatCSV}, sink)
+		guard, err := ingest.NewGuard(sink, ingest.GuardConfig{Source: "file:" + name, Registry: registry})
+		if err != nil {
+			return 0, 0, err
+		}
+		sum, err := file.Import(ctx, bytes.NewReader(content), int64(len(content)), file.Options{Source: "file:" + name, Format: file.FormatCSV, Check: guard.Check}, guard)
 		if err != nil {
 			return 0, 0, fmt.Errorf("import %s: %w", name, err)
 		}

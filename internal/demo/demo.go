@@ -236,7 +236,7 @@ func Run(ctx context.Context, o Options) error {
 		{"douyin", l.GMVFen, l.NetFen},
 		{"jd", shops.jdLedger.GMVFen, shops.jdLedger.NetFen},
 		{"kuaishou", shops.ksLedger.GMVFen, shops.ksLedger.NetFen},
-		{"file", fileGMV, fileGMV},
+		{domain.Platform832, fileGMV, fileGMV},
 	} {
 		p := byPlatform[c.platform]
 		fmt.Fprintf(o.Out, "  %-9s %16s %16s   GMV %s, net %s\n", c.platform, p.GMVFen, p.NetFen, c.gmv, c.net)

@@ -79,8 +79,8 @@ var otherListings = []otherListing{
 	{"kuaishou", "2168351009120", "菇山扶贫香菇 500g", "shiitake", "E-YUNLING", 6, 18, 5500, 1500, 3980},
 	{"kuaishou", "2168351009121", "上坪枇杷 5斤装", "loquat", "E-QINGXI", 0, 16, 6500, 500, 8990},
 	{"kuaishou", "2168351009133", "沙埕龙眼干 1kg", "longan", "E-BAISHA", 4, 12, 5500, 1000, 6633},
-	{"file", "832-FLW-0107", "花溪蝴蝶兰 两株装", "flowers", "E-LANGU", 9, 10, 4000, 1000, 8900},
-	{"file", "832-XG-0203", "雾峰花菇 礼盒 750g", "shiitake", "E-YUNLING", 7, 10, 5000, 1500, 12800},
+	{domain.Platform832, "832-FLW-0107", "花溪蝴蝶兰 两株装", "flowers", "E-LANGU", 9, 10, 4000, 1000, 8900},
+	{domain.Platform832, "832-XG-0203", "雾峰花菇 礼盒 750g", "shiitake", "E-YUNLING", 7, 10, 5000, 1500, 12800},
 }
 
 // JDCatalogue is what the demo shop sells on JD.

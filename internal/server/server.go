@@ -73,6 +73,11 @@ type Config struct {
 	Douyin douyin.Config
 	// Pollers configures the platforms polled by the Ingest role.
 	Pollers PollerConfig
+	// Accept is the window of plausible business times for what the
+	// webhooks and pollers receive (see domain.CheckPlausible); events
+	// outside it, or naming an unknown platform, are dead-lettered. The
+	// zero value selects the defaults (from 2015-01-01 to now plus a day).
+	Accept domain.AcceptWindow
 	// Projector tunes the projector.
 	Projector projections.ProjectorConfig
 	// Now is the clock for "today" in queries. Default time.Now.
@@ -142,6 +147,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			return nil, err
 		}
 	}
+	if err := cfg.Accept.Validate(); err != nil {
+		return nil, err
+	}
 	if roles.Ingest {
 		n.writer = eventlog.NewWriter(n.log.Publisher())
 		n.writer.OnAppend = n.metrics.onAppend
@@ -184,7 +192,11 @@ func (n *Node) openPollers() error {
 	cursors := eventlog.NewCursorStore(n.log)
 	active := map[string]ingest.Poller{}
 	for name, build := range pollers {
-		p, err := build(n.cfg.Pollers, n.writer, cursors, n.cfg.Logger)
+		sink, err := n.guarded(name)
+		if err != nil {
+			return err
+		}
+		p, err := build(n.cfg.Pollers, sink, cursors, n.cfg.Logger)
 		if err != nil {
 			return fmt.Errorf("%s poller: %w", name, err)
 		}
@@ -286,7 +298,11 @@ func (n *Node) mountIngest(engine *gin.Engine) error {
 		})
 		return nil
 	}
-	h, err := douyin.NewHandler(n.cfg.Douyin, n.writer, n.cfg.Logger)
+	sink, err := n.guarded("douyin")
+	var h http.Handler
+	if err == nil {
+		h, err = douyin.NewHandler(n.cfg.Douyin, sink, n.cfg.Logger)
+	}
 	if err != nil {
 		hint := "check --douyin-api-url"
 		if n.cfg.Douyin.AppSecret == "" || n.cfg.Douyin.AccessToken == "" {
@@ -296,6 +312,12 @@ func (n *Node) mountIngest(engine *gin.Engine) error {
 	}
 	engine.POST("/ingest/douyin", gin.WrapH(h))
 	return nil
+}
+
+// guarded is the node's writer behind the input rules, for one source:
+// what fails them is dead-lettered under that source's name.
+func (n *Node) guarded(source string) (ingest.Sink, error) {
+	return ingest.NewGuard(n.writer, ingest.GuardConfig{Source: source, Window: n.cfg.Accept})
 }
 
 // URL is the node's base URL, e.g. http://127.0.0.1:8080.
