@@ -3,8 +3,11 @@
 # detector. Besides Go it needs a ClickHouse server for the ClickHouse store's
 # tests: it installs clickhouse-server from Debian when missing (18.16 there),
 # starts one on 127.0.0.1 with a config and data dir in a temporary directory,
-# and stops it at the end. Everything else the tests start themselves
-# (simulated platforms, kfake Kafka brokers, the built loquat binary).
+# and stops it at the end. The same tests run the store on the current
+# ClickHouse (26.7) through chDB, the engine as a library: scripts/chdb.sh
+# installs libchdb.so from npm into a cache directory when missing.
+# Everything else the tests start themselves (simulated platforms, kfake
+# Kafka brokers, the built loquat binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -17,6 +20,10 @@ if [ -n "$unformatted" ]; then
 	echo "gofmt would change: $unformatted" >&2
 	exit 1
 fi
+echo "== chDB (ClickHouse 26.7 as a library)"
+chdb_env=$(scripts/chdb.sh install) # a failed install stops the script here
+eval "$chdb_env"
+echo "libchdb.so for the tests: $CHDB_LIB_PATH"
 echo "== ClickHouse"
 eval "$(scripts/clickhouse.sh start)"
 trap 'scripts/clickhouse.sh stop "$CLICKHOUSE_PID" "$CLICKHOUSE_DIR"' EXIT
