@@ -30,4 +30,6 @@ trap 'scripts/clickhouse.sh stop "$CLICKHOUSE_PID" "$CLICKHOUSE_DIR"' EXIT
 echo "ClickHouse for the tests: $LOQUAT_TEST_CLICKHOUSE_DSN"
 
 echo "== go test -race"
-go test -race -count=1 -timeout 15m ./...
+# 30m: projections/clickhouse runs its tests twice, on the 18.16 server and
+# on chDB (a few milliseconds a statement, one at a time).
+go test -race -count=1 -timeout 30m ./...
