@@ -30,6 +30,7 @@ trap 'scripts/clickhouse.sh stop "$CLICKHOUSE_PID" "$CLICKHOUSE_DIR"' EXIT
 echo "ClickHouse for the tests: $LOQUAT_TEST_CLICKHOUSE_DSN"
 
 echo "== go test -race"
-# 30m: projections/clickhouse runs its tests twice, on the 18.16 server and
-# on chDB (a few milliseconds a statement, one at a time).
-go test -race -count=1 -timeout 30m ./...
+# 45m: projections/clickhouse runs its tests twice, on the 18.16 server and
+# on chDB (a few milliseconds a statement, one at a time): 22 minutes with
+# -race on a 2-core machine shared with other test runs.
+go test -race -count=1 -timeout 45m ./...
