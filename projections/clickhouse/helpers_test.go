@@ -16,10 +16,18 @@ import (
 	"github.com/loquat-dev/loquat/projections/clickhouse"
 )
 
+// chdbDSN stands for the chDB session in a test's Config (chdb_test.go,
+// built with -tags chdb): the helpers open the store and plain connections
+// on the session instead of dialling it.
+const chdbDSN = "clickhouse://chdb.invalid:9000/default"
+
 // testDSN returns the test server's DSN, or skips the test without one
 // (scripts/test.sh starts a server and fails on any skip).
 func testDSN(t testing.TB) string {
 	t.Helper()
+	if chdbRunning() {
+		return chdbDSN
+	}
 	return testenv.ClickHouseDSN(t)
 }
 
@@ -32,6 +40,9 @@ func randomName(prefix string) string {
 // adminConn opens a plain connection to the server of dsn.
 func adminConn(t testing.TB, dsn string) driver.Conn {
 	t.Helper()
+	if dsn == chdbDSN {
+		return chdbAdminConn()
+	}
 	opts, err := ch.ParseDSN(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +62,12 @@ func testDatabase(t testing.TB, dsn string) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
+		if dsn == chdbDSN {
+			if err := chdbAdminConn().Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
+				t.Logf("drop test database %s: %v", db, err)
+			}
+			return
+		}
 		opts, err := ch.ParseDSN(dsn)
 		if err != nil {
 			return
@@ -80,7 +97,11 @@ func mustOpen(t testing.TB, cfg clickhouse.Config) *clickhouse.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := clickhouse.Open(ctx, cfg)
+	open := clickhouse.Open
+	if cfg.DSN == chdbDSN {
+		open = openOnChDB
+	}
+	s, err := open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

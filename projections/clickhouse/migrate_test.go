@@ -75,8 +75,12 @@ func TestMigrationFromSchema1(t *testing.T) {
 	conn := adminConn(t, cfg.DSN)
 	db := cfg.Database + "."
 	for _, stmt := range []string{
+		// ANY LEFT JOIN, not ANY INNER JOIN: on current ClickHouse (26.7,
+		// TestOnCurrentClickHouse) an ANY INNER JOIN keeps one left row per
+		// key too, so one share per entry; 18.16 kept every left row. Every
+		// share has its entry, so a LEFT join keeps them all on both.
 		"INSERT INTO " + db + "ledger SELECT platform, order_id, line_id, entry_id, party_kind, party_id, amount_fen, sign, batch FROM " + db + "shares " +
-			"ANY INNER JOIN (SELECT entry_id, sign, batch, platform, order_id, line_id FROM " + db + "entries) USING (entry_id, sign, batch)",
+			"ANY LEFT JOIN (SELECT entry_id, sign, batch, platform, order_id, line_id FROM " + db + "entries) AS e USING (entry_id, sign, batch)",
 		"DROP TABLE " + db + "shares",
 		"INSERT INTO " + db + "sales_daily SELECT day, platform, product, enterprise_id, village_id, livestream_id, party_kind, party_id, sales_fen, refunds_fen, batch FROM " + db + "sales_rollup",
 		"DROP TABLE " + db + "sales_rollup",

@@ -25,13 +25,14 @@ func (s *Store) Shadow(ctx context.Context) (*Store, error) {
 	if err := s.open(); err != nil {
 		return nil, err
 	}
-	conn, err := connect(ctx, s.cfg.DSN)
+	conn, err := s.dial(ctx)
 	if err != nil {
 		return nil, err
 	}
 	cfg := s.cfg
 	cfg.TablePrefix = shadowPrefix + s.livePrefix()
 	sh := newStore(cfg, conn)
+	sh.dial = s.dial
 	sh.shadow, sh.live = true, s.livePrefix()
 	for _, t := range tables {
 		if err := sh.exec(ctx, "DROP TABLE IF EXISTS "+sh.t(t)); err != nil {

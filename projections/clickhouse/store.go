@@ -127,6 +127,7 @@ var ErrForeignWriter = errors.New("clickhouse store: another writer committed to
 type Store struct {
 	cfg    Config
 	conn   driver.Conn
+	dial   func(context.Context) (driver.Conn, error) // a connection to the same server, for Shadow
 	closed atomic.Bool
 	once   sync.Once
 
@@ -169,15 +170,23 @@ var _ projections.Store = (*Store)(nil)
 // does not touch rows: the first Commit cleans up after a crashed one (a
 // process that only reads must never delete a writer's batch in flight).
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	return openWith(ctx, cfg, func(ctx context.Context) (driver.Conn, error) { return connect(ctx, cfg.DSN) })
+}
+
+// openWith is Open over connections made by dial, which Shadow calls again
+// for the rebuild's own: the tests run the store's SQL on an embedded
+// ClickHouse engine this way (chdb_test.go).
+func openWith(ctx context.Context, cfg Config, dial func(context.Context) (driver.Conn, error)) (*Store, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	conn, err := connect(ctx, cfg.DSN)
+	conn, err := dial(ctx)
 	if err != nil {
 		return nil, err
 	}
 	s := newStore(cfg, conn)
+	s.dial = dial
 	if err := s.exec(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(cfg.Database)); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("clickhouse store: create database %s: %w", cfg.Database, err)
