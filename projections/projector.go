@@ -394,6 +394,11 @@ func (p *Projector) project(ctx context.Context, msgs []*message.Message) error 
 		p.mu.Lock()
 		p.healthy = err
 		p.mu.Unlock()
+		if ctx.Err() != nil {
+			// Stopped mid-batch: the commit was cut short on purpose, and
+			// the batch is projected again after the next start.
+			return ctx.Err()
+		}
 		p.logger.Error("projector batch failed; retrying", "attempt", attempt, "events", len(msgs), "backoff", backoff, "err", err)
 		select {
 		case <-time.After(backoff):

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -48,5 +50,24 @@ func TestSkips(t *testing.T) { t.Skip("no server here") }
 	}
 	if strings.Contains(out.String(), "TestPasses") {
 		t.Errorf("a passing test's output was printed:\n%s", out.String())
+	}
+}
+
+// TestAllowedSkip: a skip whose test name matches -allow-skip-re is counted
+// but does not fail the run; any other skip still does.
+func TestAllowedSkip(t *testing.T) {
+	stream := `{"Action":"output","Package":"p","Test":"TestSuite/Feature","Output":"not supported\n"}
+{"Action":"skip","Package":"p","Test":"TestSuite/Feature"}
+{"Action":"output","Package":"p","Test":"TestOwn","Output":"no server\n"}
+{"Action":"skip","Package":"p","Test":"TestOwn"}
+`
+	allowedSkip = regexp.MustCompile(`^TestSuite/`)
+	defer func() { allowedSkip = nil }()
+	r, err := report(strings.NewReader(stream), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.skipped != 2 || len(r.skips) != 1 || !strings.Contains(r.skips[0], "TestOwn: no server") {
+		t.Fatalf("skipped %d, failing skips %q; want 2 counted and only TestOwn failing", r.skipped, r.skips)
 	}
 }
