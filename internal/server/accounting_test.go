@@ -425,6 +425,24 @@ func newDouyinSource(t *testing.T) *douyinSource {
 		add("100", fmt.Sprintf(`{"p_id":%d,"create_time":%d}`, pid, time.Date(1900, 1, 1, 12, 0, 0, 0, domain.ChinaTime).Unix()), true, "is not a time from 2000 to 2100")
 		add("103", fmt.Sprintf(`{"p_id":%d,"complete_time":%d}`, pid, at), false, "data is not a JSON string")
 	}
+	// Payments whose order detail the platform answers but that cannot be
+	// used: its lines do not add up to the order's pay_amount.
+	for i := range 3 {
+		pid := badPIDBase + 80_000 + int64(i)*100
+		detail := day.Orders[i]
+		detail.OrderID = fmt.Sprint(pid)
+		detail.SkuOrderList = slices.Clone(detail.SkuOrderList)
+		for j := range detail.SkuOrderList {
+			detail.SkuOrderList[j].OrderID = fmt.Sprint(pid + 1 + int64(j))
+			detail.SkuOrderList[j].ParentOrderID = detail.OrderID
+		}
+		detail.PayAmount += 1234
+		if err := platform.AddOrders(detail); err != nil {
+			t.Fatal(err)
+		}
+		add("101", fmt.Sprintf(`{"p_id":%d,"s_ids":[%d],"shop_id":1234567,"order_status":2,"order_type":0,"pay_type":1,"pay_time":%d,"pay_amount":%d,"biz":2}`,
+			pid, pid+1, at, detail.PayAmount), true, "add up")
+	}
 	// Messages of a tag Loquat does not know: accepted and skipped.
 	for i := range 7 {
 		s.unknown = append(s.unknown, douyinsim.Message{Tag: fmt.Sprint(900 + i), MsgID: fmt.Sprint(badMsgIDBase + 500 + i),
