@@ -153,6 +153,16 @@ func appendRegistry(t *testing.T, dir string, reg *domain.RegistryFile) {
 	}
 }
 
+// accountingSize scales the inputs: thousands per source, a third of that
+// under the race detector, which makes the node several times slower
+// (the accounting is the same).
+func accountingSize(n int) int {
+	if raceDetector {
+		return n / 3
+	}
+	return n
+}
+
 // accountingPollEnd is the pollers' clock: after every generated order.
 var (
 	accountingFrom    = time.Date(2026, 11, 20, 0, 0, 0, 0, domain.ChinaTime)
@@ -382,7 +392,7 @@ func newDouyinSource(t *testing.T) *douyinSource {
 			{SKUID: "1747203364827299", Name: "青溪土蜂蜜 500g", Product: "honey", PriceFen: 4990},
 			{SKUID: "1747203364827311", Name: "坑坪香菇 250g", Product: "shiitake", PriceFen: 2590},
 		},
-		RoomID: douyinRoom, AnchorID: 96_000_001, Orders: 1200, Seed: 12, DuplicatePercent: 5,
+		RoomID: douyinRoom, AnchorID: 96_000_001, Orders: accountingSize(1200), Seed: 12, DuplicatePercent: 5,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -638,7 +648,7 @@ func mutateJSON(t *testing.T, raw []byte, f func(m map[string]any)) []byte {
 
 func newJDSource(t *testing.T) *jdSource {
 	t.Helper()
-	book, err := jdsim.Generate(jdsim.GenerateOptions{From: accountingFrom, Span: 72 * time.Hour, Orders: 700, Seed: 31})
+	book, err := jdsim.Generate(jdsim.GenerateOptions{From: accountingFrom, Span: 72 * time.Hour, Orders: accountingSize(700), Seed: 31})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -796,7 +806,7 @@ type kuaishouSource struct {
 
 func newKuaishouSource(t *testing.T) *kuaishouSource {
 	t.Helper()
-	book, err := kuaishousim.Generate(kuaishousim.GenerateOptions{From: accountingFrom, Span: 72 * time.Hour, Orders: 700, Seed: 32})
+	book, err := kuaishousim.Generate(kuaishousim.GenerateOptions{From: accountingFrom, Span: 72 * time.Hour, Orders: accountingSize(700), Seed: 32})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -980,7 +990,7 @@ func newFileSource(t *testing.T) *fileSource {
 		{"more than zero", func(i int) string { return fmt.Sprintf("file,B-%d,1,832-FLW-0107,,0.00,refunded,%s,", i, day(i)) }},
 	}
 	paid := map[string]domain.Fen{} // order id → amount of its line 1
-	for i := range 2400 {
+	for i := range accountingSize(2400) {
 		switch k := r.IntN(100); {
 		case k < 8 && len(valid) > 0: // an exact duplicate of an earlier valid row
 			orders.add(valid[r.IntN(len(valid))])
@@ -1019,7 +1029,7 @@ func newFileSource(t *testing.T) *fileSource {
 	income := &importFile{name: "income-2026-11.jsonl"}
 	var validIncome []string
 	households := []string{"H-0001", "H-0002", "H-0003", "H-0004", "H-0005"}
-	for i := range 900 {
+	for i := range accountingSize(900) {
 		switch k := r.IntN(100); {
 		case k < 8 && len(validIncome) > 0:
 			income.add(validIncome[r.IntN(len(validIncome))])
