@@ -114,6 +114,16 @@ func TestAccountingEverySource(t *testing.T) {
 		}
 		bySource[src] = append(bySource[src], d)
 	}
+	// What the test sent again is the same fact with the same content: a
+	// true duplicate, never a conflict.
+	var conflicts struct {
+		Items []json.RawMessage `json:"items"`
+		Total int               `json:"total"`
+	}
+	samples.GetJSON(t, node.URL(), "/api/v1/conflicts", &conflicts)
+	if conflicts.Total != 0 {
+		t.Errorf("%d conflicts, want none: every input sent twice was sent the same; first: %s", conflicts.Total, conflicts.Items[0])
+	}
 	var ov projections.Overview
 	samples.GetJSON(t, node.URL(), "/api/v1/overview", &ov)
 	figs := map[string]projections.PlatformFigs{}
@@ -285,6 +295,13 @@ type corrupted struct {
 	key string
 	// raw, if set, is the input's exact bytes, which a dead letter may hold.
 	raw []byte
+	// rawHas, if set, is in the raw bytes of its dead letters: the guard
+	// keeps the refused event, whose order id it is.
+	rawHas string
+	// guarded inputs decode but their events are refused by the guard
+	// (ingest.Guard): a push of one is answered 200, since pushing it
+	// again cannot help.
+	guarded bool
 	// reasonHas is what the reason must name.
 	reasonHas string
 }
@@ -298,7 +315,7 @@ func matchDeadLetters(t *testing.T, source string, bad []corrupted, dls []projec
 	for _, d := range dls {
 		var hits []int
 		for i, c := range bad {
-			if (c.raw != nil && d.Raw == string(c.raw)) || strings.Contains(d.Reason, c.key) {
+			if (c.raw != nil && d.Raw == string(c.raw)) || strings.Contains(d.Reason, c.key) || (c.rawHas != "" && strings.Contains(d.Raw, c.rawHas)) {
 				hits = append(hits, i)
 			}
 		}
@@ -453,6 +470,18 @@ func newDouyinSource(t *testing.T) *douyinSource {
 		add("101", fmt.Sprintf(`{"p_id":%d,"s_ids":[%d],"shop_id":1234567,"order_status":2,"order_type":0,"pay_type":1,"pay_time":%d,"pay_amount":%d,"biz":2}`,
 			pid, pid+1, at, detail.PayAmount), true, "add up")
 	}
+	// Messages that decode, about times the guard finds implausible: before
+	// records begin, or in the future. Their events are dead letters.
+	for i := range 3 {
+		pid := badPIDBase + 70_000 + int64(i)*100
+		old := time.Date(2012, 6, 1, 12, 0, 0, 0, domain.ChinaTime)
+		add("100", fmt.Sprintf(`{"p_id":%d,"create_time":%d}`, pid, old.Unix()), true, "created_at 2012-06-01 12:00:00 is before 2015-01-01 00:00:00")
+		s.bad[len(s.bad)-1].rawHas, s.bad[len(s.bad)-1].guarded = fmt.Sprintf(`"order_id":"%d"`, pid), true
+		pid += 50
+		future := time.Date(2099, 6, 1, 12, 0, 0, 0, domain.ChinaTime)
+		add("102", fmt.Sprintf(`{"p_id":%d,"s_ids":[%d],"shop_id":1234567,"order_status":3,"update_time":%d}`, pid, pid+1, future.Unix()), true, "shipped_at 2099-06-01 12:00:00 is in the future")
+		s.bad[len(s.bad)-1].rawHas, s.bad[len(s.bad)-1].guarded = fmt.Sprintf(`"order_id":"%d"`, pid), true
+	}
 	// Messages of a tag Loquat does not know: accepted and skipped.
 	for i := range 7 {
 		s.unknown = append(s.unknown, douyinsim.Message{Tag: fmt.Sprint(900 + i), MsgID: fmt.Sprint(badMsgIDBase + 500 + i),
@@ -497,7 +526,11 @@ func (s *douyinSource) push(t *testing.T, url string) {
 			}
 			answer, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(answer), s.bad[i].key) {
+			if s.bad[i].guarded {
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("round %d, message %s refused by the guard, beside a valid one: HTTP %d %s, want 200 (pushing it again cannot help)", round, s.bad[i].key, resp.StatusCode, answer)
+				}
+			} else if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(answer), s.bad[i].key) {
 				t.Fatalf("round %d, corrupted message %s beside a valid one: HTTP %d %s, want 400 naming it", round, s.bad[i].key, resp.StatusCode, answer)
 			}
 		}
@@ -715,6 +748,24 @@ func newJDSource(t *testing.T) *jdSource {
 			s.bad = append(s.bad, corrupted{key: id, raw: raw, reasonHas: kind.reasonHas})
 		}
 	}
+	// Orders that decode, placed and paid before records begin: the guard
+	// refuses their events (waiting to ship: there is no other).
+	for i := range 3 {
+		id := fmt.Sprintf("13998%d000000", i)
+		modified := accountingFrom.Add(time.Duration(20+i) * time.Hour)
+		raw := mutateJSON(t, template, func(m map[string]any) {
+			m["orderId"] = id
+			m["modified"] = modified.Format(time.DateTime)
+			m["orderState"] = "WAIT_SELLER_STOCK_OUT"
+			m["orderStartTime"] = "2012-06-01 10:00:00"
+			m["paymentConfirmTime"] = "2012-06-01 10:01:00"
+			for _, c := range m["couponDetailList"].([]any) {
+				c.(map[string]any)["orderId"] = id
+			}
+		})
+		bad = append(bad, jdsim.Order{ID: id, Versions: []jdsim.Version{{Modified: modified, State: "WAIT_SELLER_STOCK_OUT", JSON: raw}}})
+		s.bad = append(s.bad, corrupted{key: id, rawHas: fmt.Sprintf(`"order_id":%q`, id), guarded: true, reasonHas: "2012-06-01 10:00:00 is before 2015-01-01 00:00:00"})
+	}
 	// And one that is not an order object at all.
 	notObject := []byte(`"order 139999990000"`)
 	bad = append(bad, jdsim.Order{ID: "139999990000", Versions: []jdsim.Version{{Modified: accountingFrom.Add(30 * time.Hour), State: "WAIT_SELLER_STOCK_OUT", JSON: notObject}}})
@@ -865,6 +916,23 @@ func newKuaishouSource(t *testing.T) *kuaishouSource {
 			s.bad = append(s.bad, corrupted{key: fmt.Sprint(oid), raw: raw, reasonHas: kind.reasonHas})
 		}
 	}
+	// Orders that decode, placed and paid before records begin.
+	for i := range 3 {
+		oid := int64(2_004_399_000_000_000_050) + int64(i)
+		updated := accountingFrom.Add(time.Duration(20+i) * time.Hour)
+		old := time.Date(2012, 6, 1, 10, 0, 0, 0, domain.ChinaTime)
+		raw := mutateJSON(t, template, func(m map[string]any) {
+			base := m["orderBaseInfo"].(map[string]any)
+			base["oid"] = json.Number(fmt.Sprint(oid))
+			base["status"] = json.Number("30")
+			base["createTime"] = json.Number(fmt.Sprint(old.UnixMilli()))
+			base["payTime"] = json.Number(fmt.Sprint(old.Add(time.Minute).UnixMilli()))
+			base["sendTime"], base["recvTime"] = json.Number("0"), json.Number("0")
+			base["updateTime"] = json.Number(fmt.Sprint(updated.UnixMilli()))
+		})
+		bad = append(bad, kuaishousim.Order{Oid: oid, Created: old, Versions: []kuaishousim.Version{{Updated: updated, Status: 30, JSON: raw}}})
+		s.bad = append(s.bad, corrupted{key: fmt.Sprint(oid), rawHas: fmt.Sprintf(`"order_id":"%d"`, oid), guarded: true, reasonHas: "2012-06-01 10:00:00 is before 2015-01-01 00:00:00"})
+	}
 	// An oid that went through float64, and an element that is no object.
 	floatOID := mutateJSON(t, template, func(m map[string]any) {
 		m["orderBaseInfo"].(map[string]any)["oid"] = json.Number("2.004399000000099e18")
@@ -988,6 +1056,10 @@ func newFileSource(t *testing.T) *fileSource {
 		{"fields", func(i int) string { return fmt.Sprintf("file,B-%d,1,832-FLW-0107,1,1.00,paid", i) }},
 		{"quote", func(i int) string { return fmt.Sprintf("file,\"B-%d,1,832-FLW-0107,1,1.00,paid,%s,", i, day(i)) }},
 		{"more than zero", func(i int) string { return fmt.Sprintf("file,B-%d,1,832-FLW-0107,,0.00,refunded,%s,", i, day(i)) }},
+		{`platform "taobao" is unknown`, func(i int) string { return fmt.Sprintf("taobao,B-%d,1,832-FLW-0107,1,1.00,paid,%s,", i, day(i)) }},
+		{"is before 2015-01-01 00:00:00", func(i int) string { return fmt.Sprintf("file,B-%d,1,832-FLW-0107,1,1.00,paid,1900-01-01 10:00:00,", i) }},
+		{"is in the future", func(i int) string { return fmt.Sprintf("file,B-%d,1,832-FLW-0107,1,1.00,paid,2099-01-01 10:00:00,", i) }},
+		{"a payment cannot be negative", func(i int) string { return fmt.Sprintf("file,B-%d,1,832-FLW-0107,1,-1.00,paid,%s,", i, day(i)) }},
 	}
 	paid := map[string]domain.Fen{} // order id → amount of its line 1
 	for i := range accountingSize(2400) {
@@ -1011,6 +1083,14 @@ func newFileSource(t *testing.T) *fileSource {
 			valid = append(valid, row)
 			s.refunds += refund
 			s.distinctRows++
+		case k < 26 && len(paid) > 0: // a refund of more than the line was paid
+			id := fmt.Sprintf("F-%d", r.IntN(i))
+			amount, ok := paid[id]
+			if !ok {
+				continue
+			}
+			delete(paid, id)
+			orders.addBad(fmt.Sprintf("file,%s,1,832-FLW-0107,,%s,refunded,%s,", id, (amount+1).String(), day(i+600)), "would total")
 		default: // a paid line
 			id := fmt.Sprintf("F-%d", i)
 			qty := 1 + r.IntN(3)
@@ -1040,7 +1120,15 @@ func newFileSource(t *testing.T) *fileSource {
 			income.addBad(fmt.Sprintf(`{"household_id":"H-0001","kind":"wage","amount":0,"enterprise_id":"E-GARDEN","occurred_at":%q,"reference":"X-%d"}`, day(i), i), "more than zero")
 		case k < 18:
 			income.addBad(fmt.Sprintf(`{"household_id":"H-0001","kind":"wage","amount":1.5e2,"enterprise_id":"E-GARDEN","occurred_at":%q,"reference":"X-%d"}`, day(i), i), "amount")
-		case k < 20:
+		case k < 21:
+			income.addBad(fmt.Sprintf(`{"household_id":"11010519491231%04d","kind":"wage","amount":"1.00","enterprise_id":"E-GARDEN","occurred_at":%q,"reference":"X-%d"}`, i, day(i), i), "looks like an ID-card number")
+		case k < 22:
+			income.addBad(fmt.Sprintf(`{"household_id":"H-9999","kind":"wage","amount":"1.00","enterprise_id":"E-GARDEN","occurred_at":%q,"reference":"X-%d"}`, day(i), i), `household "H-9999" is not registered`)
+		case k < 23:
+			income.addBad(fmt.Sprintf(`{"household_id":"H-0001","kind":"wage","amount":"1.00","enterprise_id":"E-NONE","occurred_at":%q,"reference":"X-%d"}`, day(i), i), `enterprise "E-NONE" is not registered`)
+		case k < 24:
+			income.addBad(fmt.Sprintf(`{"household_id":"H-0001","kind":"wage","amount":"1.00","enterprise_id":"E-GARDEN","occurred_at":"1900-05-31 18:00:00","reference":"X-%d"}`, i), "occurred_at 1900-05-31 18:00:00 is before")
+		case k < 25:
 			income.addBad(fmt.Sprintf(`{"household_id":"H-0001","kind":"wage","amount":"1.00","enterprise_id":"E-GARDEN","occurred_at":%q,"reference":"X-%d","bonus":true}`, day(i), i), "bonus")
 		default:
 			amount := domain.Fen(100 + r.IntN(200000))
@@ -1069,9 +1157,20 @@ func (s *fileSource) importAll(t *testing.T, node *server.Node) {
 	t.Helper()
 	for _, f := range s.files {
 		content := []byte(strings.Join(f.lines, "\n") + "\n")
-		var sink ingest.Sink = node.Writer()
+		// As `loquat import` does: the guard with the log's registry in
+		// front of the log, and asked about every row, so a refused row is
+		// rejected by its line.
+		reg, err := eventlog.ReadRegistry(context.Background(), node.Log())
+		if err != nil {
+			t.Fatal(err)
+		}
+		source := "file:" + f.name
+		guard, err := ingest.NewGuard(node.Writer(), ingest.GuardConfig{Source: source, Registry: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
 		sum, err := file.Import(context.Background(), bytes.NewReader(content), int64(len(content)),
-			file.Options{Source: "file:" + f.name, Format: file.FormatFromName(f.name)}, sink)
+			file.Options{Source: source, Format: file.FormatFromName(f.name), Check: guard.Check}, guard)
 		if err != nil {
 			t.Fatalf("import %s: %v", f.name, err)
 		}
@@ -1097,6 +1196,9 @@ func (s *fileSource) check(t *testing.T, node *server.Node, log logEvents, dls [
 		n := matchDeadLetters(t, "file "+f.name, f.bad, mine)
 		if len(mine) != len(f.bad) || f.summary.Rejected != len(f.bad) {
 			t.Errorf("file %s: %d dead letters, the import rejected %d rows; the test corrupted %d", f.name, len(mine), f.summary.Rejected, len(f.bad))
+		}
+		if f.summary.Duplicates != f.dupRows || f.summary.Rows != f.summary.Events+f.summary.Duplicates+f.summary.Rejected {
+			t.Errorf("file %s: the import's summary %+v; the test wrote %d exact duplicates", f.name, f.summary, f.dupRows)
 		}
 		rows += len(f.lines)
 		if f.header {
