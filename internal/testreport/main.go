@@ -56,6 +56,9 @@ func main() {
 	}
 	fmt.Printf("%d passed, %d failed, %d skipped\n", r.passed, r.failed, r.skipped)
 	switch {
+	case r.passed == 0:
+		fmt.Println("no test ran")
+		os.Exit(1)
 	case r.failed > 0 || len(r.badPackages) > 0:
 		if len(r.badPackages) > 0 {
 			fmt.Println("failed packages:", strings.Join(r.badPackages, " "))
