@@ -22,6 +22,8 @@ const (
 	TypeHouseholdRegistered  EventType = "registry.household_registered"
 	TypeEnterpriseRegistered EventType = "registry.enterprise_registered"
 	TypeListingPublished     EventType = "registry.listing_published"
+	TypeMonitoringLineSet    EventType = "registry.monitoring_line_set"
+	TypeHouseholdTermsSet    EventType = "registry.household_terms_set"
 	TypeOrderCreated         EventType = "order.created"
 	TypeOrderPaid            EventType = "order.paid"
 	TypeOrderShipped         EventType = "order.shipped"
@@ -342,11 +344,14 @@ func (e *RefundSucceeded) Validate() error {
 
 // ---- income
 
-// Income kinds recorded from enterprises' ledgers.
+// Income kinds recorded from enterprises' ledgers (income.go gives each
+// its category and the Chinese names ledgers write).
 const (
-	IncomeProcurement = "procurement" // 收购款
-	IncomeWage        = "wage"        // 务工
-	IncomeDividend    = "dividend"    // 分红
+	IncomeProcurement = "procurement" // 收购款: operating
+	IncomeWage        = "wage"        // 务工, 工资: wage
+	IncomeDividend    = "dividend"    // 分红: property
+	IncomeRent        = "rent"        // 租金, 土地流转: property
+	IncomeSubsidy     = "subsidy"     // 补贴: transfer
 )
 
 // IncomeRecorded is money an enterprise paid straight to a household.
@@ -371,10 +376,8 @@ func (e *IncomeRecorded) Validate() error {
 	if e.HouseholdID == "" {
 		errs = append(errs, errors.New("household_id is empty"))
 	}
-	switch e.Kind {
-	case IncomeProcurement, IncomeWage, IncomeDividend:
-	default:
-		errs = append(errs, fmt.Errorf("kind %q is not procurement, wage or dividend", e.Kind))
+	if _, ok := IncomeCategoryOf(e.Kind); !ok {
+		errs = append(errs, fmt.Errorf("kind %q is not one of %s", e.Kind, strings.Join(IncomeKinds(), ", ")))
 	}
 	if e.AmountFen <= 0 {
 		errs = append(errs, fmt.Errorf("amount is %s yuan, must be positive", e.AmountFen))
