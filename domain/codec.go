@@ -17,6 +17,8 @@ var eventFactories = map[EventType]func() Event{
 	TypeHouseholdRegistered:  func() Event { return &HouseholdRegistered{} },
 	TypeEnterpriseRegistered: func() Event { return &EnterpriseRegistered{} },
 	TypeListingPublished:     func() Event { return &ListingPublished{} },
+	TypeMonitoringLineSet:    func() Event { return &MonitoringLineSet{} },
+	TypeHouseholdTermsSet:    func() Event { return &HouseholdTermsSet{} },
 	TypeOrderCreated:         func() Event { return &OrderCreated{} },
 	TypeOrderPaid:            func() Event { return &OrderPaid{} },
 	TypeOrderShipped:         func() Event { return &OrderShipped{} },

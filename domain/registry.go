@@ -16,7 +16,9 @@ type District struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	// MonitoringLineFen is the poverty-monitoring line (防返贫监测线) in fen per
-	// person per year.
+	// person per year, of every year before the first year given a line of
+	// its own (MonitoringLine; see Registry.MonitoringLineFor): a registry
+	// loaded before lines were kept per year has this one line for every year.
 	MonitoringLineFen Fen `json:"monitoring_line_fen"`
 }
 
@@ -194,6 +196,10 @@ type Registry struct {
 	Enterprises map[string]Enterprise
 	// listings holds each platform SKU's versions sorted by EffectiveFrom.
 	listings map[string][]Listing
+	// lines holds the monitoring line of each year given one; terms each
+	// household's dated terms sorted by From (registryhistory.go).
+	lines map[int]Fen
+	terms map[string][]HouseholdTerms
 }
 
 // NewRegistry returns an empty registry.
@@ -203,6 +209,8 @@ func NewRegistry() *Registry {
 		Households:  map[string]Household{},
 		Enterprises: map[string]Enterprise{},
 		listings:    map[string][]Listing{},
+		lines:       map[int]Fen{},
+		terms:       map[string][]HouseholdTerms{},
 	}
 }
 
@@ -274,6 +282,10 @@ func (r *Registry) Apply(e Event) bool {
 		r.Enterprises[e.Enterprise.ID] = e.Enterprise
 	case *ListingPublished:
 		r.PutListing(e.Listing)
+	case *MonitoringLineSet:
+		r.PutMonitoringLine(e.MonitoringLine)
+	case *HouseholdTermsSet:
+		r.PutHouseholdTerms(e.HouseholdTerms)
 	default:
 		return false
 	}

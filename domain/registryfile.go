@@ -20,6 +20,13 @@ type RegistryFile struct {
 	Households  []Household  `json:"households"`
 	Enterprises []Enterprise `json:"enterprises"`
 	Listings    []Listing    `json:"listings"`
+	// MonitoringLines are the monitoring lines of the years given one;
+	// the district's monitoring_line_fen holds for the years before the
+	// first of them (Registry.MonitoringLineFor).
+	MonitoringLines []MonitoringLine `json:"monitoring_lines,omitempty"`
+	// HouseholdTerms are households' members and baseline income from a
+	// date on; before a household's first terms, those of its record hold.
+	HouseholdTerms []HouseholdTerms `json:"household_terms,omitempty"`
 
 	// places are the records' 1-based places in the file, by kind, when
 	// some records could not be decoded (so errors name the right one).
@@ -97,6 +104,10 @@ func decodeRegistryFile(data []byte) (f *RegistryFile, errs []error, err error) 
 		Households  []json.RawMessage `json:"households"`
 		Enterprises []json.RawMessage `json:"enterprises"`
 		Listings    []json.RawMessage `json:"listings"`
+		// Lines and terms over time (issue #17): a file without them is
+		// read as before.
+		MonitoringLines []json.RawMessage `json:"monitoring_lines"`
+		HouseholdTerms  []json.RawMessage `json:"household_terms"`
 	}
 	if err := strictDecode(data, &raw); err != nil {
 		return nil, nil, fmt.Errorf("registry file is not a JSON object of the registry format: %w", err)
@@ -119,6 +130,8 @@ func decodeRegistryFile(data []byte) (f *RegistryFile, errs []error, err error) 
 		l.Listing.EffectiveFrom = l.EffectiveFrom.Time
 		f.Listings = append(f.Listings, l.Listing)
 	}
+	f.MonitoringLines = decodeRecords[MonitoringLine](raw.MonitoringLines, "monitoring line", f.places, &errs)
+	f.HouseholdTerms = decodeRecords[HouseholdTerms](raw.HouseholdTerms, "household terms", f.places, &errs)
 	return f, errs, nil
 }
 
@@ -234,11 +247,17 @@ func (f *RegistryFile) Events() []Event {
 	if f.District != (District{}) {
 		out = append(out, &DistrictDefined{f.District})
 	}
+	for _, l := range f.MonitoringLines {
+		out = append(out, &MonitoringLineSet{l})
+	}
 	for _, v := range f.Villages {
 		out = append(out, &VillageRegistered{v})
 	}
 	for _, h := range f.Households {
 		out = append(out, &HouseholdRegistered{h})
+	}
+	for _, t := range f.HouseholdTerms {
+		out = append(out, &HouseholdTermsSet{t})
 	}
 	for _, e := range f.Enterprises {
 		out = append(out, &EnterpriseRegistered{e})

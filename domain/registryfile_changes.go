@@ -16,8 +16,8 @@ type RegistryChanges struct {
 	// New, Changed and Unchanged count the file's records (the district
 	// included).
 	New, Changed, Unchanged int
-	// Missing names, in order, each village, household, enterprise and
-	// listing version of the registry that the file does not hold: what a
+	// Missing names, in order, each village, household, enterprise,
+	// monitoring line, household terms and listing version of the registry that the file does not hold: what a
 	// file meant to hold the whole registry lacks.
 	Missing []string
 }
@@ -44,6 +44,10 @@ func (f *RegistryFile) ChangesTo(reg *Registry) RegistryChanges {
 	if f.District != (District{}) {
 		count(&DistrictDefined{f.District}, reg.District != (District{}), reg.District == f.District)
 	}
+	for _, l := range f.MonitoringLines {
+		old, ok := reg.lines[l.Year]
+		count(&MonitoringLineSet{l}, ok, old == l.LineFen)
+	}
 	for _, v := range f.Villages {
 		old, ok := reg.Villages[v.ID]
 		count(&VillageRegistered{v}, ok, old == v)
@@ -51,6 +55,10 @@ func (f *RegistryFile) ChangesTo(reg *Registry) RegistryChanges {
 	for _, h := range f.Households {
 		old, ok := reg.Households[h.ID]
 		count(&HouseholdRegistered{h}, ok, old == h)
+	}
+	for _, t := range f.HouseholdTerms {
+		i := slices.IndexFunc(reg.terms[t.HouseholdID], func(o HouseholdTerms) bool { return o.From == t.From })
+		count(&HouseholdTermsSet{t}, i >= 0, i >= 0 && reg.terms[t.HouseholdID][i] == t)
 	}
 	for _, e := range f.Enterprises {
 		old, ok := reg.Enterprises[e.ID]
@@ -84,6 +92,16 @@ func (f *RegistryFile) missingFrom(reg *Registry) []string {
 	missing("enterprise", slices.Sorted(maps.Keys(reg.Enterprises)), func(id string) bool {
 		return slices.ContainsFunc(f.Enterprises, func(e Enterprise) bool { return e.ID == id })
 	})
+	for _, l := range reg.MonitoringLines() {
+		if !slices.ContainsFunc(f.MonitoringLines, func(fl MonitoringLine) bool { return fl.Year == l.Year }) {
+			out = append(out, fmt.Sprintf("monitoring line of %d", l.Year))
+		}
+	}
+	for _, t := range reg.HouseholdTermsAll() {
+		if !slices.ContainsFunc(f.HouseholdTerms, func(ft HouseholdTerms) bool { return ft.HouseholdID == t.HouseholdID && ft.From == t.From }) {
+			out = append(out, fmt.Sprintf("household terms %q from %s", t.HouseholdID, t.From))
+		}
+	}
 	for _, l := range reg.Listings() {
 		if !slices.ContainsFunc(f.Listings, func(fl Listing) bool {
 			return fl.Platform == l.Platform && fl.SKUID == l.SKUID && fl.EffectiveFrom.Equal(l.EffectiveFrom)

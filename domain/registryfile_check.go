@@ -42,8 +42,10 @@ func (f *RegistryFile) ValidateOnto(reg *Registry) error {
 func (f *RegistryFile) check(reg *Registry) []error {
 	c := &fileCheck{f: f, reg: reg}
 	c.checkDistrict()
+	c.checkMonitoringLines()
 	c.checkVillages()
 	c.checkHouseholds()
+	c.checkHouseholdTerms()
 	c.checkEnterprises()
 	c.checkListings()
 	return c.errs
@@ -133,6 +135,53 @@ func (c *fileCheck) checkHouseholds() {
 		}
 		c.add(record, p...)
 		c.event(record, len(p), &HouseholdRegistered{h})
+	}
+}
+
+func (c *fileCheck) checkMonitoringLines() {
+	years := map[int]bool{}
+	for i, l := range c.f.MonitoringLines {
+		record := fmt.Sprintf("monitoring line of %d", l.Year)
+		if l.Year == 0 {
+			record = fmt.Sprintf("monitoring line #%d", c.f.place("monitoring line", i))
+		}
+		var p []string
+		if l.Year < earliestEffectiveYear || l.Year > latestEffectiveYear {
+			p = append(p, fmt.Sprintf("year %d is not between %d and %d", l.Year, earliestEffectiveYear, latestEffectiveYear))
+		}
+		if l.LineFen <= 0 || l.LineFen > maxRegistryAmountFen {
+			p = append(p, fmt.Sprintf("monitoring_line_fen is %d, must be positive fen per person per year (at most %d)", l.LineFen, maxRegistryAmountFen))
+		}
+		if years[l.Year] && l.Year != 0 {
+			p = append(p, "appears twice in the file")
+		}
+		years[l.Year] = true
+		c.add(record, p...)
+		c.event(record, len(p), &MonitoringLineSet{l})
+	}
+}
+
+func (c *fileCheck) checkHouseholdTerms() {
+	seen := map[[2]string]bool{}
+	for i, t := range c.f.HouseholdTerms {
+		record := fmt.Sprintf("household terms %q from %s", bounded(t.HouseholdID), bounded(t.From))
+		if t.HouseholdID == "" || idCardLike.MatchString(t.HouseholdID) {
+			record = fmt.Sprintf("household terms #%d", c.f.place("household terms", i))
+		}
+		var p []string
+		p = c.appendReference(p, "household", t.HouseholdID, c.households, c.regHas(func(r *Registry) bool { _, ok := r.Households[t.HouseholdID]; return ok }))
+		for _, err := range t.problems() {
+			if t.HouseholdID != "" || !strings.HasPrefix(err.Error(), "household_id") {
+				p = append(p, err.Error())
+			}
+		}
+		k := [2]string{t.HouseholdID, t.From}
+		if seen[k] {
+			p = append(p, "appears twice in the file (one household, one from date)")
+		}
+		seen[k] = true
+		c.add(record, p...)
+		c.event(record, len(p), &HouseholdTermsSet{t})
 	}
 }
 
