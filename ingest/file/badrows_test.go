@@ -61,7 +61,7 @@ func TestBadRows(t *testing.T) {
 			input:   "bad-income.csv",
 			wantSum: file.Summary{Rows: 5, Events: 1, Rejected: 4, Kind: file.KindIncome},
 			wantReason: map[int]string{
-				2: `kind "bonus": unknown (want procurement, wage or dividend)`,
+				2: `kind "bonus": unknown (want one of procurement (收购款, `,
 				4: `amount "0": must be more than zero`,
 				5: `household_id: missing; enterprise_id: missing; reference: missing`,
 				6: `amount "1.5e2": bad amount: `,

@@ -20,11 +20,15 @@ var incomeKind = &kind{
 func incomeEvent(r record) (domain.Event, problems) {
 	var p problems
 	// Problems are listed in column order.
-	e := &domain.IncomeRecorded{HouseholdID: id(r, "household_id", true, &p), Kind: required(r, "kind", &p)}
-	switch e.Kind {
-	case "", domain.IncomeProcurement, domain.IncomeWage, domain.IncomeDividend:
-	default:
-		p.addf("kind %q: unknown (want procurement, wage or dividend)", e.Kind)
+	e := &domain.IncomeRecorded{HouseholdID: id(r, "household_id", true, &p)}
+	// The kind table (names, Chinese names, categories) is the domain's:
+	// domain.ParseIncomeKind; the log holds the kind's English name.
+	if name := required(r, "kind", &p); name != "" {
+		kind, ok := domain.ParseIncomeKind(name)
+		if !ok {
+			p.addf("kind %q: unknown (want one of %s)", name, domain.IncomeKindNames())
+		}
+		e.Kind = kind
 	}
 	fen, fenOK := amount(r, "amount", &p)
 	if fenOK && fen <= 0 {
