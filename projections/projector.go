@@ -956,20 +956,4 @@ func cloneLineState(st domain.LineState) domain.LineState {
 	return st
 }
 
-func cloneRegistry(r *domain.Registry) *domain.Registry {
-	c := domain.NewRegistry()
-	c.District = r.District
-	for k, v := range r.Villages {
-		c.Villages[k] = v
-	}
-	for k, v := range r.Households {
-		c.Households[k] = v
-	}
-	for k, v := range r.Enterprises {
-		c.Enterprises[k] = v
-	}
-	for _, l := range r.Listings() {
-		c.PutListing(l)
-	}
-	return c
-}
+func cloneRegistry(r *domain.Registry) *domain.Registry { return r.Clone() }

@@ -154,31 +154,58 @@ func (q *Queries) householdNet(ctx context.Context, filter SalesQuery) (map[stri
 	return out, nil
 }
 
-// trailingYear is the 365 China-time days ending on the period's last day (or today).
-func (q *Queries) trailingYear(p Period) (Period, error) {
+// trailingYear is the 365 China-time days ending on the period's last day
+// (or today), and the year of that day: per-capita income is of the
+// household as in force on that day, against that year's line.
+func (q *Queries) trailingYear(p Period) (Period, int, error) {
 	end := p.To
 	if end == "" {
 		end = domain.Day(q.now())
 	}
 	t, err := domain.ParseDay(end)
 	if err != nil {
-		return Period{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+		return Period{}, 0, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
-	return Period{From: domain.Day(t.AddDate(0, 0, -364)), To: end}, nil
+	return Period{From: domain.Day(t.AddDate(0, 0, -364)), To: end}, t.Year(), nil
+}
+
+// incomeByCategory sums the recorded income of the period per household
+// and category.
+func (q *Queries) incomeByCategory(ctx context.Context, p Period, only string) (map[string]*domain.IncomeByCategory, error) {
+	rows, err := q.Store.IncomeByKind(ctx, p, only)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*domain.IncomeByCategory{}
+	for _, r := range rows {
+		c := out[r.HouseholdID]
+		if c == nil {
+			c = &domain.IncomeByCategory{}
+			out[r.HouseholdID] = c
+		}
+		category, _ := domain.IncomeCategoryOf(r.Kind)
+		if !c.Add(category, r.AmountFen) {
+			// Events are validated before they are stored, so only a read
+			// model written by a newer build can hold one.
+			return nil, fmt.Errorf("household %s: income of kind %q, which this build does not know: upgrade loquat", r.HouseholdID, r.Kind)
+		}
+	}
+	return out, nil
 }
 
 // householdFigures computes the summary in the period (without by_product)
 // of every household, or of the one named by only, in id order.
 func (q *Queries) householdFigures(ctx context.Context, reg *domain.Registry, p Period, only string) ([]HouseholdSummary, error) {
-	trailing, err := q.trailingYear(p)
+	trailing, year, err := q.trailingYear(p)
 	if err != nil {
 		return nil, err
 	}
+	line := reg.MonitoringLineFor(year)
 	sales, err := q.householdNet(ctx, SalesQuery{Period: p, PartyID: only})
 	if err != nil {
 		return nil, err
 	}
-	income, err := q.Store.Income(ctx, p)
+	income, err := q.incomeByCategory(ctx, p, only)
 	if err != nil {
 		return nil, err
 	}
@@ -191,33 +218,30 @@ func (q *Queries) householdFigures(ctx context.Context, reg *domain.Registry, p 
 		return nil, err
 	}
 	out := make([]HouseholdSummary, 0, len(reg.Households))
-	for _, h := range reg.Households {
-		if only != "" && h.ID != only {
+	for id := range reg.Households {
+		if only != "" && id != only {
 			continue
 		}
+		h, _ := reg.HouseholdOn(id, trailing.To)
 		s := HouseholdSummary{
 			HouseholdID: h.ID, VillageID: h.VillageID, Category: h.Category, Members: h.Members,
 			BaselineIncomeFen:  h.BaselineIncomeFen,
 			AttributedSalesFen: sales[h.ID],
-			RecordedIncomeFen:  income[h.ID],
 			TrailingIncomeFen:  trailingSales[h.ID] + trailingIncome[h.ID],
-			MonitoringLineFen:  reg.District.MonitoringLineFen,
+			MonitoringLineFen:  line,
 		}
+		if c := income[h.ID]; c != nil {
+			s.IncomeByCategory = *c
+		}
+		s.RecordedIncomeFen = s.IncomeByCategory.Total()
+		s.IncomeByCategory.OperatingFen += s.AttributedSalesFen
 		s.IncomeGainFen = s.AttributedSalesFen + s.RecordedIncomeFen
-		s.PerCapitaIncomeFen = floorDiv(h.BaselineIncomeFen+s.TrailingIncomeFen, domain.Fen(max(h.Members, 1)))
-		s.BelowMonitoringLine = s.PerCapitaIncomeFen < reg.District.MonitoringLineFen
+		s.PerCapitaIncomeFen = domain.PerCapitaIncome(h.BaselineIncomeFen, s.TrailingIncomeFen, h.Members)
+		s.BelowMonitoringLine = s.PerCapitaIncomeFen < line
 		out = append(out, s)
 	}
 	slices.SortFunc(out, func(a, b HouseholdSummary) int { return cmp.Compare(a.HouseholdID, b.HouseholdID) })
 	return out, nil
-}
-
-func floorDiv(a, b domain.Fen) domain.Fen {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
 }
 
 // Household summarises one household.

@@ -68,8 +68,15 @@ type HouseholdSummary struct {
 	AttributedSalesFen domain.Fen `json:"attributed_sales_fen"`
 	RecordedIncomeFen  domain.Fen `json:"recorded_income_fen"`
 	IncomeGainFen      domain.Fen `json:"income_gain_fen"`
+	// IncomeByCategory splits IncomeGainFen into the monitoring system's
+	// four categories: operating (attributed net sales and procurement),
+	// wage, property (dividends, rent) and transfer (subsidies).
+	IncomeByCategory domain.IncomeByCategory `json:"income_by_category"`
 	// TrailingIncomeFen is the programme income (sales share + recorded) of
-	// the 365 days ending on the period's last day, or today.
+	// the 365 days ending on the period's last day, or today. Members and
+	// BaselineIncomeFen are the household's as in force on that day, and
+	// MonitoringLineFen the line of that day's year (domain.PerCapitaIncome,
+	// Registry.HouseholdOn, Registry.MonitoringLineFor).
 	TrailingIncomeFen   domain.Fen    `json:"trailing_365d_income_fen"`
 	PerCapitaIncomeFen  domain.Fen    `json:"per_capita_income_fen"`
 	MonitoringLineFen   domain.Fen    `json:"monitoring_line_fen"`

@@ -149,6 +149,10 @@ type Reader interface {
 	Orders(ctx context.Context, q SalesQuery) ([]OrderRow, error)
 	// Income sums recorded income per household in the period.
 	Income(ctx context.Context, p Period) (map[string]domain.Fen, error)
+	// IncomeByKind sums recorded income per household and kind in the
+	// period (of one household when householdID is not empty), in
+	// household and kind order.
+	IncomeByKind(ctx context.Context, p Period, householdID string) ([]IncomeRow, error)
 	// LivestreamMinutes returns a livestream's figures per China-time minute.
 	LivestreamMinutes(ctx context.Context, livestreamID string) ([]MinuteRow, error)
 	// Livestreams describes every livestream seen (platform, room, anchor).
@@ -226,6 +230,13 @@ type OrderRow struct {
 	Orders         int64 // orders with a payment in the period
 	RefundedOrders int64 // orders with a refund in the period
 	Buyers         int64 // distinct buyers of paid orders (an order without a buyer id counts as one)
+}
+
+// IncomeRow is one household's recorded income of one kind.
+type IncomeRow struct {
+	HouseholdID string
+	Kind        string
+	AmountFen   domain.Fen
 }
 
 // MinuteRow is a livestream's figures in one China-time minute.

@@ -277,6 +277,36 @@ func (s *Store) Income(ctx context.Context, p projections.Period) (map[string]do
 	return out, nil
 }
 
+// IncomeByKind sums recorded income per household and kind in the period.
+func (s *Store) IncomeByKind(ctx context.Context, p projections.Period, householdID string) ([]projections.IncomeRow, error) {
+	vis, err := s.visible(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("income by kind: %w", err)
+	}
+	filter := where(projections.SalesQuery{Period: p}, false)
+	if householdID != "" {
+		filter += " AND household_id = " + lit(householdID)
+	}
+	var out []projections.IncomeRow
+	// LIMIT 1 BY: an income event counts once, should it ever be stored twice.
+	query := `SELECT household_id, kind, toInt64(sum(amount_fen)) FROM (SELECT household_id, kind, amount_fen FROM ` + s.t("income") +
+		` WHERE ` + vis + filter + ` LIMIT 1 BY event_id) GROUP BY household_id, kind ORDER BY household_id, kind`
+	err = s.query(ctx, query, func(r driver.Rows) error {
+		var row projections.IncomeRow
+		var v int64
+		if err := r.Scan(&row.HouseholdID, &row.Kind, &v); err != nil {
+			return err
+		}
+		row.AmountFen = domain.Fen(v)
+		out = append(out, row)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("income by kind: %w", err)
+	}
+	return out, nil
+}
+
 // LivestreamMinutes returns a livestream's figures per China-time minute.
 func (s *Store) LivestreamMinutes(ctx context.Context, id string) ([]projections.MinuteRow, error) {
 	live, err := s.liveEntries(ctx, []string{"order_id", "kind", "minute", "amount"}, "", entrySource{livestream: id})

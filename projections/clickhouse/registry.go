@@ -19,6 +19,8 @@ func registryRows(events []domain.Event, batch uint64) ([]*insert, error) {
 		households  = map[string]domain.Household{}
 		enterprises = map[string]domain.Enterprise{}
 		listings    = map[listingKey]domain.Listing{}
+		lines       = map[int]domain.Fen{}
+		terms       = map[[2]string]domain.HouseholdTerms{}
 		order       []any // keys in first-seen order, for stable inserts
 	)
 	for _, e := range events {
@@ -47,6 +49,17 @@ func registryRows(events []domain.Event, batch uint64) ([]*insert, error) {
 				order = append(order, k)
 			}
 			listings[k] = e.Listing
+		case *domain.MonitoringLineSet:
+			if _, ok := lines[e.Year]; !ok {
+				order = append(order, e.MonitoringLine)
+			}
+			lines[e.Year] = e.LineFen
+		case *domain.HouseholdTermsSet:
+			k := [2]string{e.HouseholdID, e.From}
+			if _, ok := terms[k]; !ok {
+				order = append(order, k)
+			}
+			terms[k] = e.HouseholdTerms
 		default:
 			return nil, fmt.Errorf("not a registry event: %s", e.Type())
 		}
@@ -61,6 +74,9 @@ func registryRows(events []domain.Event, batch uint64) ([]*insert, error) {
 		lPlatform, lSKU, lListing           col[string]
 		lFrom                               col[int64]
 		dBatch, vBatch, hBatch, eBatch, lBt col[uint64]
+		mlYear, mlLine, tMembers, tBaseline col[int64]
+		tHousehold, tFrom                   col[string]
+		mlBatch, tBatch                     col[uint64]
 	)
 	if district != nil {
 		dID.add(district.ID)
@@ -109,6 +125,17 @@ func registryRows(events []domain.Event, batch uint64) ([]*insert, error) {
 			lFrom.add(k.effectiveFrom)
 			lListing.add(string(raw))
 			lBt.add(batch)
+		case domain.MonitoringLine:
+			mlYear.add(int64(k.Year))
+			mlLine.add(int64(lines[k.Year]))
+			mlBatch.add(batch)
+		case [2]string:
+			t := terms[k]
+			tHousehold.add(t.HouseholdID)
+			tFrom.add(t.From)
+			tMembers.add(t.Members)
+			tBaseline.add(int64(t.BaselineIncomeFen))
+			tBatch.add(batch)
 		}
 	}
 	return []*insert{
@@ -120,6 +147,9 @@ func registryRows(events []domain.Event, batch uint64) ([]*insert, error) {
 			parts: []part{&eID, &eName, &eBranch, &ePaired, &eBatch}},
 		{table: "listings", columns: []string{"platform", "sku_id", "effective_from", "listing", "batch"},
 			parts: []part{&lPlatform, &lSKU, &lFrom, &lListing, &lBt}},
+		{table: "monitoring_lines", columns: []string{"year", "monitoring_line_fen", "batch"}, parts: []part{&mlYear, &mlLine, &mlBatch}},
+		{table: "household_terms", columns: []string{"household_id", "from_day", "members", "baseline_income_fen", "batch"},
+			parts: []part{&tHousehold, &tFrom, &tMembers, &tBaseline, &tBatch}},
 	}, nil
 }
 
@@ -209,6 +239,30 @@ func (s *Store) readRegistry(ctx context.Context, c string) (*domain.Registry, e
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("read households: %w", err)
+	}
+	if err := s.query(ctx, `SELECT year, argMax(monitoring_line_fen, batch)
+		FROM `+s.t("monitoring_lines")+` WHERE `+c+` GROUP BY year`, func(r driver.Rows) error {
+		var year, line int64
+		if err := r.Scan(&year, &line); err != nil {
+			return err
+		}
+		reg.PutMonitoringLine(domain.MonitoringLine{Year: int(year), LineFen: domain.Fen(line)})
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read monitoring lines: %w", err)
+	}
+	if err := s.query(ctx, `SELECT household_id, from_day, argMax(members, batch), argMax(baseline_income_fen, batch)
+		FROM `+s.t("household_terms")+` WHERE `+c+` GROUP BY household_id, from_day`, func(r driver.Rows) error {
+		var t domain.HouseholdTerms
+		var baseline int64
+		if err := r.Scan(&t.HouseholdID, &t.From, &t.Members, &baseline); err != nil {
+			return err
+		}
+		t.BaselineIncomeFen = domain.Fen(baseline)
+		reg.PutHouseholdTerms(t)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read household terms: %w", err)
 	}
 	if err := s.query(ctx, `SELECT id, argMax(name, batch), argMax(party_branch, batch), argMax(paired_villages, batch)
 		FROM `+s.t("enterprises")+` WHERE `+c+` GROUP BY id`, func(r driver.Rows) error {

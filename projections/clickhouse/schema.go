@@ -234,6 +234,19 @@ var migrations = [][]string{
 			batch UInt64
 		) ENGINE = MergeTree ORDER BY (id, batch)`,
 	},
+	// 10: the registry over time (issue #17): monitoring lines per year and
+	// households' members and baseline income from a date on; like the
+	// other registry tables, a new row per upsert, the highest batch's wins.
+	{
+		`CREATE TABLE IF NOT EXISTS {monitoring_lines} (
+			year Int64, monitoring_line_fen Int64, batch UInt64
+		) ENGINE = MergeTree ORDER BY (year, batch)`,
+		`CREATE TABLE IF NOT EXISTS {household_terms} (
+			household_id String,
+			from_day String, -- YYYY-MM-DD, China time
+			members Int64, baseline_income_fen Int64, batch UInt64
+		) ENGINE = MergeTree ORDER BY (household_id, from_day, batch)`,
+	},
 }
 
 // orderCountsBackfill counts the committed live sale entries into

@@ -72,6 +72,11 @@ func putRegistry(ctx context.Context, tx *sql.Tx, e domain.Event) error {
 		}
 		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO enterprises (id, name, party_branch, paired_villages) VALUES (?, ?, ?, ?)`,
 			e.Enterprise.ID, e.Name, e.PartyBranch, string(paired))
+	case *domain.MonitoringLineSet:
+		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO monitoring_lines (year, monitoring_line_fen) VALUES (?, ?)`, e.Year, e.LineFen)
+	case *domain.HouseholdTermsSet:
+		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO household_terms (household_id, from_day, members, baseline_income_fen) VALUES (?, ?, ?, ?)`,
+			e.HouseholdID, e.From, e.Members, e.BaselineIncomeFen)
 	case *domain.ListingPublished:
 		raw, _ := json.Marshal(e.Listing)
 		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO listings (platform, sku_id, effective_from, listing) VALUES (?, ?, ?, ?)`,

@@ -105,6 +105,32 @@ func (s *Store) Income(ctx context.Context, p projections.Period) (map[string]do
 	return out, nil
 }
 
+// IncomeByKind sums recorded income per household and kind in the period.
+func (s *Store) IncomeByKind(ctx context.Context, p projections.Period, householdID string) ([]projections.IncomeRow, error) {
+	filter, args := where(projections.SalesQuery{Period: p}, false)
+	if householdID != "" {
+		if filter == "" {
+			filter = " WHERE household_id = ?"
+		} else {
+			filter += " AND household_id = ?"
+		}
+		args = append(args, householdID)
+	}
+	var out []projections.IncomeRow
+	err := scanAll(ctx, s.queries, `SELECT household_id, kind, SUM(amount_fen) FROM income`+filter+` GROUP BY household_id, kind ORDER BY household_id, kind`, func(r *sql.Rows) error {
+		var row projections.IncomeRow
+		if err := r.Scan(&row.HouseholdID, &row.Kind, &row.AmountFen); err != nil {
+			return err
+		}
+		out = append(out, row)
+		return nil
+	}, args...)
+	if err != nil {
+		return nil, fmt.Errorf("income by kind: %w", err)
+	}
+	return out, nil
+}
+
 // LivestreamMinutes returns a livestream's figures per China-time minute,
 // from the index entries_livestream_minutes, which holds only the entries
 // sold through a livestream (the condition that the id is not empty lets SQLite use it).

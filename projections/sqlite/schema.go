@@ -267,6 +267,22 @@ CREATE TABLE conflicts (
 ) WITHOUT ROWID;
 CREATE INDEX conflicts_detected ON conflicts (detected_at);
 `,
+	// 4: the registry over time (issue #17): monitoring lines per year and
+	// households' members and baseline income from a date on. A read model
+	// of an earlier version has neither, as its log had none.
+	`
+CREATE TABLE monitoring_lines (
+	year INTEGER PRIMARY KEY,
+	monitoring_line_fen INTEGER NOT NULL
+);
+CREATE TABLE household_terms (
+	household_id TEXT NOT NULL,
+	from_day TEXT NOT NULL,        -- YYYY-MM-DD, China time
+	members INTEGER NOT NULL,
+	baseline_income_fen INTEGER NOT NULL,
+	PRIMARY KEY (household_id, from_day)
+) WITHOUT ROWID;
+`,
 }
 
 // migrate applies the missing migrations in one IMMEDIATE transaction (the

@@ -204,6 +204,26 @@ func loadRegistry(ctx context.Context, db queryer) (*domain.Registry, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("read households: %w", err)
 	}
+	if err := scanAll(ctx, db, `SELECT year, monitoring_line_fen FROM monitoring_lines`, func(r *sql.Rows) error {
+		var l domain.MonitoringLine
+		if err := r.Scan(&l.Year, &l.LineFen); err != nil {
+			return err
+		}
+		reg.PutMonitoringLine(l)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read monitoring lines: %w", err)
+	}
+	if err := scanAll(ctx, db, `SELECT household_id, from_day, members, baseline_income_fen FROM household_terms`, func(r *sql.Rows) error {
+		var t domain.HouseholdTerms
+		if err := r.Scan(&t.HouseholdID, &t.From, &t.Members, &t.BaselineIncomeFen); err != nil {
+			return err
+		}
+		reg.PutHouseholdTerms(t)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read household terms: %w", err)
+	}
 	if err := scanAll(ctx, db, `SELECT id, name, party_branch, paired_villages FROM enterprises`, func(r *sql.Rows) error {
 		var e domain.Enterprise
 		var paired string

@@ -27,6 +27,12 @@ type Reference struct {
 	EnterpriseGMV              map[string]domain.Fen
 	ByDay                      map[string][2]domain.Fen // GMV, refunds
 	Income                     map[string]domain.Fen
+	// IncomeByCategory is each household's recorded income by category
+	// (attributed sales, operating income too, are in Households).
+	IncomeByCategory map[string]domain.IncomeByCategory
+	// Registry is the generated registry, with its lines per year and
+	// households' dated terms.
+	Registry *domain.Registry
 }
 
 var dataStart = time.Date(2021, 1, 1, 0, 0, 0, 0, domain.ChinaTime)
@@ -57,6 +63,17 @@ func Generate(seed uint64, n int) Dataset {
 		for h := 1; h <= 10; h++ {
 			reg.Households = append(reg.Households, domain.Household{ID: fmt.Sprintf("H%d%02d", v, h), VillageID: fmt.Sprintf("V%d", v),
 				Members: int64(1 + r.IntN(5)), BaselineIncomeFen: domain.Fen(500000 + r.IntN(3000000)), Category: "脱贫户"})
+		}
+	}
+	// The line of 2021 given a year of its own, 2022's too; the district's
+	// holds before 2021. Every fourth household's members and baseline
+	// change during the data (from its sixth day) and again in 2022.
+	reg.MonitoringLines = []domain.MonitoringLine{{Year: 2021, LineFen: 680000}, {Year: 2022, LineFen: 720000}}
+	for i, h := range reg.Households {
+		if i%4 == 0 {
+			reg.HouseholdTerms = append(reg.HouseholdTerms,
+				domain.HouseholdTerms{HouseholdID: h.ID, From: "2021-01-06", Members: h.Members + 1, BaselineIncomeFen: h.BaselineIncomeFen + 150000},
+				domain.HouseholdTerms{HouseholdID: h.ID, From: "2022-01-01", Members: h.Members + 2, BaselineIncomeFen: h.BaselineIncomeFen + 90000})
 		}
 	}
 	for e := 1; e <= 3; e++ {
@@ -142,13 +159,30 @@ func Generate(seed uint64, n int) Dataset {
 		}
 	}
 	want := Reference{Households: map[string]domain.Fen{}, Collectives: map[string]domain.Fen{}, EnterpriseShares: map[string]domain.Fen{},
-		EnterpriseGMV: map[string]domain.Fen{}, ByDay: map[string][2]domain.Fen{}, Income: map[string]domain.Fen{}}
+		EnterpriseGMV: map[string]domain.Fen{}, ByDay: map[string][2]domain.Fen{}, Income: map[string]domain.Fen{},
+		IncomeByCategory: map[string]domain.IncomeByCategory{}, Registry: registry}
+	kinds := domain.IncomeKinds()
 	for i := 0; i < n/20; i++ {
 		h := reg.Households[r.IntN(len(reg.Households))]
-		in := &domain.IncomeRecorded{HouseholdID: h.ID, Kind: []string{domain.IncomeProcurement, domain.IncomeWage, domain.IncomeDividend}[r.IntN(3)],
+		in := &domain.IncomeRecorded{HouseholdID: h.ID, Kind: kinds[r.IntN(len(kinds))],
 			AmountFen: domain.Fen(100 + r.IntN(100000)), EnterpriseID: "E1", OccurredAt: dataStart.Add(time.Duration(r.IntN(240)) * time.Hour), Reference: fmt.Sprintf("IN-%d", i)}
 		events = append(events, in)
 		want.Income[h.ID] += in.AmountFen
+		// The category by a table of the test's own, not the domain's.
+		c := want.IncomeByCategory[h.ID]
+		switch in.Kind {
+		case "procurement":
+			c.OperatingFen += in.AmountFen
+		case "wage":
+			c.WageFen += in.AmountFen
+		case "dividend", "rent":
+			c.PropertyFen += in.AmountFen
+		case "subsidy":
+			c.TransferFen += in.AmountFen
+		default:
+			panic("storetest: income kind " + in.Kind + " has no category in the reference")
+		}
+		want.IncomeByCategory[h.ID] = c
 	}
 
 	// The reference: every paid line at its payment, each refund clipped to

@@ -30,6 +30,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("FailedCommitsPipelined", func(t *testing.T) { testFailedCommits(t, open, true) })
 	t.Run("Conflicts", func(t *testing.T) { testConflicts(t, open, 0, false) })
 	t.Run("ConflictsInSmallBatchesPipelined", func(t *testing.T) { testConflicts(t, open, 7, true) })
+	t.Run("NewYearsLineLeavesEarlierAnswers", func(t *testing.T) { testNewYearsLine(t, open) })
+	t.Run("PerCapitaAcrossYearBoundary", func(t *testing.T) { testYearBoundary(t, open) })
 }
 
 func queries(store projections.Store) *projections.Queries { return &projections.Queries{Store: store} }
@@ -186,6 +188,13 @@ func CheckReference(t testing.TB, q *projections.Queries, want Reference) {
 			t.Errorf("household %s: sales %d income %d fen, want %d and %d", h.HouseholdID, h.AttributedSalesFen, h.RecordedIncomeFen,
 				want.Households[h.HouseholdID], want.Income[h.HouseholdID])
 		}
+		if want.IncomeByCategory != nil {
+			c := want.IncomeByCategory[h.HouseholdID]
+			c.OperatingFen += want.Households[h.HouseholdID]
+			if h.IncomeByCategory != c {
+				t.Errorf("household %s: income by category %+v, want %+v", h.HouseholdID, h.IncomeByCategory, c)
+			}
+		}
 		if want.Households[h.HouseholdID] > 0 {
 			reached++
 		}
@@ -214,6 +223,9 @@ func CheckReference(t testing.TB, q *projections.Queries, want Reference) {
 	}
 	for _, p := range []projections.Period{{}, {From: "2021-01-03", To: "2021-01-03"}, {From: "2021-01-05", To: "2021-01-08"}, {To: "2021-01-02"}, {From: "2021-01-09"}} {
 		CheckSumIdentity(t, q, p)
+	}
+	if want.Registry != nil {
+		CheckHouseholdIncome(t, q, want.Registry, randomPeriods(len(hh.Items)))
 	}
 }
 
