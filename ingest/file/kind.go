@@ -45,13 +45,13 @@ func (k *kind) column(name string) string {
 }
 
 // valueAliases map the Chinese an office writes in a column to the value
-// Loquat uses, per column; a value not listed is used as written.
+// Loquat uses, per column; a value not listed is used as written. The
+// income kinds' names are the domain's table (domain.ParseIncomeKind, read
+// in incomeEvent), which gives each kind its category too.
 var valueAliases = map[string]map[string]string{
 	"platform": {"抖音": domain.PlatformDouyin, "抖店": domain.PlatformDouyin, "京东": domain.PlatformJD, "快手": domain.PlatformKuaishou,
 		"832平台": domain.Platform832, "脱贫地区农副产品网络销售平台": domain.Platform832, "线下": domain.PlatformFile},
 	"event": {"支付": "paid", "已支付": "paid", "付款": "paid", "已付款": "paid", "退款": "refunded", "已退款": "refunded", "退款成功": "refunded"},
-	"kind": {"收购款": domain.IncomeProcurement, "收购": domain.IncomeProcurement, "务工": domain.IncomeWage, "工资": domain.IncomeWage,
-		"务工收入": domain.IncomeWage, "分红": domain.IncomeDividend},
 }
 
 // columnsText lists the columns for error messages, e.g. "a,b (c optional)".
