@@ -138,7 +138,7 @@ func endpointCalls(reg *domain.Registry, livestreams []projections.LivestreamInf
 var (
 	// The tables the registry and the dead letters are read from whole:
 	// they hold what they hold, not history.
-	wholeTables = regexp.MustCompile(`^SCAN (district|villages|households|enterprises|listings|livestreams|dead_letters)\b`)
+	wholeTables = regexp.MustCompile(`^SCAN (district|villages|households|enterprises|listings|monitoring_lines|household_terms|livestreams|dead_letters)\b`)
 	// The entries are read only through the indexes that hold what an
 	// answer needs of them: the refunds, a livestream's entries, the
 	// unattributed lines.
