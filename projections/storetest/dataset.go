@@ -55,7 +55,19 @@ type genRefund struct {
 // partial refunds, cancellations after payment (some beside a refund of the
 // same line), orders never paid, income records; every event shuffled and a
 // tenth delivered twice.
-func Generate(seed uint64, n int) Dataset {
+//
+// The data set is frozen: read models projected from it are test fixtures
+// (projections/sqlite/testdata). GenerateOverTime adds to it.
+func Generate(seed uint64, n int) Dataset { return generate(seed, n, false) }
+
+// GenerateOverTime is Generate with the registry over time and every income
+// kind: monitoring lines of 2021 and 2022, every fourth household's members
+// and baseline changing on 2021-01-06 and 2022-01-01, and income records of
+// all five kinds (the random draws, and so the orders, differ from
+// Generate's).
+func GenerateOverTime(seed uint64, n int) Dataset { return generate(seed, n, true) }
+
+func generate(seed uint64, n int, overTime bool) Dataset {
 	r := rand.New(rand.NewPCG(seed, 77))
 	reg := &domain.RegistryFile{District: domain.District{ID: "D-TEST", Name: "test district", MonitoringLineFen: 650000}}
 	for v := 1; v <= 4; v++ {
@@ -68,9 +80,11 @@ func Generate(seed uint64, n int) Dataset {
 	// The line of 2021 given a year of its own, 2022's too; the district's
 	// holds before 2021. Every fourth household's members and baseline
 	// change during the data (from its sixth day) and again in 2022.
-	reg.MonitoringLines = []domain.MonitoringLine{{Year: 2021, LineFen: 680000}, {Year: 2022, LineFen: 720000}}
+	if overTime {
+		reg.MonitoringLines = []domain.MonitoringLine{{Year: 2021, LineFen: 680000}, {Year: 2022, LineFen: 720000}}
+	}
 	for i, h := range reg.Households {
-		if i%4 == 0 {
+		if overTime && i%4 == 0 {
 			reg.HouseholdTerms = append(reg.HouseholdTerms,
 				domain.HouseholdTerms{HouseholdID: h.ID, From: "2021-01-06", Members: h.Members + 1, BaselineIncomeFen: h.BaselineIncomeFen + 150000},
 				domain.HouseholdTerms{HouseholdID: h.ID, From: "2022-01-01", Members: h.Members + 2, BaselineIncomeFen: h.BaselineIncomeFen + 90000})
@@ -161,7 +175,10 @@ func Generate(seed uint64, n int) Dataset {
 	want := Reference{Households: map[string]domain.Fen{}, Collectives: map[string]domain.Fen{}, EnterpriseShares: map[string]domain.Fen{},
 		EnterpriseGMV: map[string]domain.Fen{}, ByDay: map[string][2]domain.Fen{}, Income: map[string]domain.Fen{},
 		IncomeByCategory: map[string]domain.IncomeByCategory{}, Registry: registry}
-	kinds := domain.IncomeKinds()
+	kinds := []string{domain.IncomeProcurement, domain.IncomeWage, domain.IncomeDividend}
+	if overTime {
+		kinds = domain.IncomeKinds()
+	}
 	for i := 0; i < n/20; i++ {
 		h := reg.Households[r.IntN(len(reg.Households))]
 		in := &domain.IncomeRecorded{HouseholdID: h.ID, Kind: kinds[r.IntN(len(kinds))],

@@ -121,7 +121,7 @@ func householdAnswers(t testing.TB, q *projections.Queries, periods []projection
 func testNewYearsLine(t *testing.T, open Opener) {
 	store := open(t)
 	defer store.Close()
-	ds := Generate(7, 600)
+	ds := GenerateOverTime(7, 600)
 	ds.Project(t, store, 0)
 	q := queries(store)
 	earlier := []projections.Period{{To: "2021-01-05"}, {From: "2021-01-03", To: "2021-01-09"}, {To: "2021-12-31"},
@@ -164,7 +164,7 @@ func testNewYearsLine(t *testing.T, open Opener) {
 func testYearBoundary(t *testing.T, open Opener) {
 	store := open(t)
 	defer store.Close()
-	ds := Generate(8, 300)
+	ds := GenerateOverTime(8, 300)
 	ds.Project(t, store, 0)
 	q := &projections.Queries{Store: store, Now: func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, domain.ChinaTime) }}
 	h0, _ := ds.Want.Registry.Households["H101"] // every fourth household has dated terms; H101 is the first

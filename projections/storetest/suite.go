@@ -92,7 +92,7 @@ func testSamples(t *testing.T, open Opener) {
 func testGenerated(t *testing.T, open Opener, seed uint64, orders, maxBatch int, pipeline bool) {
 	store := open(t)
 	defer store.Close()
-	ds := Generate(seed, orders)
+	ds := GenerateOverTime(seed, orders)
 	ds.Pipeline = pipeline
 	ds.Project(t, store, maxBatch)
 	CheckReference(t, queries(store), ds.Want)
