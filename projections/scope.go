@@ -127,6 +127,10 @@ func (q *Queries) ScopedEnterprises(ctx context.Context, s Scope, p Period, pg P
 	case s.All:
 		return q.Enterprises(ctx, p, pg)
 	case s.EnterpriseID != "":
+		order, err := enterpriseOrder.parse(pg.Sort)
+		if err != nil {
+			return Page[EnterpriseSummary]{}, err
+		}
 		return answer(ctx, q, func(ctx context.Context) (Page[EnterpriseSummary], error) {
 			reg, err := q.Store.Registry(ctx)
 			if err != nil {
@@ -136,6 +140,7 @@ func (q *Queries) ScopedEnterprises(ctx context.Context, s Scope, p Period, pg P
 				return page([]EnterpriseSummary{}, pg), nil
 			}
 			one, err := q.enterpriseFigures(ctx, reg, s.EnterpriseID, p)
+			order.sort(one)
 			return page(one, pg), err
 		})
 	}
@@ -175,6 +180,9 @@ func (q *Queries) ScopedVillages(ctx context.Context, s Scope, p Period, pg Pagi
 	case s.All:
 		return q.Villages(ctx, p, pg)
 	case s.VillageID != "":
+		if _, err := villageOrder.parse(pg.Sort); err != nil {
+			return nil, err
+		}
 		return answer(ctx, q, func(ctx context.Context) (Page[VillageSummary], error) {
 			v, err := q.villageOnce(ctx, s.VillageID, p)
 			if errors.Is(err, ErrNotFound) {
@@ -183,8 +191,13 @@ func (q *Queries) ScopedVillages(ctx context.Context, s Scope, p Period, pg Pagi
 			return page([]VillageSummary{v}, pg), err
 		})
 	case s.EnterpriseID != "":
+		order, err := enterpriseVillageOrder.parse(pg.Sort)
+		if err != nil {
+			return nil, err
+		}
 		return answer(ctx, q, func(ctx context.Context) (Page[EnterpriseVillageSummary], error) {
 			all, err := q.enterpriseVillagesOnce(ctx, s.EnterpriseID, "", p)
+			order.sort(all)
 			return page(all, pg), err
 		})
 	}
@@ -224,6 +237,10 @@ func (q *Queries) ScopedLivestreams(ctx context.Context, s Scope, p Period, pg P
 	case s.All:
 		return q.Livestreams(ctx, p, pg)
 	case s.EnterpriseID != "":
+		order, err := livestreamOrder.parse(pg.Sort)
+		if err != nil {
+			return Page[LivestreamSummary]{}, err
+		}
 		return answer(ctx, q, func(ctx context.Context) (Page[LivestreamSummary], error) {
 			infos, err := q.Store.Livestreams(ctx)
 			if err != nil {
@@ -239,6 +256,7 @@ func (q *Queries) ScopedLivestreams(ctx context.Context, s Scope, p Period, pg P
 					out = append(out, ls)
 				}
 			}
+			order.sort(out)
 			return page(out, pg), nil
 		})
 	}
@@ -346,12 +364,9 @@ func (q *Queries) householdSharesOnce(ctx context.Context, enterpriseID string, 
 	if hq.BelowLine != nil {
 		return Page[HouseholdShare]{}, forbidden("below_line (households' monitoring status)")
 	}
-	desc, field := false, hq.Sort
-	if len(field) > 0 && field[0] == '-' {
-		desc, field = true, field[1:]
-	}
-	if field != "" && field != "id" && field != "household_id" && field != "attributed_sales_fen" {
-		return Page[HouseholdShare]{}, fmt.Errorf("%w: sort %q: an enterprise account sorts by id or attributed_sales_fen, with - for descending", ErrBadRequest, hq.Sort)
+	order, err := householdShareOrder.parse(cmp.Or(hq.Sort, hq.Paging.Sort))
+	if err != nil {
+		return Page[HouseholdShare]{}, err
 	}
 	reg, err := q.Store.Registry(ctx)
 	if err != nil {
@@ -373,22 +388,7 @@ func (q *Queries) householdSharesOnce(ctx context.Context, enterpriseID string, 
 		}
 		rows = append(rows, HouseholdShare{HouseholdID: id, VillageID: h.VillageID, AttributedSalesFen: net[id]})
 	}
-	slices.SortFunc(rows, func(a, b HouseholdShare) int {
-		c := 0
-		if field == "attributed_sales_fen" {
-			c = cmp.Compare(a.AttributedSalesFen, b.AttributedSalesFen)
-			if desc {
-				c = -c
-			}
-		}
-		if c == 0 {
-			c = cmp.Compare(a.HouseholdID, b.HouseholdID)
-			if desc && field != "attributed_sales_fen" {
-				c = -c
-			}
-		}
-		return c
-	})
+	order.sort(rows)
 	return page(rows, hq.Paging), nil
 }
 
@@ -471,4 +471,23 @@ func (q *Queries) enterpriseVillagesOnce(ctx context.Context, enterpriseID, only
 // refundRate is refunds ÷ GMV to four places, as livestream() rounds it.
 func refundRate(refunds, gmv domain.Fen) float64 {
 	return math.Round(float64(refunds)/float64(gmv)*1e4) / 1e4
+}
+
+var householdShareOrder = &listOrder[HouseholdShare]{
+	list: "households (as an enterprise sees them)",
+	id:   func(s *HouseholdShare) string { return s.HouseholdID },
+	keys: []sortKey[HouseholdShare]{
+		{"attributed_sales_fen", func(s *HouseholdShare) int64 { return int64(s.AttributedSalesFen) }},
+	},
+}
+
+var enterpriseVillageOrder = &listOrder[EnterpriseVillageSummary]{
+	list: "villages (as an enterprise sees them)",
+	id:   func(s *EnterpriseVillageSummary) string { return s.VillageID },
+	keys: []sortKey[EnterpriseVillageSummary]{
+		{"collective_income_fen", func(s *EnterpriseVillageSummary) int64 { return int64(s.CollectiveIncomeFen) }},
+		{"attributed_sales_fen", func(s *EnterpriseVillageSummary) int64 { return int64(s.AttributedSalesFen) }},
+		{"product_sales_fen", func(s *EnterpriseVillageSummary) int64 { return int64(s.ProductSalesFen) }},
+		{"households_reached", func(s *EnterpriseVillageSummary) int64 { return s.HouseholdsReached }},
+	},
 }
