@@ -104,7 +104,9 @@ func do(t *testing.T, c *http.Client, method, url string, header map[string]stri
 	return resp
 }
 
-func bearer(token string) map[string]string { return map[string]string{"Authorization": "Bearer " + token} }
+func bearer(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
+}
 
 func TestTokens(t *testing.T) {
 	f := newFixture(t, false)
@@ -382,4 +384,3 @@ func TestAccounts(t *testing.T) {
 		}
 	}
 }
-
