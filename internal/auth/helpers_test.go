@@ -3,7 +3,11 @@ package auth_test
 import (
 	"os"
 	"testing"
+
+	"github.com/gin-gonic/gin"
 )
+
+func init() { gin.SetMode(gin.TestMode) }
 
 func readFile(t *testing.T, path string) string {
 	t.Helper()
