@@ -49,6 +49,11 @@ func wellFormedSession(v string) bool {
 	return true
 }
 
+// tokenLookupSQL finds a live token's account; prepared once, as it runs
+// on every request.
+const tokenLookupSQL = `SELECT a.name, a.role, a.enterprise_id, a.village_id, t.id FROM tokens t JOIN accounts a ON a.name = t.account
+	WHERE t.hash = ? AND t.revoked_at IS NULL AND t.expires_at > ? AND a.disabled_at IS NULL`
+
 // AuthenticateToken returns the principal of an API token.
 func (s *Service) AuthenticateToken(ctx context.Context, token string) (Principal, error) {
 	if !wellFormedToken(token) {
@@ -56,8 +61,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (Principa
 	}
 	sum := sha256.Sum256([]byte(token))
 	var p Principal
-	err := s.db.QueryRowContext(ctx, `SELECT a.name, a.role, a.enterprise_id, a.village_id, t.id FROM tokens t JOIN accounts a ON a.name = t.account
-		WHERE t.hash = ? AND t.revoked_at IS NULL AND t.expires_at > ? AND a.disabled_at IS NULL`, sum[:], s.cfg.Now().Unix()).
+	err := s.tokenLookup.QueryRowContext(ctx, sum[:], s.cfg.Now().Unix()).
 		Scan(&p.Account, &p.Role, &p.EnterpriseID, &p.VillageID, &p.TokenID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Principal{}, ErrUnauthenticated

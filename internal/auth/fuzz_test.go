@@ -93,3 +93,25 @@ func FuzzSessionCookie(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkTokenCheck is the cost a bearer token adds to every request:
+// its shape, one indexed lookup in accounts.db by SHA-256.
+func BenchmarkTokenCheck(b *testing.B) {
+	svc, err := auth.Open(context.Background(), auth.Config{DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer svc.Close()
+	if err := svc.AddAccount(context.Background(), auth.NewAccount{Name: "staff", Role: auth.RoleDistrictStaff, Password: password}); err != nil {
+		b.Fatal(err)
+	}
+	token, _, err := svc.IssueToken(context.Background(), "staff", "bench", time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := svc.AuthenticateToken(context.Background(), token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -67,9 +67,10 @@ func (c *Config) Validate() error {
 // an SQLite database in the data dir, and authenticates requests. It is
 // safe for concurrent use.
 type Service struct {
-	cfg     Config
-	db      *sql.DB
-	limiter *limiter
+	cfg         Config
+	db          *sql.DB
+	tokenLookup *sql.Stmt
+	limiter     *limiter
 }
 
 // Open opens (creating) the accounts database of cfg.DataDir.
@@ -82,11 +83,16 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, db: db, limiter: newLimiter(cfg.MaxAttempts, cfg.AttemptWindow)}, nil
+	lookup, err := db.PrepareContext(ctx, tokenLookupSQL)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("prepare the token lookup: %w", err)
+	}
+	return &Service{cfg: cfg, db: db, tokenLookup: lookup, limiter: newLimiter(cfg.MaxAttempts, cfg.AttemptWindow)}, nil
 }
 
 // Close closes the database; safe to call twice.
-func (s *Service) Close() error { return s.db.Close() }
+func (s *Service) Close() error { return errors.Join(s.tokenLookup.Close(), s.db.Close()) }
 
 const (
 	maxIDLen   = 64
