@@ -30,6 +30,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("FailedCommitsPipelined", func(t *testing.T) { testFailedCommits(t, open, true) })
 	t.Run("Conflicts", func(t *testing.T) { testConflicts(t, open, 0, false) })
 	t.Run("ConflictsInSmallBatchesPipelined", func(t *testing.T) { testConflicts(t, open, 7, true) })
+	t.Run("Scopes", func(t *testing.T) { testScopes(t, open) })
 }
 
 func queries(store projections.Store) *projections.Queries { return &projections.Queries{Store: store} }
