@@ -31,7 +31,7 @@ type AuthConfig struct {
 // openAuth decides how the API authenticates and opens the accounts.
 func (n *Node) openAuth(ctx context.Context) error {
 	if n.cfg.Auth.Insecure {
-		n.cfg.Logger.Warn("serving the API without authentication (--insecure-no-auth): anyone who reaches the port reads everything", "addr", n.cfg.Addr)
+		n.authWarning = "serving the API without authentication (--insecure-no-auth): anyone who reaches the port reads everything"
 		return nil
 	}
 	svc, err := auth.Open(ctx, auth.Config{DataDir: n.cfg.DataDir, Logger: n.cfg.Logger})
@@ -51,8 +51,17 @@ func (n *Node) openAuth(ctx context.Context) error {
 	if !loopback(n.cfg.Addr) {
 		return fmt.Errorf("refusing to serve the API on %s with no account: create one with 'loquat users add NAME --role district_admin --data-dir %s', or pass --insecure-no-auth", n.cfg.Addr, n.cfg.DataDir)
 	}
-	n.cfg.Logger.Warn("no account yet: serving the API unauthenticated on loopback only; 'loquat users add' and a restart turn authentication on", "addr", n.cfg.Addr)
+	n.authWarning = "no account yet: serving the API unauthenticated on loopback only; 'loquat users add' and a restart turn authentication on"
 	return nil
+}
+
+// warnAuth logs how the API is served without authentication, once the
+// node is sure to serve (a misconfiguration found later is the only line
+// its operator should see).
+func (n *Node) warnAuth() {
+	if n.authWarning != "" {
+		n.cfg.Logger.Warn(n.authWarning, "addr", n.cfg.Addr)
+	}
 }
 
 // loopback reports whether addr (host:port) listens on loopback only.

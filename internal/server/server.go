@@ -120,6 +120,8 @@ type Node struct {
 	http      *http.Server
 	scheme    string        // "https" under TLS, else "http"
 	auth      *auth.Service // API role, unless unauthenticated
+	// authWarning says why the API is served without authentication.
+	authWarning string
 	// admin serves /readyz and /metrics on Auth.AdminAddr.
 	admin         *http.Server
 	adminListener net.Listener
@@ -202,6 +204,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err := n.listenHTTP(handler, admin); err != nil {
 		return nil, err
 	}
+	n.warnAuth()
 	return n, nil
 }
 
