@@ -83,12 +83,13 @@ func NewAdminRouter(opts Options) *gin.Engine {
 }
 
 // accessLogged are the routes whose every read is written to the access
-// log: household-level data, and the dead letters (raw bytes may hold
-// buyers' data).
+// log: household-level data, and the dead letters and conflicts (raw bytes
+// and rejected facts may hold buyers' and households' data).
 var accessLogged = map[string]bool{
 	"/api/v1/households":     true,
 	"/api/v1/households/:id": true,
 	"/api/v1/dead-letters":   true,
+	"/api/v1/conflicts":      true,
 }
 
 func mountQueries(r *gin.Engine, h *handlers) {
@@ -235,6 +236,6 @@ func (h *handlers) deadLetters(c *gin.Context, q query) {
 
 // conflicts lists the rejected versions of facts beside the ones that count.
 func (h *handlers) conflicts(c *gin.Context, q query) {
-	out, err := h.q.Conflicts(c.Request.Context(), q.paging)
+	out, err := h.q.ScopedConflicts(c.Request.Context(), h.scope(c), q.paging)
 	h.respond(c, out, err)
 }

@@ -65,6 +65,15 @@ func (q *Queries) ScopedDeadLetters(ctx context.Context, s Scope, pg Paging) (Pa
 	return q.DeadLetters(ctx, pg)
 }
 
+// ScopedConflicts lists conflicts (rejected versions of facts, which may
+// carry buyers' and households' data) for the scopes that read dead letters.
+func (q *Queries) ScopedConflicts(ctx context.Context, s Scope, pg Paging) (Page[domain.Conflict], error) {
+	if !s.DeadLetters {
+		return Page[domain.Conflict]{}, forbidden("the conflicts")
+	}
+	return q.Conflicts(ctx, pg)
+}
+
 // ScopedHousehold answers one household: in full for All and for the
 // household's village; for an enterprise, a HouseholdShare of its sales if
 // its sales ever reached the household. Out of scope is ErrNotFound.
