@@ -83,6 +83,7 @@ func TestDemoWritesNothingLaterThanNow(t *testing.T) {
 	data := t.TempDir()
 	p := start(t, nil, "demo", "--keep", "--data-dir", data, "--addr", "127.0.0.1:0")
 	url := p.waitURL(t, 2*time.Minute)
+	withBearer(t, demoAccounts(t, p)["district_admin"].token)
 	var ov projections.Overview
 	samples.GetJSON(t, url, "/api/v1/overview", &ov)
 	p.stop(t)
