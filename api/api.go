@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/loquat-dev/loquat/internal/auth"
 	"github.com/loquat-dev/loquat/projections"
 )
 
@@ -28,6 +29,13 @@ type Options struct {
 	Gatherer prometheus.Gatherer
 	// Logger logs requests that fail. Default slog.Default().
 	Logger *slog.Logger
+	// Auth authenticates every /api/v1 request and gives its scope; nil
+	// serves the API to anyone, unscoped (--insecure-no-auth, or loopback
+	// with no account yet).
+	Auth *auth.Service
+	// AdminSeparate leaves /readyz and /metrics to NewAdminRouter (served
+	// on --admin-addr).
+	AdminSeparate bool
 }
 
 const (
@@ -45,33 +53,63 @@ func NewRouter(opts Options) (*gin.Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	h := &handlers{q: opts.Queries, log: opts.Logger}
+	h := &handlers{q: opts.Queries, log: opts.Logger, auth: opts.Auth}
 	r := gin.New()
 	r.Use(gin.Recovery())
 	if opts.Queries != nil {
 		mountQueries(r, h)
 	}
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	readyAndMetrics(r, opts)
+	if !opts.AdminSeparate {
+		readyAndMetrics(r, opts)
+	}
 	r.NoRoute(func(c *gin.Context) {
 		c.JSON(http.StatusNotFound, gin.H{"error": fmt.Sprintf("no route %s %s", c.Request.Method, c.Request.URL.Path)})
 	})
 	return r, nil
 }
 
+// NewAdminRouter serves /healthz, /readyz and /metrics alone, for
+// --admin-addr.
+func NewAdminRouter(opts Options) *gin.Engine {
+	if opts.Gatherer == nil {
+		opts.Gatherer = prometheus.DefaultGatherer
+	}
+	r := gin.New()
+	r.Use(gin.Recovery())
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	readyAndMetrics(r, opts)
+	return r
+}
+
+// accessLogged are the routes whose every read is written to the access
+// log: household-level data, and the dead letters and conflicts (raw bytes
+// and rejected facts may hold buyers' and households' data).
+var accessLogged = map[string]bool{
+	"/api/v1/households":     true,
+	"/api/v1/households/:id": true,
+	"/api/v1/dead-letters":   true,
+	"/api/v1/conflicts":      true,
+}
+
 func mountQueries(r *gin.Engine, h *handlers) {
 	sorted := params(periodParams, pageParams, []param{paramSort})
 	v1 := r.Group("/api/v1")
+	if h.auth != nil {
+		h.auth.MountSignIn(v1) // POST /session, before Require
+		v1.Use(h.auth.Require(func(c *gin.Context) bool { return accessLogged[c.FullPath()] }))
+		h.auth.MountSignedIn(v1)
+	}
 	v1.GET("/overview", h.with(periodParams, h.overview))
 	v1.GET("/households", h.with(params(sorted, []param{paramVillageID, paramBelowLine}), h.households))
-	v1.GET("/households/:id", h.with(periodParams, byID(h, h.q.Household)))
-	v1.GET("/enterprises", h.with(sorted, list(h, h.q.Enterprises)))
-	v1.GET("/enterprises/:id", h.with(periodParams, byID(h, h.q.Enterprise)))
-	v1.GET("/villages", h.with(sorted, list(h, h.q.Villages)))
-	v1.GET("/villages/:id", h.with(periodParams, byID(h, h.q.Village)))
-	v1.GET("/livestreams", h.with(sorted, list(h, h.q.Livestreams)))
+	v1.GET("/households/:id", h.with(periodParams, byID(h, h.q.ScopedHousehold)))
+	v1.GET("/enterprises", h.with(sorted, list(h, h.q.ScopedEnterprises)))
+	v1.GET("/enterprises/:id", h.with(periodParams, byID(h, h.q.ScopedEnterprise)))
+	v1.GET("/villages", h.with(sorted, list(h, h.q.ScopedVillages)))
+	v1.GET("/villages/:id", h.with(periodParams, byID(h, h.q.ScopedVillage)))
+	v1.GET("/livestreams", h.with(sorted, list(h, h.q.ScopedLivestreams)))
 	v1.GET("/livestreams/:id", h.with(nil, h.livestream))
-	v1.GET("/unattributed", h.with(params(periodParams, pageParams), list(h, h.q.Unattributed)))
+	v1.GET("/unattributed", h.with(params(periodParams, pageParams), list(h, h.q.ScopedUnattributed)))
 	v1.GET("/dead-letters", h.with(pageParams, h.deadLetters))
 	v1.GET("/conflicts", h.with(pageParams, h.conflicts))
 }
@@ -90,8 +128,22 @@ func readyAndMetrics(r *gin.Engine, opts Options) {
 }
 
 type handlers struct {
-	q   *projections.Queries
-	log *slog.Logger
+	q    *projections.Queries
+	log  *slog.Logger
+	auth *auth.Service
+}
+
+// scope is what the request's principal may see: everything when the API
+// is served without authentication, nothing when no principal was found.
+func (h *handlers) scope(c *gin.Context) projections.Scope {
+	if h.auth == nil {
+		return projections.Unscoped
+	}
+	p, ok := auth.PrincipalOf(c)
+	if !ok {
+		return projections.Scope{}
+	}
+	return p.Scope()
 }
 
 // fail answers an error: 404 for unknown ids, 400 for bad parameters, 500 otherwise.
@@ -101,6 +153,8 @@ func (h *handlers) fail(c *gin.Context, err error) {
 		c.JSON(http.StatusNotFound, gin.H{"error": err.Error()})
 	case errors.Is(err, projections.ErrBadRequest):
 		c.JSON(http.StatusBadRequest, gin.H{"error": err.Error()})
+	case errors.Is(err, projections.ErrForbidden):
+		c.JSON(http.StatusForbidden, gin.H{"error": err.Error()})
 	default:
 		h.log.Error("api request failed", "path", c.FullPath(), "err", err)
 		c.JSON(http.StatusInternalServerError, gin.H{"error": "internal error: " + err.Error()})
@@ -134,33 +188,33 @@ func (h *handlers) respond(c *gin.Context, out any, err error) {
 }
 
 func (h *handlers) overview(c *gin.Context, q query) {
-	out, err := h.q.Overview(c.Request.Context(), q.period)
+	out, err := h.q.ScopedOverview(c.Request.Context(), h.scope(c), q.period)
 	h.respond(c, out, err)
 }
 
 func (h *handlers) households(c *gin.Context, q query) {
 	hq := projections.HouseholdQuery{Period: q.period, Paging: q.paging, VillageID: q.villageID, BelowLine: q.belowLine}
-	out, err := h.q.Households(c.Request.Context(), hq)
+	out, err := h.q.ScopedHouseholds(c.Request.Context(), h.scope(c), hq)
 	h.respond(c, out, err)
 }
 
 // byID serves a summary of one entity over a period.
-func byID[T any](h *handlers, get func(context.Context, string, projections.Period) (T, error)) func(*gin.Context, query) {
+func byID[T any](h *handlers, get func(context.Context, projections.Scope, string, projections.Period) (T, error)) func(*gin.Context, query) {
 	return func(c *gin.Context, q query) {
 		id, err := pathID(c, false)
 		if err != nil {
 			h.fail(c, err)
 			return
 		}
-		out, err := get(c.Request.Context(), id, q.period)
+		out, err := get(c.Request.Context(), h.scope(c), id, q.period)
 		h.respond(c, out, err)
 	}
 }
 
 // list serves a paged list over a period.
-func list[T any](h *handlers, get func(context.Context, projections.Period, projections.Paging) (projections.Page[T], error)) func(*gin.Context, query) {
+func list[T any](h *handlers, get func(context.Context, projections.Scope, projections.Period, projections.Paging) (T, error)) func(*gin.Context, query) {
 	return func(c *gin.Context, q query) {
-		out, err := get(c.Request.Context(), q.period, q.paging)
+		out, err := get(c.Request.Context(), h.scope(c), q.period, q.paging)
 		h.respond(c, out, err)
 	}
 }
@@ -171,17 +225,17 @@ func (h *handlers) livestream(c *gin.Context, _ query) {
 		h.fail(c, err)
 		return
 	}
-	out, err := h.q.Livestream(c.Request.Context(), id)
+	out, err := h.q.ScopedLivestream(c.Request.Context(), h.scope(c), id)
 	h.respond(c, out, err)
 }
 
 func (h *handlers) deadLetters(c *gin.Context, q query) {
-	out, err := h.q.DeadLetters(c.Request.Context(), q.paging)
+	out, err := h.q.ScopedDeadLetters(c.Request.Context(), h.scope(c), q.paging)
 	h.respond(c, out, err)
 }
 
 // conflicts lists the rejected versions of facts beside the ones that count.
 func (h *handlers) conflicts(c *gin.Context, q query) {
-	out, err := h.q.Conflicts(c.Request.Context(), q.paging)
+	out, err := h.q.ScopedConflicts(c.Request.Context(), h.scope(c), q.paging)
 	h.respond(c, out, err)
 }

@@ -18,6 +18,7 @@ import (
 func TestDemoAnswersOverview(t *testing.T) {
 	p := start(t, nil, "demo", "--addr", "127.0.0.1:0", "--day", "2020-04-30")
 	url := p.waitURL(t, 2*time.Minute)
+	withBearer(t, demoAccounts(t, p)["district_admin"].token)
 
 	var ov projections.Overview
 	samples.GetJSON(t, url, "/api/v1/overview", &ov)
@@ -82,6 +83,7 @@ func TestDemoWritesNothingLaterThanNow(t *testing.T) {
 	data := t.TempDir()
 	p := start(t, nil, "demo", "--keep", "--data-dir", data, "--addr", "127.0.0.1:0")
 	url := p.waitURL(t, 2*time.Minute)
+	withBearer(t, demoAccounts(t, p)["district_admin"].token)
 	var ov projections.Overview
 	samples.GetJSON(t, url, "/api/v1/overview", &ov)
 	p.stop(t)

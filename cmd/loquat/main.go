@@ -73,6 +73,7 @@ Start with:  loquat demo`,
 		newConflictsCommand(g),
 		newDemoCommand(g),
 		newBenchCommand(g),
+		newUsersCommand(g),
 	)
 	return root
 }

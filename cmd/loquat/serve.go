@@ -30,6 +30,7 @@ type nodeFlags struct {
 	ksAPI        string
 	ksStart      string
 	accept       acceptFlags
+	auth         server.AuthConfig
 }
 
 func (f *nodeFlags) register(cmd *cobra.Command, roles server.Roles) {
@@ -38,6 +39,7 @@ func (f *nodeFlags) register(cmd *cobra.Command, roles server.Roles) {
 	if roles.Project || roles.API {
 		f.store.register(cmd.Flags())
 	}
+	f.registerAuth(cmd, roles)
 	if roles.Ingest {
 		cmd.Flags().StringVar(&f.douyinKey, "douyin-app-key", envOr("LOQUAT_DOUYIN_APP_KEY", ""), "抖店 app key; enables POST /ingest/douyin (env LOQUAT_DOUYIN_APP_KEY)")
 		cmd.Flags().StringVar(&f.douyinSecret, "douyin-app-secret", "", "抖店 app secret (prefer env LOQUAT_DOUYIN_APP_SECRET: flags show in ps)")
@@ -99,6 +101,7 @@ func (f *nodeFlags) config(g *globals, roles server.Roles) (server.Config, error
 		Logger:   g.logger(),
 		EventLog: f.log.config(),
 		Store:    f.store.config(),
+		Auth:     f.auth,
 		Douyin: douyin.Config{
 			AppKey:      f.douyinKey,
 			AppSecret:   douyin.Secret(secret),

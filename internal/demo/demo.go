@@ -159,6 +159,10 @@ func Run(ctx context.Context, o Options) error {
 	}
 	fmt.Fprintf(o.Out, "Loaded the demo district %s: %d towns, %d villages, %d households, %d enterprises, %d listings.\n",
 		reg.District.Name, len(towns), sum.Villages, sum.Households, sum.Enterprises, sum.Listings)
+	accounts, err := createAccounts(ctx, o.DataDir, reg)
+	if err != nil {
+		return err
+	}
 
 	node, err := server.Open(ctx, server.Config{
 		DataDir: o.DataDir,
@@ -254,7 +258,8 @@ Loquat is serving at %[1]s (data in %[2]s). Try:
   Livestream:   %[1]s/api/v1/livestreams/douyin:6823941120781224715
   Unattributed: %[1]s/api/v1/unattributed
   Metrics:      %[1]s/metrics
-Ctrl-C stops the demo.
 `, base, o.DataDir)
+	printAccounts(o.Out, accounts, base)
+	fmt.Fprintln(o.Out, "Ctrl-C stops the demo.")
 	return <-done
 }

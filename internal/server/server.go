@@ -24,6 +24,7 @@ import (
 	"github.com/loquat-dev/loquat/eventlog"
 	"github.com/loquat-dev/loquat/ingest"
 	"github.com/loquat-dev/loquat/ingest/douyin"
+	"github.com/loquat-dev/loquat/internal/auth"
 	"github.com/loquat-dev/loquat/projections"
 )
 
@@ -80,6 +81,8 @@ type Config struct {
 	Accept domain.AcceptWindow
 	// Projector tunes the projector.
 	Projector projections.ProjectorConfig
+	// Auth configures authentication, TLS and the admin listener.
+	Auth AuthConfig
 	// Now is the clock for "today" in queries. Default time.Now.
 	Now func() time.Time
 	// Logger is the node's logger. Default slog.Default().
@@ -115,6 +118,13 @@ type Node struct {
 	metrics   *metrics
 	listener  net.Listener
 	http      *http.Server
+	scheme    string        // "https" under TLS, else "http"
+	auth      *auth.Service // API role, unless unauthenticated
+	// authWarning says why the API is served without authentication.
+	authWarning string
+	// admin serves /readyz and /metrics on Auth.AdminAddr.
+	admin         *http.Server
+	adminListener net.Listener
 }
 
 // Open opens what the node's roles need and prepares them; Run starts them.
@@ -123,7 +133,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir %s: %w", cfg.DataDir, err)
 	}
-	node := &Node{cfg: cfg, metrics: newMetrics()}
+	node := &Node{cfg: cfg, metrics: newMetrics(), scheme: "http"}
 	n = node
 	defer func() {
 		if err != nil {
@@ -163,10 +173,14 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			return nil, err
 		}
 	}
-	opts := api.Options{Ready: n.ready, Gatherer: n.metrics.registry, Logger: cfg.Logger}
+	opts := api.Options{Ready: n.ready, Gatherer: n.metrics.registry, Logger: cfg.Logger, AdminSeparate: cfg.Auth.AdminAddr != ""}
 	if roles.API {
 		n.queries = &projections.Queries{Store: n.store, Now: cfg.Now}
 		opts.Queries = n.queries
+		if err := n.openAuth(ctx); err != nil {
+			return nil, err
+		}
+		opts.Auth = n.auth
 	}
 	engine, err := api.NewRouter(opts)
 	if err != nil {
@@ -177,14 +191,20 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			return nil, err
 		}
 	}
-	if n.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w (is another server using the port? set --addr)", cfg.Addr, err)
+	var handler, admin http.Handler = engine, nil
+	if cfg.Auth.AdminAddr != "" {
+		admin = api.NewAdminRouter(opts)
 	}
-	var handler http.Handler = engine
 	if n.polling != nil {
 		handler = n.polling.withStatus(engine) // /readyz shows the pollers' progress
+		if admin != nil {
+			admin = n.polling.withStatus(admin)
+		}
 	}
-	n.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	if err := n.listenHTTP(handler, admin); err != nil {
+		return nil, err
+	}
+	n.warnAuth()
 	return n, nil
 }
 
@@ -321,7 +341,7 @@ func (n *Node) guarded(source string) (ingest.Sink, error) {
 }
 
 // URL is the node's base URL, e.g. http://127.0.0.1:8080.
-func (n *Node) URL() string { return "http://" + n.listener.Addr().String() }
+func (n *Node) URL() string { return n.scheme + "://" + n.listener.Addr().String() }
 
 // Writer appends to the node's event log (ingest.Sink); nil without the Ingest role.
 func (n *Node) Writer() *eventlog.Writer { return n.writer }
@@ -380,7 +400,7 @@ func (n *Node) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
+	errs := make(chan error, 8)
 	run := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -410,11 +430,15 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 		return nil
 	})
+	run("admin http", n.serveAdmin)
 
 	<-ctx.Done()
 	shutdown, stop := context.WithTimeout(context.Background(), 10*time.Second)
 	defer stop()
 	n.http.Shutdown(shutdown)
+	if n.admin != nil {
+		n.admin.Shutdown(shutdown)
+	}
 	wg.Wait() // the router closes itself when ctx ends
 	close(errs)
 	var all []error
@@ -458,6 +482,12 @@ func (n *Node) close() error {
 	}
 	if n.listener != nil && n.http == nil {
 		n.listener.Close()
+	}
+	if n.adminListener != nil && n.admin == nil {
+		n.adminListener.Close()
+	}
+	if n.auth != nil {
+		errs = append(errs, n.auth.Close())
 	}
 	n.lock.release()
 	return errors.Join(errs...)
