@@ -124,7 +124,7 @@ func jsonEqual(t *testing.T, what string, got, want []byte) {
 // forbiddenToEnterprise are the fields an enterprise account must never
 // see (DESIGN.md: never a household's baseline, other income, per-capita
 // figure or monitoring status; nor dead letters' raw bytes).
-var forbiddenToEnterprise = []string{"baseline_income_fen", "recorded_income_fen", "income_gain_fen", "trailing_365d_income_fen",
+var forbiddenToEnterprise = []string{"baseline_income_fen", "recorded_income_fen", "income_gain_fen", "income_by_category", "trailing_365d_income_fen",
 	"per_capita_income_fen", "monitoring_line_fen", "below_monitoring_line", "category", "members", "raw", "raw_base64"}
 
 // fieldNames collects every object key in a JSON answer, at any depth.
