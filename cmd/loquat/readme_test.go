@@ -94,7 +94,7 @@ func block(t *testing.T, readme, marker string) (start, end int) {
 	return start, start + closing
 }
 
-var curlLine = regexp.MustCompile(`^\$ curl -s '?localhost:8080(/[^' ]*)'?$`)
+var curlLine = regexp.MustCompile(`^\$ curl -s (?:-H "Authorization: Bearer \$TOKEN" )?'?localhost:8080(/[^' ]*)'?$`)
 
 // answerExamples asks the demo every `$ curl` of the block and returns the
 // block with the run's answers, and a description of each that differed.
