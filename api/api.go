@@ -101,6 +101,7 @@ var accessLogged = map[string]bool{
 	"/api/v1/households/:id": true,
 	"/api/v1/dead-letters":   true,
 	"/api/v1/conflicts":      true,
+	"/api/v1/corrections":    true,
 }
 
 func mountQueries(r *gin.Engine, h *handlers) {
@@ -123,6 +124,7 @@ func mountQueries(r *gin.Engine, h *handlers) {
 	v1.GET("/unattributed", h.with(params(periodParams, pageParams), list(h, h.q.ScopedUnattributed)))
 	v1.GET("/dead-letters", h.with(pageParams, h.deadLetters))
 	v1.GET("/conflicts", h.with(pageParams, h.conflicts))
+	v1.GET("/corrections", h.with([]param{paramHouseholdID, paramTarget}, h.corrections))
 }
 
 func readyAndMetrics(r *gin.Engine, opts Options) {
@@ -258,6 +260,17 @@ func (h *handlers) livestream(c *gin.Context, _ query) {
 
 func (h *handlers) deadLetters(c *gin.Context, q query) {
 	out, err := h.q.ScopedDeadLetters(c.Request.Context(), h.scope(c), q.paging)
+	h.respond(c, out, err)
+}
+
+// corrections lists the applied corrections, in the order made, of one
+// household or target when asked.
+func (h *handlers) corrections(c *gin.Context, q query) {
+	f := projections.CorrectionFilter{HouseholdID: q.householdID}
+	if q.target != "" {
+		f.Targets = []string{q.target}
+	}
+	out, err := h.q.ScopedCorrections(c.Request.Context(), h.scope(c), f)
 	h.respond(c, out, err)
 }
 

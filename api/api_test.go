@@ -196,6 +196,11 @@ func TestParameters(t *testing.T) {
 		withTotal(ok("/api/v1/conflicts?limit=1&offset=0"), 0),
 		bad("/api/v1/conflicts?from=2020-04-30", `unknown parameter "from"`, "limit, offset"),
 		bad("/api/v1/conflicts?sort=-detected_at", `unknown parameter "sort"`),
+		withTotal(ok("/api/v1/corrections"), 0),
+		withTotal(ok("/api/v1/corrections?household_id=H-0001&target=line:file/832-20200502-000117/1"), 0),
+		bad("/api/v1/corrections?target=order:1", "target=", "none of"),
+		bad("/api/v1/corrections?target=line:file/a%20b/1", "target=", "spaces"),
+		bad("/api/v1/corrections?limit=1", `unknown parameter "limit"`),
 	}
 	// Every list's sort keys are accepted, ascending and descending.
 	for path, keys := range map[string][]string{

@@ -23,6 +23,9 @@ type query struct {
 	paging    projections.Paging
 	villageID string
 	belowLine *bool
+	// householdID and target filter corrections.
+	householdID string
+	target      string
 	// asOf, when set, answers from the read model as the log stood at the
 	// end of that China-time day (every read route takes it).
 	asOf string
@@ -51,6 +54,23 @@ var (
 		b, err := parseBool(v)
 		q.belowLine = &b
 		return err
+	}}
+
+	paramHouseholdID = param{"household_id", func(q *query, v string) error { return parseID(&q.householdID, v) }}
+	// paramTarget is a correction's target, "line:platform/order/line",
+	// "income:<event id>" or "conflict:<id>": ids joined, so longer than one.
+	paramTarget = param{"target", func(q *query, v string) error {
+		kind, rest, _ := strings.Cut(v, ":")
+		if kind != "line" && kind != "income" && kind != "conflict" {
+			return fmt.Errorf("is none of line:PLATFORM/ORDER_ID/LINE_ID, income:ID, conflict:ID")
+		}
+		for _, part := range strings.Split(rest, "/") {
+			if err := checkID(part); err != nil {
+				return err
+			}
+		}
+		q.target = v
+		return nil
 	}}
 
 	periodParams = []param{paramFrom, paramTo}

@@ -26,6 +26,7 @@ var eventFactories = map[EventType]func() Event{
 	TypeOrderCancelled:       func() Event { return &OrderCancelled{} },
 	TypeRefundSucceeded:      func() Event { return &RefundSucceeded{} },
 	TypeIncomeRecorded:       func() Event { return &IncomeRecorded{} },
+	TypeCorrectionRecorded:   func() Event { return &CorrectionRecorded{} },
 }
 
 // NewEvent returns a zero event of a type and version to decode a payload

@@ -51,6 +51,19 @@ type Conflict struct {
 	Rejected ConflictVersion `json:"rejected"`
 	// DetectedAt is when the projector rejected the later version.
 	DetectedAt time.Time `json:"detected_at"`
+	// Resolution is the correction that resolved the conflict, nil while
+	// it is open. Stores keep conflicts as found; listings fill it in from
+	// the corrections.
+	Resolution *ConflictResolution `json:"resolution,omitempty"`
+}
+
+// ConflictResolution is how an operator resolved a conflict.
+type ConflictResolution struct {
+	CorrectionID string           `json:"correction_id"`
+	Action       CorrectionAction `json:"action"` // accept_conflict or keep_conflict
+	ResolvedBy   string           `json:"resolved_by"`
+	ResolvedAt   time.Time        `json:"resolved_at"`
+	Reason       string           `json:"reason"`
 }
 
 // ConflictVersion is one version of a conflicting fact.

@@ -46,6 +46,9 @@ type LineState struct {
 	// Refunds are kept sorted by (At, ID), including refunds that arrived
 	// before the payment: they wait for it.
 	Refunds []LineRefund `json:"refunds,omitempty"`
+	// Corrections are operators' corrections of the line (correction.go),
+	// in (At, ID) order; they change what counts, not the payment as paid.
+	Corrections []LineCorrection `json:"corrections,omitempty"`
 }
 
 // ApplyPayment records the line's payment and the listing that attributes it
@@ -158,21 +161,30 @@ type Entry struct {
 // paid amount: a cancellation reported besides a refund of the same money, or
 // a refund pushed for more than was paid, is not counted twice. Fully clipped
 // refunds give no entry.
+//
+// A corrected line counts its effective payment (see Effective), and every
+// entry id carries the last correction's id: a correction retracts all of
+// the line's earlier entries and adds new ones, as a voided line none.
 func (s *LineState) Entries() []Entry {
-	if s.Payment == nil {
+	pay, _, tag := s.Effective()
+	if pay == nil {
 		return nil
+	}
+	suffix := ""
+	if tag != "" {
+		suffix = "~" + tag
 	}
 	// One payment event pays every line of an order: the line id makes the
 	// sale entry's id unique.
-	out := []Entry{{ID: s.Payment.EventID + "/" + s.Key.LineID, Kind: EntrySale, At: s.Payment.PaidAt, AmountFen: s.Payment.AmountFen}}
-	left := s.Payment.AmountFen
+	out := []Entry{{ID: pay.EventID + "/" + s.Key.LineID + suffix, Kind: EntrySale, At: pay.PaidAt, AmountFen: pay.AmountFen}}
+	left := pay.AmountFen
 	for _, r := range s.Refunds {
 		amt := min(r.AmountFen, left)
 		if amt <= 0 {
 			continue
 		}
 		left -= amt
-		out = append(out, Entry{ID: r.ID, Kind: EntryRefund, At: r.At, AmountFen: -amt})
+		out = append(out, Entry{ID: r.ID + suffix, Kind: EntryRefund, At: r.At, AmountFen: -amt})
 	}
 	return out
 }

@@ -73,6 +73,10 @@ func (r routed) Conflicts(ctx context.Context, limit, offset int) ([]domain.Conf
 	return r.pick(ctx).Conflicts(ctx, limit, offset)
 }
 
+func (r routed) Corrections(ctx context.Context, f CorrectionFilter) ([]CorrectionRecord, error) {
+	return r.pick(ctx).Corrections(ctx, f)
+}
+
 func (r routed) Ping(ctx context.Context) error { return r.pick(ctx).Ping(ctx) }
 
 // SnapshotHeld forwards the optional SnapshotChecker of the Reader the

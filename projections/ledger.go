@@ -11,10 +11,11 @@ import (
 // of the state, so the rows written earlier for a line can be recomputed
 // exactly when the line changes, without reading them back.
 func LedgerRows(st *domain.LineState) []LedgerRow {
-	if st.Payment == nil {
+	// A corrected line counts its effective payment and listing.
+	pay, listing, _ := st.Effective()
+	if pay == nil {
 		return nil
 	}
-	pay := st.Payment
 	base := LedgerRow{
 		Platform:     st.Key.Platform,
 		OrderID:      st.Key.OrderID,
@@ -27,7 +28,7 @@ func LedgerRows(st *domain.LineState) []LedgerRow {
 	if pay.Livestream != nil {
 		base.AnchorName = pay.Livestream.AnchorName
 	}
-	if l := st.Listing; l != nil {
+	if l := listing; l != nil {
 		base.Product = l.Product
 		base.EnterpriseID = l.EnterpriseID
 		base.VillageID = l.VillageID
@@ -39,7 +40,7 @@ func LedgerRows(st *domain.LineState) []LedgerRow {
 	n := 0
 	for i, e := range entries {
 		var err error
-		if shares[i], err = domain.AttributeLine(e.AmountFen, st.Listing); err != nil {
+		if shares[i], err = domain.AttributeLine(e.AmountFen, listing); err != nil {
 			// Listings are validated before they enter the registry, so this
 			// cannot happen; count the money rather than lose it.
 			shares[i] = []domain.Share{{Kind: domain.PartyUnattributed, AmountFen: e.AmountFen}}

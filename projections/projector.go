@@ -453,6 +453,8 @@ type prepared struct {
 	// the store has them.
 	orders map[OrderRef]*orderWork
 	income map[string]domain.IncomeRecorded
+	// corrections are the batch's applied corrections (corrections.go).
+	corrections []CorrectionRecord
 }
 
 // prepare decodes a batch, applies the registry to its end and attributes
@@ -612,7 +614,11 @@ func (p *Projector) applyRegistry(b *Batch, bad *[]domain.DeadLetter, reg *domai
 // applyEvents applies the batch's events to the lines and income they touch
 // and adds the changes to the batch.
 func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, events []decoded, b *Batch, base, pr *prepared) error {
-	orders, err := p.loadLines(ctx, events, base)
+	cw, err := p.loadCorrections(ctx, events, base)
+	if err != nil {
+		return err
+	}
+	orders, err := p.loadLines(ctx, events, base, cw.refs)
 	if err != nil {
 		return err
 	}
@@ -689,6 +695,10 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 			income[id] = *e
 			pr.income[id] = *e
 			b.Income = append(b.Income, IncomeRecord{EventID: id, IncomeRecorded: *e})
+		case *domain.CorrectionRecorded:
+			if reason := p.applyCorrection(cw, e, orders, income, reg, b, touch); reason != "" {
+				cw.dead = append(cw.dead, correctionDeadLetter(e, d.pos, reason))
+			}
 		default:
 			// Lifecycle facts without money (created, shipped, completed)
 			// stay in the log and change no figure; registry events belong
@@ -696,6 +706,14 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 		}
 	}
 	pr.stats.Conflicts = len(b.Conflicts)
+	pr.corrections = b.Corrections
+	if len(cw.dead) > 0 {
+		// Never silent: a correction that names nothing known is kept
+		// with its reason, like an event that does not decode.
+		if err := p.store.PutDeadLetters(ctx, cw.dead); err != nil {
+			return fmt.Errorf("store corrections that do not apply as dead letters: %w", err)
+		}
+	}
 	// The per-order bookkeeping only for a store that reads Batch.Orders.
 	needOrders := p.store.NeedsOrderChanges()
 	var changed []*orderWork
@@ -876,9 +894,15 @@ type lineWork struct {
 
 // loadLines loads the state of every line of the events' orders: as the
 // store holds it, or as base (a batch in flight) leaves it.
-func (p *Projector) loadLines(ctx context.Context, events []decoded, base *prepared) (map[OrderRef]*orderWork, error) {
+func (p *Projector) loadLines(ctx context.Context, events []decoded, base *prepared, extra []OrderRef) (map[OrderRef]*orderWork, error) {
 	orders := map[OrderRef]*orderWork{}
 	var refs []OrderRef
+	for _, ref := range extra {
+		if _, ok := orders[ref]; !ok {
+			orders[ref] = &orderWork{ref: ref}
+			refs = append(refs, ref)
+		}
+	}
 	for _, d := range events {
 		var ref OrderRef
 		switch e := d.event.(type) {
@@ -952,6 +976,9 @@ func cloneLineState(st domain.LineState) domain.LineState {
 	st.Refunds = append([]domain.LineRefund(nil), st.Refunds...)
 	if len(st.Refunds) == 0 {
 		st.Refunds = nil
+	}
+	if len(st.Corrections) > 0 {
+		st.Corrections = append([]domain.LineCorrection(nil), st.Corrections...)
 	}
 	return st
 }

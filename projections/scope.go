@@ -86,6 +86,17 @@ func (q *Queries) ScopedConflicts(ctx context.Context, s Scope, pg Paging) (Page
 	return q.Conflicts(ctx, pg)
 }
 
+// ScopedCorrections lists corrections for the scopes that see every
+// figure (district roles, auditors): a correction names households, the
+// operator and the reason.
+func (q *Queries) ScopedCorrections(ctx context.Context, s Scope, f CorrectionFilter) (Page[CorrectionRecord], error) {
+	if !s.All {
+		return Page[CorrectionRecord]{}, forbidden("the corrections")
+	}
+	cs, err := q.Corrections(ctx, f)
+	return Page[CorrectionRecord]{Items: cs, Total: len(cs)}, err
+}
+
 // ScopedHousehold answers one household: in full for All and for the
 // household's village; for an enterprise, a HouseholdShare of its sales if
 // its sales ever reached the household. Out of scope is ErrNotFound.

@@ -18,6 +18,8 @@ type StoredLine struct {
 	Payment *domain.LinePayment `json:"p,omitempty"`
 	Refunds []domain.LineRefund `json:"r,omitempty"`
 	Listing string              `json:"l,omitempty"`
+	// Corrections are the line's corrections (rare: encoded reflectively).
+	Corrections []domain.LineCorrection `json:"c,omitempty"`
 }
 
 // ListingSnapshots caches listing snapshots by content hash, both ways, and

@@ -82,6 +82,10 @@ type Batch struct {
 	// Conflicts are the batch's rejected versions (see domain.Conflict);
 	// storing one already stored (same ID) keeps the first.
 	Conflicts []domain.Conflict
+	// Corrections are the batch's applied corrections (corrections.go);
+	// storing one already stored (same ID) keeps the first. What they
+	// change is in Lines and Income like any other change.
+	Corrections []CorrectionRecord
 }
 
 // OrderChange is how a batch changes one order: the live entries of all of
@@ -99,7 +103,7 @@ type OrderChange struct {
 
 // Empty reports whether the batch writes nothing but positions.
 func (b *Batch) Empty() bool {
-	return len(b.Registry) == 0 && len(b.Lines) == 0 && len(b.Income) == 0 && len(b.Conflicts) == 0
+	return len(b.Registry) == 0 && len(b.Lines) == 0 && len(b.Income) == 0 && len(b.Conflicts) == 0 && len(b.Corrections) == 0
 }
 
 // LineChange replaces a line's state and the ledger rows of the entries that
@@ -163,6 +167,9 @@ type Reader interface {
 	// Conflicts lists the recorded conflicts, newest first (then by id), a
 	// conflict recorded twice once, and their total; limit < 0: all.
 	Conflicts(ctx context.Context, limit, offset int) ([]domain.Conflict, int, error)
+	// Corrections lists the applied corrections the filter selects, in
+	// (At, ID) order.
+	Corrections(ctx context.Context, f CorrectionFilter) ([]CorrectionRecord, error)
 	// Ping checks the store answers.
 	Ping(ctx context.Context) error
 }

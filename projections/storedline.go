@@ -87,6 +87,18 @@ func (s StoredLine) AppendJSON(dst []byte) ([]byte, error) {
 		}
 		dst = append(dst, `"l":`...)
 		dst = appendString(dst, s.Listing)
+		sep = true
+	}
+	if len(s.Corrections) > 0 {
+		if sep {
+			dst = append(dst, ',')
+		}
+		b, err := json.Marshal(s.Corrections)
+		if err != nil {
+			return nil, err
+		}
+		dst = append(dst, `"c":`...)
+		dst = append(dst, b...)
 	}
 	return append(dst, '}'), nil
 }

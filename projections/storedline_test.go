@@ -73,6 +73,10 @@ func randomStoredLine(r *rand.Rand) projections.StoredLine {
 	if r.IntN(2) == 0 {
 		s.Listing = randomString(r)
 	}
+	if r.IntN(4) == 0 {
+		s.Corrections = append(s.Corrections, domain.LineCorrection{ID: randomString(r), Action: domain.CorrectAmend,
+			At: randomTime(r), AmountFen: domain.Fen(r.Int64N(1e9))})
+	}
 	return s
 }
 
@@ -133,7 +137,7 @@ func TestStoredLineFieldsKnown(t *testing.T) {
 		v    any
 		want string
 	}{
-		{projections.StoredLine{}, "Payment Refunds Listing"},
+		{projections.StoredLine{}, "Payment Refunds Listing Corrections"},
 		{domain.LinePayment{}, "EventID CreatedAt PaidAt BuyerRef PaidLine"},
 		{domain.PaidLine{}, "LineID SKUID ProductName Quantity AmountFen Livestream"},
 		{domain.LivestreamRef{}, "RoomID AnchorID AnchorName"},

@@ -84,7 +84,8 @@ func (a api) get(path string) (int, []byte) {
 		a.t.Fatal(err)
 	}
 	if a.logged != nil && resp.StatusCode != http.StatusUnauthorized &&
-		(strings.HasPrefix(path, "/api/v1/households") || strings.HasPrefix(path, "/api/v1/dead-letters") || strings.HasPrefix(path, "/api/v1/conflicts")) {
+		(strings.HasPrefix(path, "/api/v1/households") || strings.HasPrefix(path, "/api/v1/dead-letters") || strings.HasPrefix(path, "/api/v1/conflicts") ||
+			strings.HasPrefix(path, "/api/v1/corrections")) {
 		*a.logged++
 	}
 	return resp.StatusCode, body
@@ -216,7 +217,7 @@ func TestAccessMatrix(t *testing.T) {
 	}
 	var paths []string // every endpoint with every id
 	paths = append(paths, "/api/v1/overview", "/api/v1/households", "/api/v1/enterprises", "/api/v1/villages", "/api/v1/livestreams",
-		"/api/v1/unattributed", "/api/v1/dead-letters", "/api/v1/conflicts")
+		"/api/v1/unattributed", "/api/v1/dead-letters", "/api/v1/conflicts", "/api/v1/corrections")
 	for _, h := range households.Items {
 		paths = append(paths, "/api/v1/households/"+h.HouseholdID)
 	}
@@ -347,7 +348,7 @@ func TestAccessMatrix(t *testing.T) {
 			t.Errorf("access log: %d entries, want %d (one per authenticated household-level or dead-letter read)", log.Total, want)
 		}
 		for _, e := range log.Items {
-			if !strings.HasPrefix(e.Path, "/api/v1/households") && e.Path != "/api/v1/dead-letters" && e.Path != "/api/v1/conflicts" {
+			if !strings.HasPrefix(e.Path, "/api/v1/households") && e.Path != "/api/v1/dead-letters" && e.Path != "/api/v1/conflicts" && e.Path != "/api/v1/corrections" {
 				t.Errorf("access log entry for %s: only household-level reads and dead letters are logged", e.Path)
 			}
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,10 +34,11 @@ func newConflictsCommand(g *globals) *cobra.Command {
 again under the same id with other content (another amount, SKU, time, line). The first version
 counts; the later one is rejected and kept here beside it until the source is corrected. One line
 per conflict, newest first: when it was found, kind, key, and the fields that differ with both
-values; --json prints both versions in full, as GET /api/v1/conflicts does.
+values; --json prints both versions in full, as GET /api/v1/conflicts does. A conflict resolved
+with 'loquat correct accept-conflict' or 'keep-conflict' says by whom and when.
 
 The list is the read model's: events imported while no projector runs ('loquat serve' or
-'loquat project') are checked when it next runs. Exits 1 when any conflict is listed, 0 when none.`,
+'loquat project') are checked when it next runs. Exits 1 when any conflict is open (not resolved), 0 when none.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := sf.config()
@@ -57,9 +59,15 @@ The list is the read model's: events imported while no projector runs ('loquat s
 			if err := printConflicts(cmd.OutOrStdout(), all, asJSON); err != nil {
 				return err
 			}
-			if len(all) > 0 {
-				return fmt.Errorf("%d %w: the first version of each still counts and the later one is rejected; correct the source, and see --json or GET /api/v1/conflicts for both versions in full",
-					len(all), errConflictsOpen)
+			open := 0
+			for _, c := range all {
+				if c.Resolution == nil {
+					open++
+				}
+			}
+			if open > 0 {
+				return fmt.Errorf("%d %w: the first version of each still counts and the later one is rejected; correct the source or resolve each with 'loquat correct accept-conflict|keep-conflict ID', and see --json or GET /api/v1/conflicts for both versions in full",
+					open, errConflictsOpen)
 			}
 			return nil
 		},
@@ -71,9 +79,13 @@ The list is the read model's: events imported while no projector runs ('loquat s
 
 // readConflicts reads every conflict, page by page.
 func readConflicts(cmd *cobra.Command, q *projections.Queries) ([]domain.Conflict, error) {
+	return readConflictsFrom(cmd.Context(), q)
+}
+
+func readConflictsFrom(ctx context.Context, q *projections.Queries) ([]domain.Conflict, error) {
 	var all []domain.Conflict
 	for {
-		page, err := q.Conflicts(cmd.Context(), projections.Paging{Limit: conflictsPage, Offset: len(all)})
+		page, err := q.Conflicts(ctx, projections.Paging{Limit: conflictsPage, Offset: len(all)})
 		if err != nil {
 			return nil, fmt.Errorf("read conflicts: %w", err)
 		}
@@ -119,7 +131,10 @@ func conflictLine(c domain.Conflict) string {
 	if c.Rejected.LogPosition != "" {
 		where = "; rejected at log " + c.Rejected.LogPosition
 	}
-	return fmt.Sprintf("%s %s %s %s: %s%s", c.DetectedAt.In(domain.ChinaTime).Format(time.RFC3339), c.Kind, c.Source, c.Key,
+	if r := c.Resolution; r != nil {
+		where += fmt.Sprintf("; resolved (%s) by %s at %s", r.Action, r.ResolvedBy, r.ResolvedAt.In(domain.ChinaTime).Format(time.RFC3339))
+	}
+	return fmt.Sprintf("%s %s %s %s %s: %s%s", c.DetectedAt.In(domain.ChinaTime).Format(time.RFC3339), c.ID, c.Kind, c.Source, c.Key,
 		strings.Join(diffs, "; "), where)
 }
 

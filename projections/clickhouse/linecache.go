@@ -148,6 +148,9 @@ func loaded(st projections.StoredLine, k domain.LineKey) loadedLine {
 	if len(st.Refunds) > 0 {
 		out.Refunds = append([]domain.LineRefund(nil), st.Refunds...)
 	}
+	if len(st.Corrections) > 0 {
+		out.Corrections = append([]domain.LineCorrection(nil), st.Corrections...)
+	}
 	return out
 }
 

@@ -17,8 +17,8 @@ import (
 func TestMigrations(t *testing.T) {
 	first, cfg := openStore(t)
 	defer first.Close()
-	if got := clickhouse.AppliedMigrations(first); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}) {
-		t.Errorf("first open applied %v, want [1 2 3 4 5 6 7 8 9 10]", got)
+	if got := clickhouse.AppliedMigrations(first); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}) {
+		t.Errorf("first open applied %v, want [1 2 3 4 5 6 7 8 9 10 11]", got)
 	}
 	second := mustOpen(t, cfg)
 	defer second.Close()
@@ -29,15 +29,15 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}) {
-		t.Errorf("schema_migrations lists %v, want [1 2 3 4 5 6 7 8 9 10]", got)
+	if !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}) {
+		t.Errorf("schema_migrations lists %v, want [1 2 3 4 5 6 7 8 9 10 11]", got)
 	}
 	var rows uint64
 	if err := adminConn(t, cfg.DSN).QueryRow(context.Background(), "SELECT count() FROM "+cfg.Database+".schema_migrations").Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 10 {
-		t.Errorf("schema_migrations has %d rows, want 10", rows)
+	if rows != 11 {
+		t.Errorf("schema_migrations has %d rows, want 11", rows)
 	}
 	var tables uint64
 	if err := adminConn(t, cfg.DSN).QueryRow(context.Background(), "SELECT count() FROM system.tables WHERE database = '"+cfg.Database+"'").Scan(&tables); err != nil {
@@ -53,14 +53,14 @@ func TestMigrations(t *testing.T) {
 // no order counts,
 // no livestream, refund or retracted entries, no summary, the shares in a
 // ledger of one row per party with the entry's platform, order and line,
-// versions 2 to 10 not recorded) and opens it:
+// versions 2 to 11 not recorded) and opens it:
 // migration 2 copies the rollup into generation 0, migration 3 counts the
 // orders from the entries, migrations 4 and 5 copy the livestreams' and the
 // refunds' entries, migration 6 sums the rollup into the summary,
 // migration 7 lists the retractions, migration 8 creates shares (the
 // ledger keeps the shares written before it), migration 9 creates
 // conflicts, migration 10 the tables of monitoring lines and household
-// terms (the log had none),
+// terms (the log had none), migration 11 corrections (there were none),
 // every answer is as before, and projecting goes on (folding generation 0)
 // with the ledger and the shares together holding every share a read model
 // projected whole in schema 8 holds.
@@ -104,8 +104,8 @@ func TestMigrationFromSchema1(t *testing.T) {
 	cfg.FoldMinRows = 200 // and fold generation 0 on the way
 	s = mustOpen(t, cfg)
 	defer s.Close()
-	if got := clickhouse.AppliedMigrations(s); !reflect.DeepEqual(got, []int{2, 3, 4, 5, 6, 7, 8, 9, 10}) {
-		t.Fatalf("opening a schema 1 read model applied %v, want [2 3 4 5 6 7 8 9 10]", got)
+	if got := clickhouse.AppliedMigrations(s); !reflect.DeepEqual(got, []int{2, 3, 4, 5, 6, 7, 8, 9, 10, 11}) {
+		t.Fatalf("opening a schema 1 read model applied %v, want [2 3 4 5 6 7 8 9 10 11]", got)
 	}
 	if after := view(t, s); after != before {
 		t.Errorf("after migration 2:\n%s\nbefore:\n%s", after, before)

@@ -243,6 +243,13 @@ func (s *Store) batchRows(ctx context.Context, b *projections.Batch, batch uint6
 		return nil, err
 	}
 	inserts = append(inserts, conflicts)
+	if len(b.Corrections) > 0 {
+		corrections, err := correctionsInsert(b.Corrections, batch)
+		if err != nil {
+			return nil, err
+		}
+		inserts = append(inserts, corrections)
+	}
 	return &batchContent{inserts: inserts, hashes: states.hashes, stored: states.stored, rollupRows: uint64(rollup.len())}, nil
 }
 
@@ -271,7 +278,7 @@ func (s *Store) buildStates(ctx context.Context, changes []projections.LineChang
 	ends := make([]int, 0, len(changes))
 	for _, i := range order {
 		c := &changes[i]
-		stored := projections.StoredLine{Payment: c.State.Payment, Refunds: c.State.Refunds}
+		stored := projections.StoredLine{Payment: c.State.Payment, Refunds: c.State.Refunds, Corrections: c.State.Corrections}
 		if c.State.Listing != nil {
 			h, _ := s.snapshots.HashOf(c.State.Listing)
 			stored.Listing = h

@@ -247,6 +247,18 @@ var migrations = [][]string{
 			members Int64, baseline_income_fen Int64, batch UInt64
 		) ENGINE = MergeTree ORDER BY (household_id, from_day, batch)`,
 	},
+	// 11: corrections (issue #17) — operators' corrections as applied
+	// (JSON of projections.CorrectionRecord). One delivered again is a row
+	// again with the same id: read once, its first committed row.
+	{
+		`CREATE TABLE IF NOT EXISTS {corrections} (
+			id String,
+			at Int64, -- Unix nanoseconds
+			target String,
+			record String,
+			batch UInt64
+		) ENGINE = MergeTree ORDER BY (id, batch)`,
+	},
 }
 
 // orderCountsBackfill counts the committed live sale entries into

@@ -241,14 +241,14 @@ var tables = []string{
 	"district", "villages", "households", "enterprises", "listings",
 	"lines", "listing_snapshots", "entries", "ledger", "sales_daily", "livestreams", "income",
 	"dead_letters", "sales_rollup", "order_counts", "livestream_entries", "refund_entries", "sales_summary",
-	"retracted_entries", "shares", "conflicts", "monitoring_lines", "household_terms",
+	"retracted_entries", "shares", "conflicts", "monitoring_lines", "household_terms", "corrections",
 }
 
 // batchedTables are the tables whose rows carry the batch that wrote them.
 var batchedTables = []string{
 	"district", "villages", "households", "enterprises", "listings",
 	"lines", "listing_snapshots", "entries", "livestream_entries", "refund_entries", "retracted_entries", "shares", "ledger", "sales_daily", "sales_rollup", "sales_summary", "order_counts",
-	"livestreams", "income", "conflicts", "monitoring_lines", "household_terms", "checkpoints",
+	"livestreams", "income", "conflicts", "monitoring_lines", "household_terms", "corrections", "checkpoints",
 }
 
 func (s *Store) setNames(prefix string) {

@@ -40,6 +40,9 @@ func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 	if err := putConflicts(ctx, tx, b.Conflicts); err != nil {
 		return err
 	}
+	if err := putCorrections(ctx, tx, b.Corrections); err != nil {
+		return err
+	}
 	putPosition := tx.StmtContext(ctx, s.stmts.putPosition)
 	for part, off := range b.Positions {
 		if _, err := putPosition.ExecContext(ctx, b.Consumer, part, off); err != nil {

@@ -16,7 +16,7 @@ import (
 // returns the snapshot's hash ("" for none), to be marked stored once the
 // transaction commits.
 func (s *Store) encodeLine(ctx context.Context, tx *sql.Tx, st *domain.LineState) ([]byte, string, error) {
-	stored := projections.StoredLine{Payment: st.Payment, Refunds: st.Refunds}
+	stored := projections.StoredLine{Payment: st.Payment, Refunds: st.Refunds, Corrections: st.Corrections}
 	if st.Listing != nil {
 		hash, raw := s.snapshots.HashOf(st.Listing)
 		if !s.snapshots.IsStored(hash) {
@@ -36,7 +36,7 @@ func (s *Store) decodeLine(ctx context.Context, db *sql.DB, key domain.LineKey, 
 	if err := json.Unmarshal(raw, &stored); err != nil {
 		return domain.LineState{}, fmt.Errorf("line %v: %w", key, err)
 	}
-	st := domain.LineState{Key: key, Payment: stored.Payment, Refunds: stored.Refunds}
+	st := domain.LineState{Key: key, Payment: stored.Payment, Refunds: stored.Refunds, Corrections: stored.Corrections}
 	if stored.Listing == "" {
 		return st, nil
 	}

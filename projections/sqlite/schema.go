@@ -283,6 +283,17 @@ CREATE TABLE household_terms (
 	PRIMARY KEY (household_id, from_day)
 ) WITHOUT ROWID;
 `,
+	// 5: corrections (issue #17) — operators' corrections as applied
+	// (JSON of projections.CorrectionRecord), once per correction id.
+	`
+CREATE TABLE corrections (
+	id TEXT PRIMARY KEY,
+	at INTEGER NOT NULL, -- Unix nanoseconds
+	target TEXT NOT NULL,
+	record TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX corrections_at ON corrections (at, id);
+`,
 }
 
 // migrate applies the missing migrations in one IMMEDIATE transaction (the
