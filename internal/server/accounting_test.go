@@ -207,9 +207,8 @@ func startAccountingNode(t *testing.T, dir, douyinURL, jdURL, ksURL, cursorSuffi
 	cfg := server.Config{
 		DataDir: dir,
 		Addr:    "127.0.0.1:0",
-		Douyin: douyin.Config{AppKey: samples.DouyinAppKey, AppSecret: samples.DouyinAppSecret,
-			AccessToken: douyinsim.SampleAccessToken, APIBaseURL: douyinURL},
-		Pollers: server.PollerConfig{JD: jdCfg, Kuaishou: ksCfg},
+		Platforms: []ingest.Source{douyin.Config{AppKey: samples.DouyinAppKey, AppSecret: samples.DouyinAppSecret,
+			AccessToken: douyinsim.SampleAccessToken, APIBaseURL: douyinURL}, jdCfg, ksCfg},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	node, err := server.Open(ctx, cfg)

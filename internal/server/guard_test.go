@@ -9,6 +9,7 @@ import (
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/eventlog"
+	"github.com/loquat-dev/loquat/ingest"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
 	"github.com/loquat-dev/loquat/ingest/registry"
@@ -42,9 +43,9 @@ func TestWindowGuardsWebhookAndPollers(t *testing.T) {
 	node, err := server.Open(ctx, server.Config{
 		DataDir: dir, Addr: "127.0.0.1:0",
 		Accept: domain.AcceptWindow{From: time.Date(2020, 5, 1, 0, 0, 0, 0, domain.ChinaTime)},
-		Douyin: douyin.Config{AppKey: samples.DouyinAppKey, AppSecret: samples.DouyinAppSecret,
+		Platforms: []ingest.Source{douyin.Config{AppKey: samples.DouyinAppKey, AppSecret: samples.DouyinAppSecret,
 			AccessToken: douyinsim.SampleAccessToken, APIBaseURL: platforms.Douyin.URL},
-		Pollers: server.PollerConfig{JD: samples.JDConfig(platforms.JD.URL), Kuaishou: samples.KuaishouConfig(platforms.Kuaishou.URL)},
+			samples.JDConfig(platforms.JD.URL), samples.KuaishouConfig(platforms.Kuaishou.URL)},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/eventlog"
+	"github.com/loquat-dev/loquat/ingest"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
 	"github.com/loquat-dev/loquat/ingest/registry"
@@ -59,11 +60,11 @@ func startStoppableNode(t *testing.T, dir string, opts nodeOptions) (*server.Nod
 	cfg := server.Config{
 		DataDir: dir,
 		Addr:    "127.0.0.1:0",
-		Douyin: douyin.Config{AppKey: samples.DouyinAppKey, AppSecret: samples.DouyinAppSecret,
-			AccessToken: douyinsim.SampleAccessToken, APIBaseURL: platforms.Douyin.URL},
+		Platforms: []ingest.Source{douyin.Config{AppKey: samples.DouyinAppKey, AppSecret: samples.DouyinAppSecret,
+			AccessToken: douyinsim.SampleAccessToken, APIBaseURL: platforms.Douyin.URL}},
 	}
 	if opts.pollers {
-		cfg.Pollers = server.PollerConfig{JD: samples.JDConfig(platforms.JD.URL), Kuaishou: samples.KuaishouConfig(platforms.Kuaishou.URL)}
+		cfg.Platforms = append(cfg.Platforms, samples.JDConfig(platforms.JD.URL), samples.KuaishouConfig(platforms.Kuaishou.URL))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	node, err := server.Open(ctx, cfg)
