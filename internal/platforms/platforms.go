@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/jd"
@@ -19,6 +20,17 @@ var All = []ingest.Platform{
 	douyin.Registration,
 	jd.Registration,
 	kuaishou.Registration,
+}
+
+// Register adds a platform to All, and its name to the platforms order
+// events may name (domain.KnownPlatforms), for a platform the domain does not
+// list already: registering is the one line a new platform needs outside its
+// folder. Call it before anything runs, as All is read unguarded.
+func Register(p ingest.Platform) {
+	All = append(All, p)
+	if !domain.KnownPlatform(p.Name) {
+		domain.KnownPlatforms = append(domain.KnownPlatforms, p.Name)
+	}
 }
 
 // Flags registers every platform's flags on fs and returns what reads them,
