@@ -1,7 +1,7 @@
-// Package samples holds shared/samples (copied into data/) and what they
-// must produce, for the end-to-end tests of every deployment: it loads them
-// through the real endpoints and importer, and checks the API's answers
-// against the figures of samples/README.md.
+// Package samples runs shared/samples (one copy, in sampledata/) through the
+// real adapters, for the end-to-end tests of every deployment: it loads them
+// through the real endpoints, pollers and importer, and checks the API's
+// answers against the figures of samples/README.md.
 package samples
 
 import (
@@ -10,7 +10,6 @@ import (
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha256"
-	"embed"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -29,19 +28,11 @@ import (
 	"github.com/loquat-dev/loquat/ingest/kuaishou"
 	"github.com/loquat-dev/loquat/ingest/kuaishou/kuaishousim"
 	"github.com/loquat-dev/loquat/ingest/registry"
+	"github.com/loquat-dev/loquat/internal/samples/sampledata"
 )
 
-//go:embed data
-var data embed.FS
-
-// File returns a sample file's bytes.
-func File(name string) []byte {
-	b, err := data.ReadFile("data/" + name)
-	if err != nil {
-		panic(err) // embedded: cannot fail for names in data/
-	}
-	return b
-}
+// File returns a sample file's bytes (sampledata.File).
+func File(name string) []byte { return sampledata.File(name) }
 
 // Douyin credentials the sample pushes are signed with (samples/README.md).
 const (
