@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/internal/polling"
+	"github.com/loquat-dev/loquat/internal/samples/sampledata"
 )
 
 // FuzzDecodeSearchPage feeds answers of jingdong.pop.order.search to the
@@ -25,10 +25,7 @@ import (
 //
 //	go test -run='^$' -fuzz='^FuzzDecodeSearchPage$' -fuzztime=5s ./ingest/jd
 func FuzzDecodeSearchPage(f *testing.F) {
-	sample, err := os.ReadFile("testdata/jd-order-search.json")
-	if err != nil {
-		f.Fatal(err)
-	}
+	sample := sampledata.File("jd-order-search.json")
 	f.Add(sample)
 	for _, seed := range []struct{ old, new string }{
 		{`"orderState": "WAIT_SELLER_STOCK_OUT"`, `"orderState": "TRADE_CANCELED"`},

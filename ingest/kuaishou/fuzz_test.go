@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"testing"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/internal/polling"
+	"github.com/loquat-dev/loquat/internal/samples/sampledata"
 )
 
 // FuzzDecodeCursorListPage feeds answers of open.order.cursor.list to the
@@ -22,10 +22,7 @@ import (
 //
 //	go test -run='^$' -fuzz='^FuzzDecodeCursorListPage$' -fuzztime=5s ./ingest/kuaishou
 func FuzzDecodeCursorListPage(f *testing.F) {
-	sample, err := os.ReadFile("testdata/kuaishou-order-cursor-list.json")
-	if err != nil {
-		f.Fatal(err)
-	}
+	sample := sampledata.File("kuaishou-order-cursor-list.json")
 	f.Add(sample)
 	for _, seed := range []struct{ old, new string }{
 		{`"status": 30`, `"status": 80`},

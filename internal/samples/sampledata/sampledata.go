@@ -104,3 +104,11 @@ var (
 func Describe(ov projections.Overview) string {
 	return fmt.Sprintf("GMV %d refunds %d net %d fen, %d orders", ov.GMVFen, ov.RefundsFen, ov.NetFen, ov.Orders)
 }
+
+// Lookup returns the sample file named name, if there is one: test helpers
+// that read their package's testdata/ fall back to it, so that each sample
+// has this one copy.
+func Lookup(name string) ([]byte, bool) {
+	b, err := files.ReadFile(name)
+	return b, err == nil
+}
