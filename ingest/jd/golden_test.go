@@ -1,30 +1,21 @@
 package jd_test
 
 import (
-	"context"
 	"flag"
 	"testing"
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
-	"github.com/loquat-dev/loquat/ingest/jd/jdsim"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/*.json from the poller's output")
 
-// sampleRun polls the recorded sample page, served by jdsim with its
-// recorded bytes, through the real poller over HTTP.
-func sampleRun(t *testing.T) *rig {
+// sampleRun polls the recorded sample page through the real poller over
+// HTTP (ingesttest.Polled.SampleRun).
+func sampleRun(t *testing.T) *ingesttest.Rig[ingesttest.Sim] {
 	t.Helper()
-	sim := newSim(t, jdsim.Options{})
-	mustNoErr(t, sim.AddRecordedPage(readFile(t, "jd-order-search.json")))
-	r := newRig(t, sim, nil)
-	r.Clock.Set(china("2020-05-01 10:00:00"))
-	cfg := r.config(china("2020-04-30 20:00:00"))
-	cfg.Window = 24 * time.Hour
-	mustNoErr(t, r.poller(t, cfg).RunOnce(context.Background()))
-	return r
+	return polled.SampleRun(t, "jd-order-search.json", china("2020-04-30 20:00:00"))
 }
 
 // TestGoldenSample compares the events of samples/jd-order-search.json with
