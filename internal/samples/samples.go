@@ -140,24 +140,39 @@ func (c *memoryCursors) Save(_ context.Context, name, cursor string) error {
 	return nil
 }
 
-// PollOnce polls the simulated JD and Kuaishou at the platforms' URLs from
-// the start, with cursors of its own, into sink: the JD and Kuaishou
+// DouyinConfig points a Douyin push handler's order-detail fetches at a
+// simulated 抖店 served at baseURL.
+func DouyinConfig(baseURL string) douyin.Config {
+	return douyin.Config{AppKey: DouyinAppKey, AppSecret: DouyinAppSecret, AccessToken: douyinsim.SampleAccessToken, APIBaseURL: baseURL}
+}
+
+// Sources are the samples' platforms as a node takes them: Douyin's pushes
+// and, with pollers, JD and Kuaishou polled from the simulated platforms.
+func (p *Platforms) Sources(pollers bool) []ingest.Source {
+	sources := []ingest.Source{DouyinConfig(p.Douyin.URL)}
+	if pollers {
+		sources = append(sources, JDConfig(p.JD.URL), KuaishouConfig(p.Kuaishou.URL))
+	}
+	return sources
+}
+
+// PollOnce polls each polled platform of the samples at the platforms' URLs
+// from the start, with cursors of its own, into sink: the JD and Kuaishou
 // samples' events, as the pollers produce them.
 func PollOnce(ctx context.Context, p *Platforms, sink ingest.Sink) error {
 	cursors := &memoryCursors{m: map[string]string{}}
-	j, err := jd.New(JDConfig(p.JD.URL), sink, cursors, nil)
-	if err != nil {
-		return err
-	}
-	if err := j.RunOnce(ctx); err != nil {
-		return fmt.Errorf("poll jd: %w", err)
-	}
-	k, err := kuaishou.New(KuaishouConfig(p.Kuaishou.URL), sink, cursors, nil)
-	if err != nil {
-		return err
-	}
-	if err := k.RunOnce(ctx); err != nil {
-		return fmt.Errorf("poll kuaishou: %w", err)
+	for _, src := range p.Sources(true) {
+		ps, ok := src.(ingest.PollingSource)
+		if !ok {
+			continue
+		}
+		poller, err := ps.NewPoller(sink, cursors, nil)
+		if err != nil {
+			return err
+		}
+		if err := poller.(ingest.CatchUpper).RunOnce(ctx); err != nil {
+			return fmt.Errorf("poll %s: %w", src.Platform(), err)
+		}
 	}
 	return nil
 }
@@ -290,8 +305,7 @@ func Events(ctx context.Context) (registryEvents, events []domain.Event, err err
 	}
 	defer platforms.Close()
 	sink := &collector{}
-	h, err := douyin.NewHandler(douyin.Config{AppKey: DouyinAppKey, AppSecret: DouyinAppSecret,
-		AccessToken: douyinsim.SampleAccessToken, APIBaseURL: platforms.Douyin.URL}, sink, nil)
+	h, err := douyin.NewHandler(DouyinConfig(platforms.Douyin.URL), sink, nil)
 	if err != nil {
 		return nil, nil, err
 	}
