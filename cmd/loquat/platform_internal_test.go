@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -89,12 +88,11 @@ func TestRegisteredPlatformIsServedAndPolled(t *testing.T) {
 		t.Fatal("serve did not poll the registered platform within a minute")
 	}
 
-	serving := regexp.MustCompile(`serving on (http://[0-9.]+:[0-9]+)`)
 	deadline := time.Now().Add(time.Minute)
 	for {
-		if m := serving.FindStringSubmatch(out.String()); m != nil {
+		if url := servingURL(out.String()); url != "" {
 			var ov projections.Overview
-			if err := getJSON(m[1]+"/api/v1/overview", &ov); err == nil && ov.Orders > 0 {
+			if err := getJSON(url+"/api/v1/overview", &ov); err == nil && ov.Orders > 0 {
 				if ov.Orders != 1 || ov.GMVFen != 1234 {
 					t.Errorf("overview: %d orders, GMV %d fen; want the polled order, 1234 fen", ov.Orders, ov.GMVFen)
 				}
@@ -106,6 +104,15 @@ func TestRegisteredPlatformIsServedAndPolled(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// servingURL is the URL in serve's "is serving on URL." line, or "".
+func servingURL(out string) string {
+	_, rest, ok := strings.Cut(out, "serving on ")
+	if !ok || len(strings.Fields(rest)) == 0 {
+		return ""
+	}
+	return strings.TrimSuffix(strings.Fields(rest)[0], ".")
 }
 
 func getJSON(url string, out any) error {
