@@ -11,25 +11,14 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/*.json from the poller's output")
 
-// sampleRun polls the recorded sample page through the real poller over
-// HTTP (ingesttest.Polled.SampleRun).
-func sampleRun(t *testing.T) *ingesttest.Rig[ingesttest.Sim] {
-	t.Helper()
-	return polled.SampleRun(t, "jd-order-search.json", china("2020-04-30 20:00:00"))
-}
-
 // TestGoldenSample compares the events of samples/jd-order-search.json with
-// the golden file.
-func TestGoldenSample(t *testing.T) {
-	r := sampleRun(t)
-	ingesttest.WantNoDeadLetters(t, r.Sink)
-	ingesttest.GoldenEvents(t, "jd-order-search.events.json", r.Sink.Events(), *update)
-}
+// the golden file (ingesttest.Polled.WantGoldenSample).
+func TestGoldenSample(t *testing.T) { polled.WantGoldenSample(t, *update) }
 
 // TestSampleFigures checks the numbers samples/README.md gives for the JD
 // orders, independently of the golden file.
 func TestSampleFigures(t *testing.T) {
-	r := sampleRun(t)
+	r := polled.SampleRun(t)
 	events := r.Sink.Events()
 	if got := len(ingesttest.Find[*domain.OrderCreated](events)); got != 2 {
 		t.Errorf("want 2 OrderCreated, got %d", got)

@@ -90,7 +90,8 @@ func figures(l jdsim.Ledger) ingesttest.Figures {
 // polled is JD as the checks every polled platform's poller must pass
 // drive it (ingesttest.Polled).
 var polled = ingesttest.Polled{
-	Name: "JD", Platform: jd.Platform, MaxLookback: jd.DefaultMaxLookback, StartPrecision: time.Second,
+	Name: "JD", Platform: jd.Platform, SamplePage: "jd-order-search.json", SampleStart: china("2020-04-30 20:00:00"),
+	MaxLookback: jd.DefaultMaxLookback, StartPrecision: time.Second,
 	NewSim: func(t testing.TB, clock func() time.Time, lookback bool) ingesttest.Sim {
 		opts := jdsim.Options{Clock: clock}
 		if lookback {

@@ -11,25 +11,14 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/*.json from the poller's output")
 
-// sampleRun polls the recorded sample page through the real poller over
-// HTTP (ingesttest.Polled.SampleRun).
-func sampleRun(t *testing.T) *ingesttest.Rig[ingesttest.Sim] {
-	t.Helper()
-	return polled.SampleRun(t, "kuaishou-order-cursor-list.json", china("2020-04-30 19:00:00"))
-}
-
 // TestGoldenSample compares the events of
-// samples/kuaishou-order-cursor-list.json with the golden file.
-func TestGoldenSample(t *testing.T) {
-	r := sampleRun(t)
-	ingesttest.WantNoDeadLetters(t, r.Sink)
-	ingesttest.GoldenEvents(t, "kuaishou-order-cursor-list.events.json", r.Sink.Events(), *update)
-}
+// samples/kuaishou-order-cursor-list.json with the golden file (ingesttest.Polled.WantGoldenSample).
+func TestGoldenSample(t *testing.T) { polled.WantGoldenSample(t, *update) }
 
 // TestSampleFigures checks the numbers samples/README.md gives for the
 // Kuaishou order, independently of the golden file.
 func TestSampleFigures(t *testing.T) {
-	r := sampleRun(t)
+	r := polled.SampleRun(t)
 	events := r.Sink.Events()
 	created := ingesttest.Find[*domain.OrderCreated](events)
 	if len(created) != 1 || created[0].OrderID != "2004301234567890" || created[0].CreatedAt.UnixMilli() != 1588246400000 {

@@ -99,7 +99,8 @@ func ms(s string) int64 { return china(s).UnixMilli() }
 // polled is Kuaishou as the checks every polled platform's poller must pass
 // drive it (ingesttest.Polled).
 var polled = ingesttest.Polled{
-	Name: "Kuaishou", Platform: kuaishou.Platform, MaxLookback: kuaishou.MaxLookback, StartPrecision: 0,
+	Name: "Kuaishou", Platform: kuaishou.Platform, SamplePage: "kuaishou-order-cursor-list.json", SampleStart: china("2020-04-30 19:00:00"),
+	MaxLookback: kuaishou.MaxLookback, StartPrecision: 0,
 	NewSim: func(t testing.TB, clock func() time.Time, lookback bool) ingesttest.Sim {
 		opts := kuaishousim.Options{Clock: clock}
 		// The simulator always refuses windows beyond the platform's 90 days.

@@ -3,6 +3,7 @@ package ingesttest
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +32,11 @@ type Polled struct {
 	// StartPrecision is how the poller rounds its Start: JD's windows are
 	// whole seconds (0: not rounded).
 	StartPrecision time.Duration
+	// SamplePage is the platform's recorded sample page (a sampledata file),
+	// polled from SampleStart; its events' golden file is
+	// testdata/golden/<SamplePage less .json>.events.json.
+	SamplePage  string
+	SampleStart time.Time
 }
 
 // Tuning points into a poller's configuration, at the settings the checks
@@ -242,16 +248,24 @@ func (p Polled) WantStartBeyondLookback(t *testing.T, window time.Duration) *Rig
 	return r
 }
 
-// SampleRun polls a recorded sample page (served by the simulator with its
-// recorded bytes) from start, with the clock at 2020-05-01 10:00 and windows
-// of a day, through the real poller over HTTP.
-func (p Polled) SampleRun(t *testing.T, page string, start time.Time) *Rig[Sim] {
+// SampleRun polls the recorded sample page (served by the simulator with
+// its recorded bytes) from SampleStart, with the clock at 2020-05-01 10:00
+// and windows of a day, through the real poller over HTTP.
+func (p Polled) SampleRun(t *testing.T) *Rig[Sim] {
 	t.Helper()
 	sim := p.NewSim(t, nil, false)
-	MustNoErr(t, sim.AddRecordedPage(ReadTestdata(t, page)))
+	MustNoErr(t, sim.AddRecordedPage(ReadTestdata(t, p.SamplePage)))
 	r := NewRig(t, sim, nil, nil)
 	r.Clock.Set(China("2020-05-01 10:00:00"))
-	poller := p.NewPoller(t, r, start, func(c Tuning) { *c.Window = 24 * time.Hour })
+	poller := p.NewPoller(t, r, p.SampleStart, func(c Tuning) { *c.Window = 24 * time.Hour })
 	MustNoErr(t, poller.RunOnce(context.Background()))
 	return r
+}
+
+// WantGoldenSample compares the events of the sample page with its golden
+// file, and wants no dead letters; update rewrites the golden file first.
+func (p Polled) WantGoldenSample(t *testing.T, update bool) {
+	r := p.SampleRun(t)
+	WantNoDeadLetters(t, r.Sink)
+	GoldenEvents(t, strings.TrimSuffix(p.SamplePage, ".json")+".events.json", r.Sink.Events(), update)
 }
