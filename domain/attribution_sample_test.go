@@ -1,21 +1,18 @@
 package domain_test
 
 import (
-	"os"
 	"testing"
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/internal/samples/sampledata"
 )
 
 // TestSampleAttribution checks the attribution table of shared/samples/README.md
 // straight from the domain rules, with the sample lines written out by hand.
 // The end-to-end tests get the same numbers through the real adapters and API.
 func TestSampleAttribution(t *testing.T) {
-	data, err := os.ReadFile("testdata/registry.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := sampledata.File("registry.json")
 	file, err := domain.ParseRegistryFile(data)
 	if err != nil {
 		t.Fatal(err)

@@ -2,17 +2,26 @@ package domain_test
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/internal/samples/sampledata"
 )
 
+// readTestdata reads testdata/name or, where there is none, the sample of
+// that name: the samples have one copy, sampledata.
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile("testdata/" + name)
+	if errors.Is(err, fs.ErrNotExist) {
+		if sample, ok := sampledata.Lookup(name); ok {
+			return sample
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +85,7 @@ func applied(f *domain.RegistryFile) *domain.Registry {
 	return reg
 }
 
-// sampleRegistry is testdata/registry.json (shared/samples/registry.json),
+// sampleRegistry is the sample registry.json (sampledata, shared/samples),
 // parsed and applied.
 func sampleRegistry(t testing.TB) (*domain.RegistryFile, *domain.Registry) {
 	t.Helper()

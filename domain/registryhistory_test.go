@@ -10,7 +10,7 @@ import (
 )
 
 // TestOldRegistryLineEveryYear: a registry of the format before lines per
-// year (testdata/registry.json: one monitoring_line_fen) has that line for
+// year (the sample registry.json: one monitoring_line_fen) has that line for
 // every year, and its households their registered terms on every day.
 func TestOldRegistryLineEveryYear(t *testing.T) {
 	_, reg := sampleRegistry(t)

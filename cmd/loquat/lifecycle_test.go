@@ -22,7 +22,7 @@ import (
 func TestCleanStopAndRebuildLogNoError(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
-	run(t, nil, "registry", "load", "--data-dir", data, filepath.Join("..", "..", "internal", "samples", "data", "registry.json"))
+	run(t, nil, "registry", "load", "--data-dir", data, filepath.Join("..", "..", "internal", "samples", "sampledata", "registry.json"))
 	run(t, nil, "import", "--data-dir", data, filepath.Join("testdata", "jd-kuaishou-as-import.csv"))
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 		p := start(t, nil, "serve", "--data-dir", data, "--addr", "127.0.0.1:0")
@@ -110,7 +110,7 @@ func TestRestartsLeaveNoFiles(t *testing.T) {
 	defer platform.Close()
 	env := []string{"LOQUAT_JD_APP_SECRET=" + samples.JDAppSecret, "LOQUAT_JD_ACCESS_TOKEN=" + samples.JDAccessToken}
 	data := t.TempDir()
-	run(t, nil, "registry", "load", "--data-dir", data, filepath.Join("..", "..", "internal", "samples", "data", "registry.json"))
+	run(t, nil, "registry", "load", "--data-dir", data, filepath.Join("..", "..", "internal", "samples", "sampledata", "registry.json"))
 	run(t, nil, "import", "--data-dir", data, filepath.Join("testdata", "jd-kuaishou-as-import.csv"))
 	args := []string{"serve", "--data-dir", data, "--addr", "127.0.0.1:0", "--jd-app-key", samples.JDAppKey,
 		"--jd-api-url", platform.URL + "/routerjson", "--jd-start", time.Now().Add(-2 * time.Hour).Format(time.RFC3339)}

@@ -72,7 +72,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	h, err := douyin.NewHandler(cfg, &collectingSink{}, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	mustNoErr(t, err)
 	r := &rig{sink: &collectingSink{}, handler: h}
-	b := readFile(t, "push-paid.json")
+	b := readFile(t, "douyin-push-paid.json")
 	a := r.post(t, b, map[string]string{"event-sign": signMD5(appKey, "s3cr3t-app", b)})
 	wantAnswer(t, a, 503, 50300)
 	if strings.Contains(logs.String()+a.Msg, "s3cr3t") {

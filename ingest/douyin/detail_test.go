@@ -26,7 +26,7 @@ func TestDetailFetchRetries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t, nil)
 			r.sim.FailRequests(tt.fail)
-			wantAnswer(t, r.push(t, readFile(t, "push-paid.json")), tt.status, tt.code, tt.msgHas)
+			wantAnswer(t, r.push(t, readFile(t, "douyin-push-paid.json")), tt.status, tt.code, tt.msgHas)
 			if n := r.sim.DetailRequests(); n != tt.wantRequests {
 				t.Errorf("order.orderDetail calls: want %d, got %d", tt.wantRequests, n)
 			}
@@ -66,7 +66,7 @@ func TestDetailRequestRefused(t *testing.T) {
 				mustNoErr(t, err)
 				r = rigWithPlatform(t, sim, nil)
 			}
-			wantAnswer(t, r.push(t, readFile(t, "push-paid.json")), 503, 50300, tt.msgHas)
+			wantAnswer(t, r.push(t, readFile(t, "douyin-push-paid.json")), 503, 50300, tt.msgHas)
 			if n := r.sim.DetailRequests(); n != 1 {
 				t.Errorf("want 1 order.orderDetail call (no retry), got %d", n)
 			}
@@ -83,9 +83,9 @@ func TestDetailRequestRefused(t *testing.T) {
 func TestSimulatorRejectsWrongSign(t *testing.T) {
 	sim, err := douyinsim.NewPlatform(douyinsim.PlatformOptions{AppSecret: "the-platform-secret"})
 	mustNoErr(t, err)
-	mustNoErr(t, sim.AddOrderDetailJSON(readFile(t, "order-detail.json")))
+	mustNoErr(t, sim.AddOrderDetailJSON(readFile(t, "douyin-order-detail.json")))
 	r := rigWithPlatform(t, sim, nil) // signs with the sample secret
-	wantAnswer(t, r.push(t, readFile(t, "push-paid.json")), 503, 50300, "isv.signature-invalid")
+	wantAnswer(t, r.push(t, readFile(t, "douyin-push-paid.json")), 503, 50300, "isv.signature-invalid")
 	if n := sim.DetailRequests(); n != 1 {
 		t.Errorf("want 1 call, a bad sign is not retried; got %d", n)
 	}
@@ -94,9 +94,9 @@ func TestSimulatorRejectsWrongSign(t *testing.T) {
 func TestDetailTimeoutRetried(t *testing.T) {
 	sim, err := douyinsim.NewPlatform(douyinsim.PlatformOptions{})
 	mustNoErr(t, err)
-	mustNoErr(t, sim.AddOrderDetailJSON(readFile(t, "order-detail.json")))
+	mustNoErr(t, sim.AddOrderDetailJSON(readFile(t, "douyin-order-detail.json")))
 	r := rigWithServer(t, sim, slowHandler(sim, 1, 2*time.Second), func(c *douyin.Config) { c.HTTPTimeout = 50 * time.Millisecond })
-	wantAnswer(t, r.push(t, readFile(t, "push-paid.json")), 200, 0)
+	wantAnswer(t, r.push(t, readFile(t, "douyin-push-paid.json")), 200, 0)
 	if n := len(ingesttest.Find[*domain.OrderPaid](r.sink.Events())); n != 1 {
 		t.Errorf("want the OrderPaid after a timed-out first attempt, got %d", n)
 	}

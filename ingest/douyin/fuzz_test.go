@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -35,7 +33,7 @@ var orderTags = []string{tagOrderCreated, tagOrderPaid, tagOrderShipped, tagOrde
 // signature (split, decode, order details from the simulated platform,
 // mapping, validation, dead letters, append).
 func FuzzPushBody(f *testing.F) {
-	for _, name := range []string{"push-paid.json", "push-refund.json"} {
+	for _, name := range []string{"douyin-push-paid.json", "douyin-push-refund.json"} {
 		f.Add(readSeed(f, name))
 	}
 	f.Add([]byte(`[{"tag":101,"msg_id":7065106405339121446123,"data":"{\"p_id\":\"4981457725012345678\",\"pay_time\":\"1588231230\"}"},` +
@@ -46,7 +44,7 @@ func FuzzPushBody(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	if err := sim.AddOrderDetailJSON(readSeed(f, "order-detail.json")); err != nil {
+	if err := sim.AddOrderDetailJSON(readSeed(f, "douyin-order-detail.json")); err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -106,7 +104,7 @@ func FuzzOrderData(f *testing.F) {
 // FuzzRefundData decodes and maps the data of tag 206, refund succeeded.
 func FuzzRefundData(f *testing.F) {
 	var msgs []struct{ Data string }
-	if err := json.Unmarshal(readSeed(f, "push-refund.json"), &msgs); err != nil {
+	if err := json.Unmarshal(readSeed(f, "douyin-push-refund.json"), &msgs); err != nil {
 		f.Fatal(err)
 	}
 	for _, m := range msgs {
@@ -138,7 +136,7 @@ func FuzzRefundData(f *testing.F) {
 // FuzzOrderDetail decodes an order.orderDetail answer and builds both
 // events made from it: the payment (tag 101) and the cancellation (106).
 func FuzzOrderDetail(f *testing.F) {
-	f.Add(readSeed(f, "order-detail.json"))
+	f.Add(readSeed(f, "douyin-order-detail.json"))
 	f.Add([]byte(`{"code":"10000","log_id":20200430151230010203,"data":{"shop_order_detail":{"order_id":4981457725000000100,"create_time":"1588231000","pay_time":1588231060,` +
 		`"pay_amount":"16000","post_amount":600,"doudian_open_id":"1@#open-id","sku_order_list":[` +
 		`{"order_id":"4981457725000000101","sku_id":"1747203364827180","product_name":"萍湖枇杷","item_num":"1","pay_amount":7000,"post_amount":"600","room_id":0},` +
@@ -307,20 +305,16 @@ func quoteJSON(t *testing.T, s string) []byte {
 }
 
 func readSeed(f *testing.F, name string) []byte {
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		f.Fatal(err)
-	}
-	return b
+	return ingesttest.ReadTestdata(f, name)
 }
 
 func decodeSeedDetail(f *testing.F) *orderDetail {
-	d, err := decodeDetailAnswer(readSeed(f, "order-detail.json"))
+	d, err := decodeDetailAnswer(readSeed(f, "douyin-order-detail.json"))
 	if err == nil {
 		err = d.invalid
 	}
 	if err != nil {
-		f.Fatalf("testdata/order-detail.json: %v", err)
+		f.Fatalf("douyin-order-detail.json: %v", err)
 	}
 	return d
 }

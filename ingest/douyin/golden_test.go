@@ -21,8 +21,8 @@ func TestGoldenSamples(t *testing.T) {
 	tests := []struct {
 		push, golden string
 	}{
-		{push: "push-paid.json", golden: "push-paid.events.json"},
-		{push: "push-refund.json", golden: "push-refund.events.json"},
+		{push: "douyin-push-paid.json", golden: "push-paid.events.json"},
+		{push: "douyin-push-refund.json", golden: "push-refund.events.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.push, func(t *testing.T) {
@@ -49,8 +49,8 @@ func TestGoldenSamples(t *testing.T) {
 // of the golden files.
 func TestSampleFigures(t *testing.T) {
 	r := newRig(t, nil)
-	wantAnswer(t, r.push(t, readFile(t, "push-paid.json")), 200, 0)
-	wantAnswer(t, r.push(t, readFile(t, "push-refund.json")), 200, 0)
+	wantAnswer(t, r.push(t, readFile(t, "douyin-push-paid.json")), 200, 0)
+	wantAnswer(t, r.push(t, readFile(t, "douyin-push-refund.json")), 200, 0)
 	events := r.sink.Events()
 	if len(events) != 3 {
 		t.Fatalf("want 3 events (created, paid, refund), got %d", len(events))

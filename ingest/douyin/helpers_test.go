@@ -59,7 +59,7 @@ func sampleSim(t *testing.T) *douyinsim.Platform {
 	t.Helper()
 	sim, err := douyinsim.NewPlatform(douyinsim.PlatformOptions{})
 	mustNoErr(t, err)
-	mustNoErr(t, sim.AddOrderDetailJSON(readFile(t, "order-detail.json")))
+	mustNoErr(t, sim.AddOrderDetailJSON(readFile(t, "douyin-order-detail.json")))
 	return sim
 }
 

@@ -144,7 +144,7 @@ func TestTransportErrors(t *testing.T) {
 func TestSinkFailureIs503(t *testing.T) {
 	r := newRig(t, nil)
 	r.sink.FailAppends(errSinkDown)
-	wantAnswer(t, r.push(t, readFile(t, "push-paid.json")), 503, 50300, errSinkDown.Error())
+	wantAnswer(t, r.push(t, readFile(t, "douyin-push-paid.json")), 503, 50300, errSinkDown.Error())
 }
 
 func equal[T comparable](a, b []T) bool {

@@ -24,12 +24,12 @@ func TestSampleSignaturesAccepted(t *testing.T) {
 		name, file string
 		headers    map[string]string
 	}{
-		{"paid md5", "push-paid.json", map[string]string{headerSign: paidMD5}},
-		{"refund md5", "push-refund.json", map[string]string{headerSign: refundMD5}},
-		{"paid hmac", "push-paid.json", map[string]string{headerSign: paidHMAC, headerMethod: hmacSHA256}},
-		{"refund hmac", "push-refund.json", map[string]string{headerSign: refundHMAC, headerMethod: hmacSHA256}},
-		{"upper-case hex", "push-paid.json", map[string]string{headerSign: strings.ToUpper(paidMD5)}},
-		{"explicit md5 method", "push-refund.json", map[string]string{headerSign: refundMD5, headerMethod: "md5"}},
+		{"paid md5", "douyin-push-paid.json", map[string]string{headerSign: paidMD5}},
+		{"refund md5", "douyin-push-refund.json", map[string]string{headerSign: refundMD5}},
+		{"paid hmac", "douyin-push-paid.json", map[string]string{headerSign: paidHMAC, headerMethod: hmacSHA256}},
+		{"refund hmac", "douyin-push-refund.json", map[string]string{headerSign: refundHMAC, headerMethod: hmacSHA256}},
+		{"upper-case hex", "douyin-push-paid.json", map[string]string{headerSign: strings.ToUpper(paidMD5)}},
+		{"explicit md5 method", "douyin-push-refund.json", map[string]string{headerSign: refundMD5, headerMethod: "md5"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,7 +43,7 @@ func TestSampleSignaturesAccepted(t *testing.T) {
 }
 
 func TestBadSignatureRejected(t *testing.T) {
-	paid := readFile(t, "push-paid.json")
+	paid := readFile(t, "douyin-push-paid.json")
 	flipped := append([]byte(nil), paid...)
 	flipped[len(flipped)/2] ^= 0x01
 	tests := []struct {

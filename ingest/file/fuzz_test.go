@@ -113,8 +113,8 @@ func dataRows(data []byte) int {
 	return rows
 }
 
-// sampleRows are the data lines of the sample files (testdata/orders.csv
-// and income.csv are shared/samples' files, unchanged).
+// sampleRows are the data lines of the sample files (orders.csv and
+// income.csv, shared/samples' files, read from sampledata).
 func sampleRows(f *testing.F, name string) []string {
 	lines := strings.Split(strings.TrimSpace(string(readTestdata(f, name))), "\n")
 	return lines[1:]

@@ -3,14 +3,13 @@ package file_test
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/file"
+	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
 )
 
 // collectingSink keeps what Import sends it. Safe for concurrent use, as a
@@ -60,11 +59,7 @@ func testOptions() file.Options {
 
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return ingesttest.ReadTestdata(t, name)
 }
 
 // importBytes imports data with opts into a new sink and fails on an error.

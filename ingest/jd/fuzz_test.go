@@ -1,16 +1,14 @@
 package jd
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/loquat-dev/loquat/domain"
-	"github.com/loquat-dev/loquat/ingest/internal/polling"
+	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
+	"github.com/loquat-dev/loquat/internal/samples/sampledata"
 )
 
 // FuzzDecodeSearchPage feeds answers of jingdong.pop.order.search to the
@@ -25,44 +23,30 @@ import (
 //
 //	go test -run='^$' -fuzz='^FuzzDecodeSearchPage$' -fuzztime=5s ./ingest/jd
 func FuzzDecodeSearchPage(f *testing.F) {
-	sample, err := os.ReadFile("testdata/jd-order-search.json")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(sample)
-	for _, seed := range []struct{ old, new string }{
-		{`"orderState": "WAIT_SELLER_STOCK_OUT"`, `"orderState": "TRADE_CANCELED"`},
-		{`"orderState": "WAIT_SELLER_STOCK_OUT"`, `"orderState": "FINISHED_L"`},
-		{`"paymentConfirmTime": "2020-04-30 20:15:19"`, `"paymentConfirmTime": ""`},
-		{`"orderTotal": 2`, `"orderTotal": "2"`},
-	} {
-		f.Add(bytes.Replace(sample, []byte(seed.old), []byte(seed.new), 1))
-	}
-	f.Add([]byte(`{"error_response":{"code":"2","zh_desc":"限制时间内调用失败次数"}}`))
-	f.Add([]byte(`{"jingdong_pop_order_search_responce":{"searchorderinfo_result":{"orderTotal":"2","orderInfoList":[` +
-		`{"orderId":"9","orderState":"TRADE_CANCELED","orderStartTime":"2020-05-01 10:00:00","paymentConfirmTime":"2020-05-01 10:00:05","modified":"2020-05-01 11:00:00",` +
-		`"orderSellerPrice":"10.00","sellerDiscount":"0.02","itemInfoList":[{"skuId":"1","jdPrice":"3.34","itemTotal":"1"},{"skuId":"1","jdPrice":3.34,"itemTotal":"2"}]},` +
-		`{"orderId":7}]}}}`))
-	f.Fuzz(func(t *testing.T, answer []byte) {
-		pg, err := decodePage(answer)
-		var bad *polling.BadPage
-		if errors.As(err, &bad) && !bytes.Equal(bad.Raw, answer) {
-			t.Fatalf("a refused page keeps %q, not the answer", bad.Raw)
-		}
-		if err != nil {
-			return
-		}
-		for _, raw := range pg.orders {
-			d, err := decodeOrder(raw)
+	ingesttest.FuzzPages(f, ingesttest.PageFuzz[decodedOrder]{
+		Sample: sampledata.File("jd-order-search.json"),
+		Replace: [][2]string{
+			{`"orderState": "WAIT_SELLER_STOCK_OUT"`, `"orderState": "TRADE_CANCELED"`},
+			{`"orderState": "WAIT_SELLER_STOCK_OUT"`, `"orderState": "FINISHED_L"`},
+			{`"paymentConfirmTime": "2020-04-30 20:15:19"`, `"paymentConfirmTime": ""`},
+			{`"orderTotal": 2`, `"orderTotal": "2"`},
+		},
+		Extra: [][]byte{
+			[]byte(`{"error_response":{"code":"2","zh_desc":"限制时间内调用失败次数"}}`),
+			[]byte(`{"jingdong_pop_order_search_responce":{"searchorderinfo_result":{"orderTotal":"2","orderInfoList":[` +
+				`{"orderId":"9","orderState":"TRADE_CANCELED","orderStartTime":"2020-05-01 10:00:00","paymentConfirmTime":"2020-05-01 10:00:05","modified":"2020-05-01 11:00:00",` +
+				`"orderSellerPrice":"10.00","sellerDiscount":"0.02","itemInfoList":[{"skuId":"1","jdPrice":"3.34","itemTotal":"1"},{"skuId":"1","jdPrice":3.34,"itemTotal":"2"}]},` +
+				`{"orderId":7}]}}}`),
+		},
+		DecodePage: func(answer []byte) ([]json.RawMessage, error) {
+			pg, err := decodePage(answer)
 			if err != nil {
-				var oe *polling.OrderError
-				if !errors.As(err, &oe) {
-					t.Fatalf("order refused with %T %v, want an *OrderError", err, err)
-				}
-				continue
+				return nil, err
 			}
-			checkOrder(t, raw, d)
-		}
+			return pg.orders, nil
+		},
+		DecodeOrder: decodeOrder,
+		Check:       checkOrder,
 	})
 }
 

@@ -1,44 +1,24 @@
 package jd_test
 
 import (
-	"context"
 	"flag"
 	"testing"
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
-	"github.com/loquat-dev/loquat/ingest/jd/jdsim"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/*.json from the poller's output")
 
-// sampleRun polls the recorded sample page, served by jdsim with its
-// recorded bytes, through the real poller over HTTP.
-func sampleRun(t *testing.T) *rig {
-	t.Helper()
-	sim := newSim(t, jdsim.Options{})
-	mustNoErr(t, sim.AddRecordedPage(readFile(t, "jd-order-search.json")))
-	r := newRig(t, sim, nil)
-	r.Clock.Set(china("2020-05-01 10:00:00"))
-	cfg := r.config(china("2020-04-30 20:00:00"))
-	cfg.Window = 24 * time.Hour
-	mustNoErr(t, r.poller(t, cfg).RunOnce(context.Background()))
-	return r
-}
-
 // TestGoldenSample compares the events of samples/jd-order-search.json with
-// the golden file.
-func TestGoldenSample(t *testing.T) {
-	r := sampleRun(t)
-	ingesttest.WantNoDeadLetters(t, r.Sink)
-	ingesttest.GoldenEvents(t, "jd-order-search.events.json", r.Sink.Events(), *update)
-}
+// the golden file (ingesttest.Polled.WantGoldenSample).
+func TestGoldenSample(t *testing.T) { polled.WantGoldenSample(t, *update) }
 
 // TestSampleFigures checks the numbers samples/README.md gives for the JD
 // orders, independently of the golden file.
 func TestSampleFigures(t *testing.T) {
-	r := sampleRun(t)
+	r := polled.SampleRun(t)
 	events := r.Sink.Events()
 	if got := len(ingesttest.Find[*domain.OrderCreated](events)); got != 2 {
 		t.Errorf("want 2 OrderCreated, got %d", got)

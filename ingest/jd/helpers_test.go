@@ -40,14 +40,18 @@ func newRig(t *testing.T, sim *jdsim.Platform, wrap func(http.Handler) http.Hand
 
 // config is a poller configuration for the rig: sample credentials, the
 // rig's clock, quick retries.
-func (r *rig) config(start time.Time) jd.Config {
+func (r *rig) config(start time.Time) jd.Config { return config(r.Srv.URL, r.Clock, start) }
+
+// config is the tests' poller configuration for a simulator at url: sample
+// credentials, the clock, quick retries.
+func config(url string, clk *clock, start time.Time) jd.Config {
 	return jd.Config{
 		AppKey:       jdsim.SampleAppKey,
 		AppSecret:    jdsim.SampleAppSecret,
 		AccessToken:  jdsim.SampleAccessToken,
-		APIBaseURL:   r.Srv.URL + "/routerjson",
+		APIBaseURL:   url + "/routerjson",
 		Start:        start,
-		Now:          r.Clock.Now,
+		Now:          clk.Now,
 		RetryBackoff: time.Millisecond, MaxRetryBackoff: 4 * time.Millisecond,
 		Interval: 5 * time.Millisecond,
 	}
@@ -68,7 +72,7 @@ func newClockedRig(t *testing.T, opts jdsim.Options, wrap func(http.Handler) htt
 	return &rig{ingesttest.NewRig(t, newSim(t, opts), clk, wrap)}
 }
 
-func newSim(t *testing.T, opts jdsim.Options) *jdsim.Platform {
+func newSim(t testing.TB, opts jdsim.Options) *jdsim.Platform {
 	t.Helper()
 	sim, err := jdsim.New(opts)
 	mustNoErr(t, err)
@@ -81,4 +85,44 @@ func tally(events []domain.Event) ingesttest.Figures { return ingesttest.Tally(j
 // figures are what the simulator's ledger says the events must add up to.
 func figures(l jdsim.Ledger) ingesttest.Figures {
 	return ingesttest.Figures{Totals: l.Totals, OrdersCreated: l.OrdersCreated, OrdersPaid: l.OrdersPaid, OrdersRefunded: l.OrdersRefunded, ByDay: l.ByDay}
+}
+
+// polled is JD as the checks every polled platform's poller must pass
+// drive it (ingesttest.Polled).
+var polled = ingesttest.Polled{
+	Name: "JD", Platform: jd.Platform, SamplePage: "jd-order-search.json", SampleStart: china("2020-04-30 20:00:00"),
+	MaxLookback: jd.DefaultMaxLookback, StartPrecision: time.Second,
+	NewSim: func(t testing.TB, clock func() time.Time, lookback bool) ingesttest.Sim {
+		opts := jdsim.Options{Clock: clock}
+		if lookback {
+			opts.MaxLookback = jd.DefaultMaxLookback
+		}
+		return simView{newSim(t, opts)}
+	},
+	NewPoller: func(t testing.TB, r *ingesttest.Rig[ingesttest.Sim], start time.Time, tune func(ingesttest.Tuning)) ingesttest.StatusPoller {
+		cfg := config(r.Srv.URL, r.Clock, start)
+		tune(ingesttest.Tuning{Now: &cfg.Now, Overlap: &cfg.Overlap, Interval: &cfg.Interval, Window: &cfg.Window})
+		p, err := jd.New(cfg, r.Sink, r.Cursors, slog.New(r.Logs))
+		mustNoErr(t, err)
+		return p
+	},
+}
+
+// simView is jdsim as ingesttest.Polled sees it.
+type simView struct{ *jdsim.Platform }
+
+func (s simView) Generate(from time.Time, span time.Duration, orders int, seed uint64) (ingesttest.Book, error) {
+	book, err := jdsim.Generate(jdsim.GenerateOptions{From: from, Span: span, Orders: orders, Seed: seed})
+	if err != nil {
+		return ingesttest.Book{}, err
+	}
+	out := ingesttest.Book{Ledger: figures(book.Ledger), Settled: book.Settled, Add: func() error { return s.AddOrders(book.Orders...) }}
+	for _, o := range book.Orders {
+		var vs []ingesttest.Version
+		for _, v := range o.Versions {
+			vs = append(vs, ingesttest.Version{Modified: v.Modified, Visible: v.Visible})
+		}
+		out.Orders = append(out.Orders, ingesttest.Order{ID: o.ID, Versions: vs})
+	}
+	return out, nil
 }

@@ -55,23 +55,16 @@ var _ ingest.Poller = (*Poller)(nil)
 // touch the network or the cursor store. A nil logger discards logs.
 func New(cfg Config, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.Logger) (*Poller, error) {
 	cfg.setDefaults()
-	store := polling.Store{Platform: Platform, Sink: sink, Cursors: cursors, CursorName: cfg.Name, Now: cfg.Now}
-	if err := errors.Join(cfg.Validate(), store.Check()); err != nil {
+	base, err := polling.NewBase(polling.BaseConfig[string]{Platform: Platform, Name: cfg.Name, Sink: sink, Cursors: cursors,
+		Now: cfg.Now, Logger: logger, StateKey: "state", Decode: decodeOrder, StateMemory: cfg.StateMemory,
+		Rank: func(state string) int { return int(stateRanks[state]) }, MaxLookback: cfg.MaxLookback}, cfg.Validate())
+	if err != nil {
 		return nil, err
 	}
-	logger = polling.Logger(logger, Platform, cfg.Name)
-	progress := polling.NewProgress(Platform, cfg.Name)
-	p := &Poller{
-		cfg:    cfg,
-		store:  store,
-		logger: logger,
-		client: newClient(cfg, logger, progress),
-		orders: polling.Orders[string]{Store: store, Logger: logger, StateKey: "state", Decode: decodeOrder,
-			States: polling.NewStateMemory(cfg.StateMemory, func(state string) int { return int(stateRanks[state]) })},
-		progress: progress,
-		lookback: polling.Lookback{Platform: Platform, Max: cfg.MaxLookback, Logger: logger, Progress: progress},
-	}
-	p.loop = &polling.Loop[time.Time]{Name: Platform, Interval: cfg.Interval, Logger: logger, Progress: progress, Now: cfg.Now,
+	logger = base.Logger
+	p := &Poller{cfg: cfg, store: base.Store, logger: logger, client: newClient(cfg, logger, base.Progress),
+		orders: base.Orders, progress: base.Progress, lookback: base.Lookback}
+	p.loop = &polling.Loop[time.Time]{Name: Platform, Interval: cfg.Interval, Logger: logger, Progress: base.Progress, Now: cfg.Now,
 		Target: p.target, Step: p.step, Busy: ErrRunning}
 	return p, nil
 }

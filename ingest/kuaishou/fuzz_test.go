@@ -1,14 +1,13 @@
 package kuaishou
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"testing"
 
 	"github.com/loquat-dev/loquat/domain"
-	"github.com/loquat-dev/loquat/ingest/internal/polling"
+	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
+	"github.com/loquat-dev/loquat/internal/samples/sampledata"
 )
 
 // FuzzDecodeCursorListPage feeds answers of open.order.cursor.list to the
@@ -22,43 +21,29 @@ import (
 //
 //	go test -run='^$' -fuzz='^FuzzDecodeCursorListPage$' -fuzztime=5s ./ingest/kuaishou
 func FuzzDecodeCursorListPage(f *testing.F) {
-	sample, err := os.ReadFile("testdata/kuaishou-order-cursor-list.json")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(sample)
-	for _, seed := range []struct{ old, new string }{
-		{`"status": 30`, `"status": 80`},
-		{`"status": 30`, `"status": 10`},
-		{`"expressFee": 0`, `"expressFee": 800`},
-		{`"oid": 2004301234567890`, `"oid": "2004301234567890"`},
-		{`"pcursor": "MTU4ODI0NjQwMDAwMF8yMDA0MzAxMjM0NTY3ODk="`, `"pcursor": "nomore"`},
-	} {
-		f.Add(bytes.Replace(sample, []byte(seed.old), []byte(seed.new), 1))
-	}
-	f.Add([]byte(`{"result":10005,"error_msg":"Exceed qps limit"}`))
-	f.Add([]byte(`{"result":1,"data":{"pcursor":"nomore","orderList":[{"orderBaseInfo":{"oid":9223372036854775807,"status":80,"totalFee":100,"expressFee":100,` +
-		`"payTime":2,"createTime":1,"updateTime":3},"orderItemInfo":{"skuId":"1","num":1}},{"orderBaseInfo":{"oid":1.5}}]}}`))
-	f.Fuzz(func(t *testing.T, answer []byte) {
-		pg, err := decodePage(answer)
-		var bad *polling.BadPage
-		if errors.As(err, &bad) && !bytes.Equal(bad.Raw, answer) {
-			t.Fatalf("a refused page keeps %q, not the answer", bad.Raw)
-		}
-		if err != nil {
-			return
-		}
-		for _, raw := range pg.orders {
-			d, err := decodeOrder(raw)
+	ingesttest.FuzzPages(f, ingesttest.PageFuzz[decodedOrder]{
+		Sample: sampledata.File("kuaishou-order-cursor-list.json"),
+		Replace: [][2]string{
+			{`"status": 30`, `"status": 80`},
+			{`"status": 30`, `"status": 10`},
+			{`"expressFee": 0`, `"expressFee": 800`},
+			{`"oid": 2004301234567890`, `"oid": "2004301234567890"`},
+			{`"pcursor": "MTU4ODI0NjQwMDAwMF8yMDA0MzAxMjM0NTY3ODk="`, `"pcursor": "nomore"`},
+		},
+		Extra: [][]byte{
+			[]byte(`{"result":10005,"error_msg":"Exceed qps limit"}`),
+			[]byte(`{"result":1,"data":{"pcursor":"nomore","orderList":[{"orderBaseInfo":{"oid":9223372036854775807,"status":80,"totalFee":100,"expressFee":100,` +
+				`"payTime":2,"createTime":1,"updateTime":3},"orderItemInfo":{"skuId":"1","num":1}},{"orderBaseInfo":{"oid":1.5}}]}}`),
+		},
+		DecodePage: func(answer []byte) ([]json.RawMessage, error) {
+			pg, err := decodePage(answer)
 			if err != nil {
-				var oe *polling.OrderError
-				if !errors.As(err, &oe) {
-					t.Fatalf("order refused with %T %v, want an *OrderError", err, err)
-				}
-				continue
+				return nil, err
 			}
-			checkOrder(t, raw, d)
-		}
+			return pg.orders, nil
+		},
+		DecodeOrder: decodeOrder,
+		Check:       checkOrder,
 	})
 }
 

@@ -1,44 +1,24 @@
 package kuaishou_test
 
 import (
-	"context"
 	"flag"
 	"testing"
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/internal/ingesttest"
-	"github.com/loquat-dev/loquat/ingest/kuaishou/kuaishousim"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/*.json from the poller's output")
 
-// sampleRun polls the recorded sample page, served by kuaishousim with its
-// recorded bytes, through the real poller over HTTP.
-func sampleRun(t *testing.T) *rig {
-	t.Helper()
-	sim := newSim(t, kuaishousim.Options{})
-	mustNoErr(t, sim.AddRecordedPage(readFile(t, "kuaishou-order-cursor-list.json")))
-	r := newRig(t, sim, nil)
-	r.Clock.Set(china("2020-05-01 10:00:00"))
-	cfg := r.config(china("2020-04-30 19:00:00"))
-	cfg.Window = 24 * time.Hour
-	mustNoErr(t, r.poller(t, cfg).RunOnce(context.Background()))
-	return r
-}
-
 // TestGoldenSample compares the events of
-// samples/kuaishou-order-cursor-list.json with the golden file.
-func TestGoldenSample(t *testing.T) {
-	r := sampleRun(t)
-	ingesttest.WantNoDeadLetters(t, r.Sink)
-	ingesttest.GoldenEvents(t, "kuaishou-order-cursor-list.events.json", r.Sink.Events(), *update)
-}
+// samples/kuaishou-order-cursor-list.json with the golden file (ingesttest.Polled.WantGoldenSample).
+func TestGoldenSample(t *testing.T) { polled.WantGoldenSample(t, *update) }
 
 // TestSampleFigures checks the numbers samples/README.md gives for the
 // Kuaishou order, independently of the golden file.
 func TestSampleFigures(t *testing.T) {
-	r := sampleRun(t)
+	r := polled.SampleRun(t)
 	events := r.Sink.Events()
 	created := ingesttest.Find[*domain.OrderCreated](events)
 	if len(created) != 1 || created[0].OrderID != "2004301234567890" || created[0].CreatedAt.UnixMilli() != 1588246400000 {

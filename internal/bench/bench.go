@@ -25,6 +25,7 @@ import (
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/eventlog"
+	"github.com/loquat-dev/loquat/ingest"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
 	"github.com/loquat-dev/loquat/ingest/registry"
@@ -148,8 +149,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	cfg := server.Config{
 		DataDir: filepath.Join(dir, "data"), Addr: "127.0.0.1:0",
 		Logger: slog.New(slog.DiscardHandler),
-		Douyin: douyin.Config{AppKey: appKey, AppSecret: appSecret, AccessToken: token, APIBaseURL: "http://" + simL.Addr().String(),
-			DetailConcurrency: 8},
+		Platforms: []ingest.Source{douyin.Config{AppKey: appKey, AppSecret: appSecret, AccessToken: token, APIBaseURL: "http://" + simL.Addr().String(),
+			DetailConcurrency: 8}},
 		Projector: projections.ProjectorConfig{OnCommit: func(s projections.CommitStats) {
 			mu.Lock()
 			commits = append(commits, commit{at: time.Now(), positions: s.Positions.Clone()})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/eventlog"
+	"github.com/loquat-dev/loquat/ingest"
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
 	"github.com/loquat-dev/loquat/ingest/registry"
@@ -168,9 +169,8 @@ func Run(ctx context.Context, o Options) error {
 		DataDir: o.DataDir,
 		Addr:    o.Addr,
 		Logger:  o.Logger,
-		Douyin: douyin.Config{AppKey: appKey, AppSecret: appSecret, AccessToken: token,
-			APIBaseURL: "http://" + simListener.Addr().String()},
-		Pollers: server.PollerConfig{JD: jdCfg, Kuaishou: ksCfg},
+		Platforms: []ingest.Source{douyin.Config{AppKey: appKey, AppSecret: appSecret, AccessToken: token,
+			APIBaseURL: "http://" + simListener.Addr().String()}, jdCfg, ksCfg},
 	})
 	if err != nil {
 		return err

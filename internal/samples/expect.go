@@ -2,28 +2,23 @@ package samples
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"testing"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/internal/samples/sampledata"
 	"github.com/loquat-dev/loquat/projections"
 )
 
-// The figures of samples/README.md, all time, in fen.
+// The figures of samples/README.md, all time, in fen (see sampledata).
 var (
-	WantGMV, WantRefunds, WantNet = domain.Fen(73330), domain.Fen(21290), domain.Fen(52040)
-	WantHouseholds                = map[string]domain.Fen{"H-0001": 3979, "H-0002": 3384, "H-0003": 3385, "H-0004": 10680, "H-0005": 4378}
-	WantCollectives               = map[string]domain.Fen{"V-PINGHU": 869, "V-PULIU": 2670, "V-KENGPING": 1194}
-	WantEnterprises               = map[string]domain.Fen{"E-HELPER": 8151, "E-GARDEN": 13350}
-	WantReached                   = int64(5)
-	WantByDay                     = map[string]projections.Money{
-		"2020-04-30": {GMVFen: 37730, NetFen: 37730},
-		"2020-05-01": {RefundsFen: 12390, NetFen: -12390},
-		"2020-05-02": {GMVFen: 35600, NetFen: 35600},
-		"2020-05-04": {RefundsFen: 8900, NetFen: -8900},
-	}
-	WantRecordedIncome = map[string]domain.Fen{"H-0004": 180000, "H-0001": 126050, "H-0005": 60000}
+	WantGMV, WantRefunds, WantNet = sampledata.WantGMV, sampledata.WantRefunds, sampledata.WantNet
+	WantHouseholds                = sampledata.WantHouseholds
+	WantCollectives               = sampledata.WantCollectives
+	WantEnterprises               = sampledata.WantEnterprises
+	WantReached                   = sampledata.WantReached
+	WantByDay                     = sampledata.WantByDay
+	WantRecordedIncome            = sampledata.WantRecordedIncome
 )
 
 // GetJSON fetches baseURL+path and decodes the JSON answer into out,
@@ -158,6 +153,4 @@ func CheckSumIdentity(t testing.TB, baseURL, query string) {
 }
 
 // Describe is a one-line summary of an overview, for failure messages.
-func Describe(ov projections.Overview) string {
-	return fmt.Sprintf("GMV %d refunds %d net %d fen, %d orders", ov.GMVFen, ov.RefundsFen, ov.NetFen, ov.Orders)
-}
+func Describe(ov projections.Overview) string { return sampledata.Describe(ov) }

@@ -1,7 +1,7 @@
-// Package samples holds shared/samples (copied into data/) and what they
-// must produce, for the end-to-end tests of every deployment: it loads them
-// through the real endpoints and importer, and checks the API's answers
-// against the figures of samples/README.md.
+// Package samples runs shared/samples (one copy, in sampledata/) through the
+// real adapters, for the end-to-end tests of every deployment: it loads them
+// through the real endpoints, pollers and importer, and checks the API's
+// answers against the figures of samples/README.md.
 package samples
 
 import (
@@ -10,7 +10,6 @@ import (
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha256"
-	"embed"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -29,19 +28,11 @@ import (
 	"github.com/loquat-dev/loquat/ingest/kuaishou"
 	"github.com/loquat-dev/loquat/ingest/kuaishou/kuaishousim"
 	"github.com/loquat-dev/loquat/ingest/registry"
+	"github.com/loquat-dev/loquat/internal/samples/sampledata"
 )
 
-//go:embed data
-var data embed.FS
-
-// File returns a sample file's bytes.
-func File(name string) []byte {
-	b, err := data.ReadFile("data/" + name)
-	if err != nil {
-		panic(err) // embedded: cannot fail for names in data/
-	}
-	return b
-}
+// File returns a sample file's bytes (sampledata.File).
+func File(name string) []byte { return sampledata.File(name) }
 
 // Douyin credentials the sample pushes are signed with (samples/README.md).
 const (
@@ -149,24 +140,39 @@ func (c *memoryCursors) Save(_ context.Context, name, cursor string) error {
 	return nil
 }
 
-// PollOnce polls the simulated JD and Kuaishou at the platforms' URLs from
-// the start, with cursors of its own, into sink: the JD and Kuaishou
+// DouyinConfig points a Douyin push handler's order-detail fetches at a
+// simulated 抖店 served at baseURL.
+func DouyinConfig(baseURL string) douyin.Config {
+	return douyin.Config{AppKey: DouyinAppKey, AppSecret: DouyinAppSecret, AccessToken: douyinsim.SampleAccessToken, APIBaseURL: baseURL}
+}
+
+// Sources are the samples' platforms as a node takes them: Douyin's pushes
+// and, with pollers, JD and Kuaishou polled from the simulated platforms.
+func (p *Platforms) Sources(pollers bool) []ingest.Source {
+	sources := []ingest.Source{DouyinConfig(p.Douyin.URL)}
+	if pollers {
+		sources = append(sources, JDConfig(p.JD.URL), KuaishouConfig(p.Kuaishou.URL))
+	}
+	return sources
+}
+
+// PollOnce polls each polled platform of the samples at the platforms' URLs
+// from the start, with cursors of its own, into sink: the JD and Kuaishou
 // samples' events, as the pollers produce them.
 func PollOnce(ctx context.Context, p *Platforms, sink ingest.Sink) error {
 	cursors := &memoryCursors{m: map[string]string{}}
-	j, err := jd.New(JDConfig(p.JD.URL), sink, cursors, nil)
-	if err != nil {
-		return err
-	}
-	if err := j.RunOnce(ctx); err != nil {
-		return fmt.Errorf("poll jd: %w", err)
-	}
-	k, err := kuaishou.New(KuaishouConfig(p.Kuaishou.URL), sink, cursors, nil)
-	if err != nil {
-		return err
-	}
-	if err := k.RunOnce(ctx); err != nil {
-		return fmt.Errorf("poll kuaishou: %w", err)
+	for _, src := range p.Sources(true) {
+		ps, ok := src.(ingest.PollingSource)
+		if !ok {
+			continue
+		}
+		poller, err := ps.NewPoller(sink, cursors, nil)
+		if err != nil {
+			return err
+		}
+		if err := poller.(ingest.CatchUpper).RunOnce(ctx); err != nil {
+			return fmt.Errorf("poll %s: %w", src.Platform(), err)
+		}
 	}
 	return nil
 }
@@ -299,8 +305,7 @@ func Events(ctx context.Context) (registryEvents, events []domain.Event, err err
 	}
 	defer platforms.Close()
 	sink := &collector{}
-	h, err := douyin.NewHandler(douyin.Config{AppKey: DouyinAppKey, AppSecret: DouyinAppSecret,
-		AccessToken: douyinsim.SampleAccessToken, APIBaseURL: platforms.Douyin.URL}, sink, nil)
+	h, err := douyin.NewHandler(DouyinConfig(platforms.Douyin.URL), sink, nil)
 	if err != nil {
 		return nil, nil, err
 	}

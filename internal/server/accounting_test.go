@@ -21,7 +21,6 @@ import (
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/eventlog"
 	"github.com/loquat-dev/loquat/ingest"
-	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
 	"github.com/loquat-dev/loquat/ingest/file"
 	"github.com/loquat-dev/loquat/ingest/jd/jdsim"
@@ -205,11 +204,9 @@ func startAccountingNode(t *testing.T, dir, douyinURL, jdURL, ksURL, cursorSuffi
 	ksCfg.Name, ksCfg.Start, ksCfg.Now, ksCfg.Window, ksCfg.PageSize = "kuaishou"+cursorSuffix, accountingFrom.Add(-time.Hour), clock, 12*time.Hour, 100
 	ksCfg.RetryBackoff, ksCfg.MaxRetryBackoff = time.Millisecond, 5*time.Millisecond
 	cfg := server.Config{
-		DataDir: dir,
-		Addr:    "127.0.0.1:0",
-		Douyin: douyin.Config{AppKey: samples.DouyinAppKey, AppSecret: samples.DouyinAppSecret,
-			AccessToken: douyinsim.SampleAccessToken, APIBaseURL: douyinURL},
-		Pollers: server.PollerConfig{JD: jdCfg, Kuaishou: ksCfg},
+		DataDir:   dir,
+		Addr:      "127.0.0.1:0",
+		Platforms: []ingest.Source{samples.DouyinConfig(douyinURL), jdCfg, ksCfg},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	node, err := server.Open(ctx, cfg)

@@ -9,8 +9,6 @@ import (
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/eventlog"
-	"github.com/loquat-dev/loquat/ingest/douyin"
-	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
 	"github.com/loquat-dev/loquat/ingest/registry"
 	"github.com/loquat-dev/loquat/internal/samples"
 	"github.com/loquat-dev/loquat/internal/server"
@@ -41,10 +39,8 @@ func TestWindowGuardsWebhookAndPollers(t *testing.T) {
 	defer cancel()
 	node, err := server.Open(ctx, server.Config{
 		DataDir: dir, Addr: "127.0.0.1:0",
-		Accept: domain.AcceptWindow{From: time.Date(2020, 5, 1, 0, 0, 0, 0, domain.ChinaTime)},
-		Douyin: douyin.Config{AppKey: samples.DouyinAppKey, AppSecret: samples.DouyinAppSecret,
-			AccessToken: douyinsim.SampleAccessToken, APIBaseURL: platforms.Douyin.URL},
-		Pollers: server.PollerConfig{JD: samples.JDConfig(platforms.JD.URL), Kuaishou: samples.KuaishouConfig(platforms.Kuaishou.URL)},
+		Accept:    domain.AcceptWindow{From: time.Date(2020, 5, 1, 0, 0, 0, 0, domain.ChinaTime)},
+		Platforms: platforms.Sources(true),
 	})
 	if err != nil {
 		t.Fatal(err)

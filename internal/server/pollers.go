@@ -16,36 +16,7 @@ import (
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest"
 	"github.com/loquat-dev/loquat/ingest/jd"
-	"github.com/loquat-dev/loquat/ingest/kuaishou"
 )
-
-// PollerConfig configures the platforms a node polls; a platform without
-// an app key is not polled.
-type PollerConfig struct {
-	JD       jd.Config
-	Kuaishou kuaishou.Config
-}
-
-// pollers build the configured pollers, by platform; adding one is one line here.
-var pollers = map[string]func(cfg PollerConfig, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.Logger) (ingest.Poller, error){
-	"jd": func(cfg PollerConfig, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.Logger) (ingest.Poller, error) {
-		if cfg.JD.AppKey == "" {
-			return nil, nil
-		}
-		return jd.New(cfg.JD, sink, cursors, logger)
-	},
-	"kuaishou": func(cfg PollerConfig, sink ingest.Sink, cursors ingest.CursorStore, logger *slog.Logger) (ingest.Poller, error) {
-		if cfg.Kuaishou.AppKey == "" {
-			return nil, nil
-		}
-		return kuaishou.New(cfg.Kuaishou, sink, cursors, logger)
-	},
-}
-
-// catchUpper is a poller that can also catch up once and return.
-type catchUpper interface {
-	RunOnce(ctx context.Context) error
-}
 
 // polling runs a node's pollers and knows when each has caught up once.
 type polling struct {
@@ -103,7 +74,7 @@ func (p *polling) run(ctx context.Context) {
 
 // catchUp runs the poller's RunOnce, if it has one.
 func (p *polling) catchUp(ctx context.Context, poller ingest.Poller) error {
-	if c, ok := poller.(catchUpper); ok {
+	if c, ok := poller.(ingest.CatchUpper); ok {
 		return c.RunOnce(ctx)
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest"
 	"github.com/loquat-dev/loquat/ingest/jd"
 	"github.com/loquat-dev/loquat/ingest/jd/jdsim"
 	"github.com/loquat-dev/loquat/ingest/kuaishou"
@@ -80,7 +81,7 @@ func TestPollersMatchPlatformLedgersThroughAPI(t *testing.T) {
 		ksCfg.RetryBackoff, ksCfg.MaxRetryBackoff = time.Millisecond, 5*time.Millisecond
 		ctx, cancel := context.WithCancel(context.Background())
 		node, err := server.Open(ctx, server.Config{DataDir: dir, Addr: "127.0.0.1:0",
-			Pollers: server.PollerConfig{JD: jdCfg, Kuaishou: ksCfg}})
+			Platforms: []ingest.Source{jdCfg, ksCfg}})
 		if err != nil {
 			cancel()
 			t.Fatal(err)
@@ -163,10 +164,10 @@ func latency(d time.Duration, h http.Handler) http.Handler {
 
 // runNode opens a node with pollers on a new data dir and runs it until
 // the test ends; a node that cannot open fails the test.
-func runNode(t *testing.T, pollers server.PollerConfig) *server.Node {
+func runNode(t *testing.T, pollers ...ingest.Source) *server.Node {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	node, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Pollers: pollers})
+	node, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Platforms: pollers})
 	if err != nil {
 		cancel()
 		t.Fatalf("opening a node with pollers: %v", err)
@@ -268,7 +269,7 @@ func TestPollersRestAndReport(t *testing.T) {
 	ksCfg := samples.KuaishouConfig(ksAPI.URL)
 	ksCfg.Start, ksCfg.Now, ksCfg.Window, ksCfg.Interval = now.AddDate(0, 0, -100), time.Now, 6*24*time.Hour, 0
 	ksCfg.RetryBackoff, ksCfg.MaxRetryBackoff = time.Millisecond, 5*time.Millisecond
-	node := runNode(t, server.PollerConfig{JD: jdCfg, Kuaishou: ksCfg})
+	node := runNode(t, jdCfg, ksCfg)
 	if err := polled(node); err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +352,7 @@ func TestStoppedPollerOnReadyz(t *testing.T) {
 	defer ksAPI.Close()
 	ksCfg := samples.KuaishouConfig(ksAPI.URL)
 	ksCfg.Start, ksCfg.Now, ksCfg.AccessToken = time.Now().Add(-time.Hour), time.Now, "a-revoked-token"
-	node := runNode(t, server.PollerConfig{Kuaishou: ksCfg})
+	node := runNode(t, ksCfg)
 	if err := polled(node); err == nil {
 		t.Fatal("Polled: want the poller's failure")
 	}
@@ -402,7 +403,7 @@ func TestPollerOutlivesOutageAtStart(t *testing.T) {
 	ksCfg := samples.KuaishouConfig(ksAPI.URL)
 	ksCfg.Start, ksCfg.Now, ksCfg.MaxAttempts = time.Now().Add(-time.Hour), time.Now, 2
 	ksCfg.Interval, ksCfg.RetryBackoff, ksCfg.MaxRetryBackoff = 50*time.Millisecond, time.Millisecond, time.Millisecond
-	node := runNode(t, server.PollerConfig{Kuaishou: ksCfg})
+	node := runNode(t, ksCfg)
 	if err := polled(node); err != nil {
 		t.Fatalf("Polled: %v; want the poller to catch up once the platform answers", err)
 	}

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -24,7 +23,6 @@ import (
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/eventlog"
 	"github.com/loquat-dev/loquat/ingest"
-	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/internal/auth"
 	"github.com/loquat-dev/loquat/projections"
 )
@@ -70,11 +68,11 @@ type Config struct {
 	EventLog LogConfig
 	// Store selects the read model (SQLite by default).
 	Store StoreConfig
-	// Douyin configures POST /ingest/douyin; without an AppKey the endpoint
-	// answers 503 saying it is not configured.
-	Douyin douyin.Config
-	// Pollers configures the platforms polled by the Ingest role.
-	Pollers PollerConfig
+	// Platforms are the platforms the Ingest role takes orders from: it
+	// polls each enabled PollingSource and serves each PushSource's path
+	// (with 503 while it is not enabled). serve gives one a registered
+	// platform (internal/platforms).
+	Platforms []ingest.Source
 	// Accept is the window of plausible business times for what the
 	// webhooks and pollers receive (see domain.CheckPlausible); events
 	// outside it, or naming an unknown platform, are dead-lettered. The
@@ -221,18 +219,21 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 func (n *Node) openPollers() error {
 	cursors := eventlog.NewCursorStore(n.log)
 	active := map[string]ingest.Poller{}
-	for name, build := range pollers {
+	for _, src := range n.cfg.Platforms {
+		ps, ok := src.(ingest.PollingSource)
+		if !ok || !src.Enabled() {
+			continue
+		}
+		name := src.Platform()
 		sink, err := n.guarded(name)
 		if err != nil {
 			return err
 		}
-		p, err := build(n.cfg.Pollers, sink, cursors, n.cfg.Logger)
+		p, err := ps.NewPoller(sink, cursors, n.cfg.Logger)
 		if err != nil {
 			return fmt.Errorf("%s poller: %w", name, err)
 		}
-		if p != nil {
-			active[name] = p
-		}
+		active[name] = p
 	}
 	n.polling = newPolling(active, n.cfg.Logger)
 	n.metrics.registry.MustRegister(newPollerCollector(n.polling.statuses))
@@ -318,29 +319,33 @@ func (n *Node) projectorGroup() string {
 	return "projector"
 }
 
-// mountIngest mounts POST /ingest/douyin. A Douyin key without what must go
-// with it stops the node from starting: serving would answer every push 503
-// while /readyz said ready.
+// mountIngest mounts each push platform's path: the platform's handler, or
+// a 503 saying how to enable it. A platform configured but not well enough
+// stops the node from starting: serving would answer every push 503 while
+// /readyz said ready.
 func (n *Node) mountIngest(engine *gin.Engine) error {
-	if n.cfg.Douyin.AppKey == "" {
-		engine.POST("/ingest/douyin", func(c *gin.Context) {
-			c.JSON(http.StatusServiceUnavailable, gin.H{"code": 50300, "msg": "douyin ingest is not configured: start with --douyin-app-key and LOQUAT_DOUYIN_APP_SECRET"})
-		})
-		return nil
-	}
-	sink, err := n.guarded("douyin")
-	var h http.Handler
-	if err == nil {
-		h, err = douyin.NewHandler(n.cfg.Douyin, sink, n.cfg.Logger)
-	}
-	if err != nil {
-		hint := "check --douyin-api-url"
-		if n.cfg.Douyin.AppSecret == "" || n.cfg.Douyin.AccessToken == "" {
-			hint = "with --douyin-app-key set LOQUAT_DOUYIN_APP_SECRET and LOQUAT_DOUYIN_ACCESS_TOKEN, or start without the key"
+	for _, src := range n.cfg.Platforms {
+		ps, ok := src.(ingest.PushSource)
+		if !ok {
+			continue
 		}
-		return fmt.Errorf("douyin ingest is misconfigured: %s; %s", strings.ReplaceAll(err.Error(), "\n", "; "), hint)
+		if !src.Enabled() {
+			msg := ps.Disabled()
+			engine.POST(ps.Path(), func(c *gin.Context) {
+				c.JSON(http.StatusServiceUnavailable, gin.H{"code": 50300, "msg": msg})
+			})
+			continue
+		}
+		sink, err := n.guarded(src.Platform())
+		if err != nil {
+			return err
+		}
+		h, err := ps.NewHandler(sink, n.cfg.Logger)
+		if err != nil {
+			return err
+		}
+		engine.POST(ps.Path(), gin.WrapH(h))
 	}
-	engine.POST("/ingest/douyin", gin.WrapH(h))
 	return nil
 }
 

@@ -8,8 +8,6 @@ import (
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/eventlog"
-	"github.com/loquat-dev/loquat/ingest/douyin"
-	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
 	"github.com/loquat-dev/loquat/ingest/registry"
 	"github.com/loquat-dev/loquat/internal/samples"
 	"github.com/loquat-dev/loquat/internal/server"
@@ -57,13 +55,9 @@ func startStoppableNode(t *testing.T, dir string, opts nodeOptions) (*server.Nod
 		log.Close()
 	}
 	cfg := server.Config{
-		DataDir: dir,
-		Addr:    "127.0.0.1:0",
-		Douyin: douyin.Config{AppKey: samples.DouyinAppKey, AppSecret: samples.DouyinAppSecret,
-			AccessToken: douyinsim.SampleAccessToken, APIBaseURL: platforms.Douyin.URL},
-	}
-	if opts.pollers {
-		cfg.Pollers = server.PollerConfig{JD: samples.JDConfig(platforms.JD.URL), Kuaishou: samples.KuaishouConfig(platforms.Kuaishou.URL)}
+		DataDir:   dir,
+		Addr:      "127.0.0.1:0",
+		Platforms: platforms.Sources(opts.pollers),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	node, err := server.Open(ctx, cfg)

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
-	"github.com/loquat-dev/loquat/internal/samples"
+	"github.com/loquat-dev/loquat/internal/samples/sampledata"
 	"github.com/loquat-dev/loquat/projections"
 )
 
@@ -43,7 +43,7 @@ func queries(store projections.Store) *projections.Queries { return &projections
 func testSamples(t *testing.T, open Opener) {
 	store := open(t)
 	defer store.Close()
-	reg, events, err := samples.Events(context.Background())
+	reg, events, err := sampledata.Events()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,25 +55,25 @@ func testSamples(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ov.GMVFen != samples.WantGMV || ov.RefundsFen != samples.WantRefunds || ov.NetFen != samples.WantNet || ov.HouseholdsReached != samples.WantReached {
+	if ov.GMVFen != sampledata.WantGMV || ov.RefundsFen != sampledata.WantRefunds || ov.NetFen != sampledata.WantNet || ov.HouseholdsReached != sampledata.WantReached {
 		t.Errorf("samples overview: %s, %d reached; want GMV %d refunds %d net %d, %d reached",
-			samples.Describe(ov), ov.HouseholdsReached, samples.WantGMV, samples.WantRefunds, samples.WantNet, samples.WantReached)
+			sampledata.Describe(ov), ov.HouseholdsReached, sampledata.WantGMV, sampledata.WantRefunds, sampledata.WantNet, sampledata.WantReached)
 	}
 	for _, d := range ov.ByDay {
-		if want, ok := samples.WantByDay[d.Date]; !ok || want != d.Money {
+		if want, ok := sampledata.WantByDay[d.Date]; !ok || want != d.Money {
 			t.Errorf("samples day %s: %+v, want %+v", d.Date, d.Money, want)
 		}
 	}
-	for id, want := range samples.WantHouseholds {
+	for id, want := range sampledata.WantHouseholds {
 		h, err := q.Household(ctx, id, projections.Period{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h.AttributedSalesFen != want || h.RecordedIncomeFen != samples.WantRecordedIncome[id] {
-			t.Errorf("household %s: sales %d income %d fen, want %d and %d", id, h.AttributedSalesFen, h.RecordedIncomeFen, want, samples.WantRecordedIncome[id])
+		if h.AttributedSalesFen != want || h.RecordedIncomeFen != sampledata.WantRecordedIncome[id] {
+			t.Errorf("household %s: sales %d income %d fen, want %d and %d", id, h.AttributedSalesFen, h.RecordedIncomeFen, want, sampledata.WantRecordedIncome[id])
 		}
 	}
-	for id, want := range samples.WantCollectives {
+	for id, want := range sampledata.WantCollectives {
 		v, err := q.Village(ctx, id, projections.Period{})
 		if err != nil {
 			t.Fatal(err)
@@ -82,7 +82,7 @@ func testSamples(t *testing.T, open Opener) {
 			t.Errorf("village %s collective: %d fen, want %d", id, v.CollectiveIncomeFen, want)
 		}
 	}
-	for id, want := range samples.WantEnterprises {
+	for id, want := range sampledata.WantEnterprises {
 		e, err := q.Enterprise(ctx, id, projections.Period{})
 		if err != nil {
 			t.Fatal(err)

@@ -7,13 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/loquat-dev/loquat/ingest/douyin"
 	"github.com/loquat-dev/loquat/ingest/douyin/douyinsim"
+	"github.com/loquat-dev/loquat/internal/samples/sampledata"
 )
 
 const sampleOrder = "4981457725012345678"
@@ -24,10 +24,7 @@ func samplePlatform(t *testing.T, opts douyinsim.PlatformOptions) (*douyinsim.Pl
 	if err != nil {
 		t.Fatal(err)
 	}
-	recorded, err := os.ReadFile("../testdata/order-detail.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	recorded := sampledata.File("douyin-order-detail.json")
 	if err := p.AddOrderDetailJSON(recorded); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +75,7 @@ func decodeGeneric(t *testing.T, b []byte) map[string]any {
 func TestPlatformServesSampleShape(t *testing.T) {
 	_, srv := samplePlatform(t, douyinsim.PlatformOptions{})
 	status, got := get(t, srv, detailQuery(sampleOrder, nil))
-	recorded, _ := os.ReadFile("../testdata/order-detail.json")
+	recorded := sampledata.File("douyin-order-detail.json")
 	want := decodeGeneric(t, recorded)
 	delete(got, "log_id")
 	delete(want, "log_id")

@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/internal/samples/sampledata"
 )
 
 // Sink records what an adapter appends: a test's view of the event log
@@ -219,10 +221,17 @@ func (s *sharedRecords) WithAttrs(as []slog.Attr) slog.Handler {
 }
 func (s *sharedRecords) WithGroup(string) slog.Handler { return s }
 
-// ReadTestdata reads testdata/name, failing the test when it cannot.
+// ReadTestdata reads testdata/name or, where testdata/ has no such file,
+// the sample of that name (the samples' one copy is sampledata), failing
+// the test when it cannot.
 func ReadTestdata(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if errors.Is(err, fs.ErrNotExist) {
+		if sample, ok := sampledata.Lookup(name); ok {
+			return sample
+		}
+	}
 	MustNoErr(t, err)
 	return b
 }

@@ -168,18 +168,7 @@ func Generate(opts GenerateOptions) (*Book, error) {
 
 	b := &Book{Ledger: Ledger{ByDay: map[string]Totals{}}}
 	for _, o := range orders {
-		b.Ledger.OrdersCreated++
-		if o.paid.IsZero() {
-			b.Ledger.OrdersNeverPaid++
-		} else {
-			b.Ledger.OrdersPaid++
-			paid := o.goods() - o.discount
-			b.Ledger.book(domain.Day(o.paid), func(t *Totals) { t.AddSale(paid) })
-			if !o.cancelled.IsZero() {
-				b.Ledger.OrdersRefunded++
-				b.Ledger.book(domain.Day(o.cancelled), func(t *Totals) { t.AddRefund(paid) })
-			}
-		}
+		b.Ledger.Add(o.paid, o.cancelled, o.goods()-o.discount, nil)
 		order, err := o.versions(rng, opts.IndexLag)
 		if err != nil {
 			return nil, err

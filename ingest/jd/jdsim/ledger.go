@@ -6,25 +6,6 @@ import "github.com/loquat-dev/loquat/ingest/internal/platformsim"
 // excluded, like Loquat's: GMVFen, RefundsFen and NetFen.
 type Totals = platformsim.Totals
 
-// Ledger is what a generated order book must add up to, computed by the
-// generator from its own plan (order totals less seller discounts), never
-// from the answers it serves, so a test can hold a poller's events against it.
-type Ledger struct {
-	Totals
-	OrdersCreated int
-	OrdersPaid    int
-	// OrdersRefunded counts paid orders cancelled afterwards (full refunds).
-	OrdersRefunded int
-	// OrdersNeverPaid counts orders cancelled before payment.
-	OrdersNeverPaid int
-	// ByDay is keyed by the China-time date (YYYY-MM-DD) of the payment or
-	// the cancellation.
-	ByDay map[string]Totals
-}
-
-func (l *Ledger) book(day string, f func(*Totals)) {
-	f(&l.Totals)
-	d := l.ByDay[day]
-	f(&d)
-	l.ByDay[day] = d
-}
+// Ledger is what a generated order book must add up to (platformsim.Ledger),
+// from the generator's plan: order totals less seller discounts.
+type Ledger = platformsim.Ledger

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/jd/jdsim"
+	"github.com/loquat-dev/loquat/internal/samples/sampledata"
 )
 
 // signed builds a request form signed by hand, the documented way.
@@ -79,10 +79,7 @@ func TestRecordedSampleServedAsRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := os.ReadFile("../testdata/jd-order-search.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := sampledata.File("jd-order-search.json")
 	if err := p.AddRecordedPage(rec); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/internal/platformsim"
 )
 
 // SKU is a product on sale in the shop.
@@ -183,24 +184,13 @@ func Generate(opts GenerateOptions) (*Book, error) {
 		}
 	}
 
-	b := &Book{Ledger: Ledger{ByDay: map[string]Totals{}, ByDistributor: map[string]Totals{}}}
+	b := &Book{Ledger: Ledger{Ledger: platformsim.Ledger{ByDay: map[string]Totals{}}, ByDistributor: map[string]Totals{}}}
 	for _, o := range orders {
-		b.Ledger.OrdersCreated++
 		dist := ""
 		if o.dist != nil {
 			dist = strconv.FormatInt(o.dist.ID, 10)
 		}
-		if o.paid.IsZero() {
-			b.Ledger.OrdersNeverPaid++
-		} else {
-			b.Ledger.OrdersPaid++
-			g := o.goods()
-			b.Ledger.book(domain.Day(o.paid), dist, func(t *Totals) { t.AddSale(g) })
-			if !o.closed.IsZero() {
-				b.Ledger.OrdersRefunded++
-				b.Ledger.book(domain.Day(o.closed), dist, func(t *Totals) { t.AddRefund(g) })
-			}
-		}
+		b.Ledger.add(o.paid, o.closed, o.goods(), dist)
 		order, err := o.versions(rng, opts.IndexLag)
 		if err != nil {
 			return nil, err

@@ -1,38 +1,35 @@
 package kuaishousim
 
-import "github.com/loquat-dev/loquat/ingest/internal/platformsim"
+import (
+	"time"
+
+	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/ingest/internal/platformsim"
+)
 
 // Totals are the figures of one slice of the orders, goods only, freight
 // excluded, like Loquat's: GMVFen, RefundsFen and NetFen.
 type Totals = platformsim.Totals
 
-// Ledger is what a generated order book must add up to, computed by the
-// generator from its own plan (price × num less the discount), never from
-// the answers it serves, so a test can hold a poller's events against it.
+// Ledger is what a generated order book must add up to (platformsim.Ledger),
+// from the generator's plan: price × num less the discount.
 type Ledger struct {
-	Totals
-	OrdersCreated int
-	OrdersPaid    int
-	// OrdersRefunded counts paid orders closed afterwards (full refunds).
-	OrdersRefunded int
-	// OrdersNeverPaid counts orders placed and never paid.
-	OrdersNeverPaid int
-	// ByDay is keyed by the China-time date (YYYY-MM-DD) of the payment or
-	// the closing.
-	ByDay map[string]Totals
+	platformsim.Ledger
 	// ByDistributor is keyed by distributorId, for orders sold by a
 	// distributor (达人): the livestream figures.
 	ByDistributor map[string]Totals
 }
 
-func (l *Ledger) book(day, distributor string, f func(*Totals)) {
-	f(&l.Totals)
-	d := l.ByDay[day]
-	f(&d)
-	l.ByDay[day] = d
+// add books an order (platformsim.Ledger.Add), and by its distributor
+// when it has one.
+func (l *Ledger) add(paid, closed time.Time, fen domain.Fen, distributor string) {
+	var byDistributor func(func(*Totals))
 	if distributor != "" {
-		t := l.ByDistributor[distributor]
-		f(&t)
-		l.ByDistributor[distributor] = t
+		byDistributor = func(change func(*Totals)) {
+			t := l.ByDistributor[distributor]
+			change(&t)
+			l.ByDistributor[distributor] = t
+		}
 	}
+	l.Add(paid, closed, fen, byDistributor)
 }

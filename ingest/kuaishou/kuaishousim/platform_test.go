@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"reflect"
 	"strconv"
 	"testing"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/ingest/kuaishou/kuaishousim"
+	"github.com/loquat-dev/loquat/internal/samples/sampledata"
 )
 
 // signed builds a request signed by hand, the documented way.
@@ -78,10 +78,7 @@ func TestRequestChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := os.ReadFile("../testdata/kuaishou-order-cursor-list.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := sampledata.File("kuaishou-order-cursor-list.json")
 	if err := p.AddRecordedPage(rec); err != nil {
 		t.Fatal(err)
 	}
