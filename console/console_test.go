@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/loquat-dev/loquat/projections"
 )
 
 // TestConsoleRoles signs in as each role through the sign-in page and
@@ -193,3 +195,32 @@ func TestEnglish(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestLiveRerender: a figures message (the body of the page's GET, as
+// /api/v1/stream sends it) re-renders the page's figures and charts.
+// console.js's handler is fed the API's answer for another period, so
+// every figure changes to values the API computed.
+func TestLiveRerender(t *testing.T) {
+	base := startServer(t, false)
+	tb := newTab(t, newBrowser(t), base)
+	tb.open("/")
+	var all, day projections.Overview
+	tb.api("/api/v1/overview", &all)
+	tb.api("/api/v1/overview?from=2020-04-30&to=2020-04-30", &day)
+	if day.GMVFen == all.GMVFen {
+		t.Fatal("the two periods have the same GMV: the test would prove nothing")
+	}
+	var ok bool
+	tb.eval(`fetch('/api/v1/overview?from=2020-04-30&to=2020-04-30').then(r => r.json()).then(b => { applyFigures(b); return true; })`, &ok)
+	equal(t, "re-rendered gmv_fen", tb.fen(`[data-field=gmv_fen]`), int64(day.GMVFen))
+	equal(t, "re-rendered net_fen", tb.fen(`[data-field=net_fen]`), int64(day.NetFen))
+	equal(t, "re-rendered orders", tb.count(`[data-field=orders]`), day.Orders)
+	trend := tb.chart("chart-trend")
+	var gmv []int64
+	var days []string
+	for _, d := range day.ByDay {
+		days, gmv = append(days, d.Date), append(gmv, int64(d.GMVFen))
+	}
+	equalSlices(t, "re-rendered trend days", trend.XAxis[0].Data, days)
+	equalSlices(t, "re-rendered trend GMV", trend.series(0), gmv)
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/loquat-dev/loquat/domain"
@@ -114,10 +115,13 @@ func checkLivestream(t *testing.T, tb *tab, id string) {
 	equalSlices(t, id+" minutes", minutes.XAxis[0].Data, xs)
 	equalSlices(t, id+" orders per minute", minutes.series(0), orders)
 	equalSlices(t, id+" GMV per minute", minutes.series(1), gmv)
-	var peak string
-	tb.eval(`document.getElementById('peak-minute').textContent`, &peak)
-	if ls.PeakMinute != nil && peak != ls.PeakMinute.Minute {
-		t.Errorf("%s peak minute: page %q, API %q", id, peak, ls.PeakMinute.Minute)
+	var peak struct{ Minute, Text string }
+	tb.eval(`(() => { const p = document.getElementById('peak-minute'); return {Minute: p.dataset.minute || '', Text: p.textContent}; })()`, &peak)
+	if ls.PeakMinute == nil {
+		t.Fatalf("%s has no peak minute: the fixture has no live sales", id)
+	}
+	if want := strings.Replace(ls.PeakMinute.Minute, "T", " ", 1); peak.Minute != ls.PeakMinute.Minute || peak.Text != want {
+		t.Errorf("%s peak minute: page %q shown as %q, API %q", id, peak.Minute, peak.Text, ls.PeakMinute.Minute)
 	}
 }
 

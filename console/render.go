@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -28,6 +29,8 @@ var funcs = template.FuncMap{
 	"fen":      func(f domain.Fen) int64 { return int64(f) },
 	"pct":      pct,
 	"chinaDay": chinaTime,
+	// minute shows the API's China-time minute (2020-04-30T15:20) as people write it.
+	"minute": func(m string) string { return strings.Replace(m, "T", " ", 1) },
 }
 
 func parseTemplates() (map[string]*template.Template, error) {

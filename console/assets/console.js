@@ -61,7 +61,7 @@ function applyFigures(data) {
     let value = data[name];
     if (name === 'refund_rate' && value === undefined && data.gmv_fen) value = data.refunds_fen / data.gmv_fen;
     if (name === 'peak_minute') value = data.peak_minute ? data.peak_minute.minute : undefined;
-    if (name === 'peak_minute' && value !== undefined) { el.querySelector('.value').textContent = value; return; }
+    if (name === 'peak_minute' && value !== undefined) { const pv = el.querySelector('.value'); pv.dataset.minute = value; pv.textContent = value.replace('T', ' '); return; }
     setFigure(el, value);
   });
   document.querySelectorAll('.chart[data-live]').forEach(function (el) {
