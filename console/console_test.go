@@ -64,6 +64,13 @@ func TestConsoleRoles(t *testing.T) {
 			checkLivestream(t, tb, livestream)
 			checkVillage(t, tb, "V-PINGHU")
 			checkHouseholds(t, tb)
+			// A household as an enterprise sees it: its share of the
+			// enterprise's sales, never its income, flags or a link to its page.
+			var leaked []string
+			tb.eval(`[...document.querySelectorAll('#households [data-field]:not([data-field=attributed_sales_fen]), #households [data-below], #households a')].map(e => e.outerHTML)`, &leaked)
+			if len(leaked) > 0 {
+				t.Errorf("the enterprise's households page shows more than shares: %v", leaked)
+			}
 		}, refused: []refused{
 			{"/enterprises/E-GARDEN", 404}, // another enterprise
 			{"/villages/V-PULIU", 404},     // not a paired village

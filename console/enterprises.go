@@ -45,6 +45,7 @@ type enterpriseData struct {
 	projections.EnterpriseSummary
 	Paired    []domain.Village
 	Names     names
+	Streams   livestreamNames
 	Products  chart
 	Days      chart
 	StreamURL string
@@ -69,10 +70,15 @@ func (c *console) enterprise(g *gin.Context) {
 		c.fail(g, err)
 		return
 	}
+	streams, err := c.livestreamNames(ctx)
+	if err != nil {
+		c.fail(g, err)
+		return
+	}
 	v := c.newView(g, "nav.enterprises", "enterprise")
 	v.Title = n.Enterprise(e.EnterpriseID)
 	v.Period = p
-	d := enterpriseData{EnterpriseSummary: e, Names: n,
+	d := enterpriseData{EnterpriseSummary: e, Names: n, Streams: streams,
 		StreamURL: "/api/v1/stream?" + streamQuery("enterprise", e.EnterpriseID, p)}
 	for _, id := range n.reg.Enterprises[e.EnterpriseID].PairedVillages {
 		vil, ok := n.reg.Villages[id]

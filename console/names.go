@@ -33,3 +33,29 @@ func (n names) Enterprise(id string) string {
 	}
 	return id
 }
+
+// livestreamNames names livestreams by their anchors (the figures name
+// them by platform:room only).
+type livestreamNames map[string]string
+
+func (c *console) livestreamNames(ctx context.Context) (livestreamNames, error) {
+	infos, err := c.q.Store.Livestreams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(livestreamNames, len(infos))
+	for _, in := range infos {
+		if in.AnchorName != "" {
+			out[in.ID] = in.AnchorName
+		}
+	}
+	return out, nil
+}
+
+// Name names a livestream by its anchor, or by its id when none is known.
+func (n livestreamNames) Name(id string) string {
+	if a, ok := n[id]; ok {
+		return a
+	}
+	return id
+}

@@ -89,6 +89,9 @@ func checkLivestreams(t *testing.T, tb *tab) []string {
 	for _, l := range ls.Items {
 		ids = append(ids, l.ID)
 	}
+	if len(ids) == 0 {
+		t.Fatal("the API lists no livestreams: comparing the page with it would prove nothing")
+	}
 	equalSlices(t, "livestreams", tb.rowIDs("#livestreams"), ids)
 	for _, l := range ls.Items {
 		equal(t, l.ID+" gmv_fen", tb.rowFen("#livestreams", l.ID, "gmv_fen"), int64(l.GMVFen))
@@ -182,6 +185,9 @@ func checkHouseholdRows(t *testing.T, tb *tab, apiPath string) {
 	var ids []string
 	for _, h := range hs.Items {
 		ids = append(ids, h.HouseholdID)
+	}
+	if len(ids) == 0 {
+		t.Fatalf("%s lists no households: comparing the page with it would prove nothing", apiPath)
 	}
 	equalSlices(t, "households of "+apiPath, tb.rowIDs("#households"), ids)
 	for _, h := range hs.Items {
