@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,16 @@ type Options struct {
 	// NoConsole leaves out the web console (package console), which is
 	// otherwise served at / beside the API whenever Queries is set.
 	NoConsole bool
+	// AsOf answers as_of; nil answers it 501. Queries' Store must be a
+	// projections.RoutedReader for its answers to follow the request's.
+	AsOf AsOfReaders
+}
+
+// AsOfReaders gives the read model as the log stood at the end of a past
+// China-time day, and a func to call when the request is done with it; a
+// malformed or not past day is a projections.ErrBadRequest.
+type AsOfReaders interface {
+	Reader(ctx context.Context, day string) (projections.Reader, func(), error)
 }
 
 const (
@@ -57,7 +68,7 @@ func NewRouter(opts Options) (*gin.Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	h := &handlers{q: opts.Queries, log: opts.Logger, auth: opts.Auth}
+	h := &handlers{q: opts.Queries, log: opts.Logger, auth: opts.Auth, asOf: opts.AsOf}
 	r := gin.New()
 	r.Use(gin.Recovery())
 	var notFoundPage gin.HandlerFunc
@@ -146,6 +157,7 @@ type handlers struct {
 	q    *projections.Queries
 	log  *slog.Logger
 	auth *auth.Service
+	asOf AsOfReaders
 }
 
 // scope is what the request's principal may see: everything when the API
@@ -180,14 +192,29 @@ func badRequest(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{projections.ErrBadRequest}, args...)...)
 }
 
-// with serves a route that takes the declared query parameters and no
-// others (see parseQuery).
+// with serves a route that takes the declared query parameters, and
+// as_of, and no others (see parseQuery). With as_of the request's reads go
+// to the read model as of that day (projections.WithReader).
 func (h *handlers) with(declared []param, serve func(*gin.Context, query)) gin.HandlerFunc {
+	declared = append(slices.Clone(declared), paramAsOf)
 	return func(c *gin.Context) {
 		q, err := parseQuery(c, declared)
 		if err != nil {
 			h.fail(c, err)
 			return
+		}
+		if q.asOf != "" {
+			if h.asOf == nil {
+				c.JSON(http.StatusNotImplemented, gin.H{"error": "as_of: this node has no event log to answer it from (an API-only node); ask a node that runs loquat serve"})
+				return
+			}
+			r, release, err := h.asOf.Reader(c.Request.Context(), q.asOf)
+			if err != nil {
+				h.fail(c, err)
+				return
+			}
+			defer release()
+			c.Request = c.Request.WithContext(projections.WithReader(c.Request.Context(), r))
 		}
 		serve(c, q)
 	}

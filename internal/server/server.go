@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -115,6 +116,7 @@ type Node struct {
 	projector *projections.Projector // Project
 	router    *message.Router        // Project
 	queries   *projections.Queries   // API
+	asOf      *AsOf                  // API, with the event log
 	metrics   *metrics
 	listener  net.Listener
 	http      *http.Server
@@ -175,8 +177,16 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	opts := api.Options{Ready: n.ready, Gatherer: n.metrics.registry, Logger: cfg.Logger, AdminSeparate: cfg.Auth.AdminAddr != ""}
 	if roles.API {
-		n.queries = &projections.Queries{Store: n.store, Now: cfg.Now}
+		n.queries = &projections.Queries{Store: projections.RoutedReader(n.store), Now: cfg.Now}
 		opts.Queries = n.queries
+		if n.log != nil {
+			// As-of read models are SQLite files in the data dir whatever
+			// the live store: a day's is a derived cache, rebuilt at will.
+			if n.asOf, err = NewAsOf(AsOfOptions{Log: n.log, Dir: filepath.Join(cfg.DataDir, "asof"), Now: cfg.Now, Logger: cfg.Logger}); err != nil {
+				return nil, err
+			}
+			opts.AsOf = n.asOf
+		}
 		if err := n.openAuth(ctx); err != nil {
 			return nil, err
 		}
@@ -474,6 +484,9 @@ func (n *Node) trackLag(ctx context.Context) {
 
 func (n *Node) close() error {
 	var errs []error
+	if n.asOf != nil { // its builds read the log
+		errs = append(errs, n.asOf.Close())
+	}
 	if n.log != nil {
 		errs = append(errs, n.log.Close())
 	}
