@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/loquat-dev/loquat/console"
 	"github.com/loquat-dev/loquat/internal/auth"
 	"github.com/loquat-dev/loquat/projections"
 )
@@ -37,6 +38,9 @@ type Options struct {
 	// AdminSeparate leaves /readyz and /metrics to NewAdminRouter (served
 	// on --admin-addr).
 	AdminSeparate bool
+	// NoConsole leaves out the web console (package console), which is
+	// otherwise served at / beside the API whenever Queries is set.
+	NoConsole bool
 	// AsOf answers as_of; nil answers it 501. Queries' Store must be a
 	// projections.RoutedReader for its answers to follow the request's.
 	AsOf AsOfReaders
@@ -67,14 +71,25 @@ func NewRouter(opts Options) (*gin.Engine, error) {
 	h := &handlers{q: opts.Queries, log: opts.Logger, auth: opts.Auth, asOf: opts.AsOf}
 	r := gin.New()
 	r.Use(gin.Recovery())
+	var notFoundPage gin.HandlerFunc
 	if opts.Queries != nil {
 		mountQueries(r, h)
+		if !opts.NoConsole {
+			var err error
+			if notFoundPage, err = console.Mount(r, console.Options{Queries: opts.Queries, Auth: opts.Auth, Logger: opts.Logger}); err != nil {
+				return nil, err
+			}
+		}
 	}
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	if !opts.AdminSeparate {
 		readyAndMetrics(r, opts)
 	}
 	r.NoRoute(func(c *gin.Context) {
+		if notFoundPage != nil && console.IsPage(c.Request.URL.Path) {
+			notFoundPage(c)
+			return
+		}
 		c.JSON(http.StatusNotFound, gin.H{"error": fmt.Sprintf("no route %s %s", c.Request.Method, c.Request.URL.Path)})
 	})
 	return r, nil

@@ -30,6 +30,14 @@ eval "$(scripts/clickhouse.sh start)"
 trap 'scripts/clickhouse.sh stop "$CLICKHOUSE_PID" "$CLICKHOUSE_DIR"' EXIT
 echo "ClickHouse for the tests: $LOQUAT_TEST_CLICKHOUSE_DSN"
 
+echo "== Chromium (the console's browser tests)"
+# Debian's chromium, driven headless by chromedp; without it those tests
+# skip, which the report below counts as a failure.
+command -v chromium >/dev/null || command -v chromium-browser >/dev/null || {
+	apt-get update -qq && apt-get install -y -qq chromium
+}
+echo "Chromium for the tests: $(command -v chromium || command -v chromium-browser)"
+
 echo "== go test -race"
 # Every test but the chDB run, with the race detector; beside it, at the
 # same time, the chDB run (the store's SQL on ClickHouse 26.7, one

@@ -250,6 +250,7 @@ func Run(ctx context.Context, o Options) error {
 	base := node.URL()
 	fmt.Fprintf(o.Out, `
 Loquat is serving at %[1]s (data in %[2]s). Try:
+  Console:      %[1]s/  (sign in with an account below)
   API:          %[1]s/api/v1/overview
   Households:   %[1]s/api/v1/households?sort=-income_gain_fen&limit=10
   Below line:   %[1]s/api/v1/households?below_line=true

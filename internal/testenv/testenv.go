@@ -8,6 +8,7 @@ package testenv
 
 import (
 	"os"
+	"os/exec"
 	"testing"
 )
 
@@ -23,4 +24,27 @@ func ClickHouseDSN(t testing.TB) string {
 		t.Skipf("no ClickHouse: %s is unset (scripts/test.sh starts one; or eval \"$(scripts/clickhouse.sh start)\")", ClickHouseDSNVar)
 	}
 	return dsn
+}
+
+// ChromiumVar names the variable that may point at a Chromium (or Chrome)
+// binary for the console's browser tests; unset, Chromium is looked up on
+// PATH as chromium, chromium-browser or google-chrome.
+const ChromiumVar = "LOQUAT_TEST_CHROMIUM"
+
+// Chromium returns the path of a headless-capable Chromium, or skips t.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv(ChromiumVar); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s=%s: %v", ChromiumVar, p, err)
+		}
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skipf("no Chromium: none of chromium, chromium-browser, google-chrome on PATH and %s unset (scripts/test.sh installs Debian's chromium)", ChromiumVar)
+	return ""
 }
