@@ -34,7 +34,10 @@ echo "== Chromium (the console's browser tests)"
 # Debian's chromium, driven headless by chromedp; without it those tests
 # skip, which the report below counts as a failure.
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || {
-	apt-get update -qq && apt-get install -y -qq chromium
+	sudo_cmd=""
+	[ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+	$sudo_cmd apt-get update -qq || true
+	DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium
 }
 echo "Chromium for the tests: $(command -v chromium || command -v chromium-browser)"
 
