@@ -97,7 +97,7 @@ func mountQueries(r *gin.Engine, h *handlers) {
 	v1 := r.Group("/api/v1")
 	if h.auth != nil {
 		h.auth.MountSignIn(v1) // POST /session, before Require
-		v1.Use(h.auth.Require(func(c *gin.Context) bool { return accessLogged[c.FullPath()] }))
+		v1.Use(h.auth.Require(func(c *gin.Context) bool { return accessLogged[c.FullPath()] || isExport(c) }))
 		h.auth.MountSignedIn(v1)
 	}
 	v1.GET("/overview", h.with(periodParams, h.overview))
@@ -166,10 +166,15 @@ func badRequest(format string, args ...any) error {
 }
 
 // with serves a route that takes the declared query parameters and no
-// others (see parseQuery).
+// others (see parseQuery); a route that pages also takes format=csv|xlsx
+// (see exportable).
 func (h *handlers) with(declared []param, serve func(*gin.Context, query)) gin.HandlerFunc {
+	declared = exportable(declared)
 	return func(c *gin.Context) {
 		q, err := parseQuery(c, declared)
+		if err == nil {
+			err = withExport(c, &q)
+		}
 		if err != nil {
 			h.fail(c, err)
 			return
@@ -182,6 +187,10 @@ func (h *handlers) with(declared []param, serve func(*gin.Context, query)) gin.H
 func (h *handlers) respond(c *gin.Context, out any, err error) {
 	if err != nil {
 		h.fail(c, err)
+		return
+	}
+	if f, ok := exporting(c); ok {
+		h.export(c, f, out)
 		return
 	}
 	c.JSON(http.StatusOK, out)

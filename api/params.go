@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/internal/export"
 	"github.com/loquat-dev/loquat/projections"
 )
 
@@ -23,6 +24,7 @@ type query struct {
 	paging    projections.Paging
 	villageID string
 	belowLine *bool
+	format    export.Format // set by format=…, on routes that page
 }
 
 // param is one query parameter a route may declare: its name and how its
