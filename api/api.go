@@ -36,6 +36,8 @@ type Options struct {
 	// AdminSeparate leaves /readyz and /metrics to NewAdminRouter (served
 	// on --admin-addr).
 	AdminSeparate bool
+	// Stream configures GET /api/v1/stream (live figures).
+	Stream StreamOptions
 }
 
 const (
@@ -53,7 +55,7 @@ func NewRouter(opts Options) (*gin.Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	h := &handlers{q: opts.Queries, log: opts.Logger, auth: opts.Auth}
+	h := &handlers{q: opts.Queries, log: opts.Logger, auth: opts.Auth, streams: newStreamer(opts.Stream)}
 	r := gin.New()
 	r.Use(gin.Recovery())
 	if opts.Queries != nil {
@@ -112,6 +114,7 @@ func mountQueries(r *gin.Engine, h *handlers) {
 	v1.GET("/unattributed", h.with(params(periodParams, pageParams), list(h, h.q.ScopedUnattributed)))
 	v1.GET("/dead-letters", h.with(pageParams, h.deadLetters))
 	v1.GET("/conflicts", h.with(pageParams, h.conflicts))
+	v1.GET("/stream", h.with(streamParams, h.stream))
 }
 
 func readyAndMetrics(r *gin.Engine, opts Options) {
@@ -128,9 +131,10 @@ func readyAndMetrics(r *gin.Engine, opts Options) {
 }
 
 type handlers struct {
-	q    *projections.Queries
-	log  *slog.Logger
-	auth *auth.Service
+	q       *projections.Queries
+	log     *slog.Logger
+	auth    *auth.Service
+	streams *streamer
 }
 
 // scope is what the request's principal may see: everything when the API

@@ -25,6 +25,8 @@ type query struct {
 	villageID string
 	belowLine *bool
 	format    export.Format // set by format=…, on routes that page
+	page      string        // the stream's page=…
+	streamID  string        // the stream's id=…
 }
 
 // param is one query parameter a route may declare: its name and how its
