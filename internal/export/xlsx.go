@@ -11,7 +11,7 @@ import (
 
 // maxSheetRows is an .xlsx sheet's row limit (Excel's); rows beyond it
 // continue on another sheet, under the same header.
-const maxSheetRows = 1 << 20
+var maxSheetRows = 1 << 20 // a variable for the test of the next sheet
 
 // sheetName is the first sheet's name; the next are 数据2, 数据3, …
 const sheetName = "数据"

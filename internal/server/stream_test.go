@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,6 +74,17 @@ func (sn *streamNode) append(t testing.TB, events ...domain.Event) {
 	}
 	if err := sn.CaughtUp(ctx); err != nil {
 		t.Fatal(err)
+	}
+	// CaughtUp wakes when the last batch is recorded, a moment before the
+	// projector calls OnCommit (which notifies the stream, then counts):
+	// wait until the count holds still.
+	for last := sn.commits.Load(); ; {
+		time.Sleep(20 * time.Millisecond)
+		now := sn.commits.Load()
+		if now == last {
+			return
+		}
+		last = now
 	}
 }
 
@@ -427,4 +439,61 @@ func getJSON(t testing.TB, url string, v any) {
 	if err := json.Unmarshal([]byte(getBody(t, url)), v); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// BenchmarkStreamClients projects the same 8,000 events into a fresh node
+// with no stream client and with 1,000 (one of them never reading, the
+// others reading the overview), and reports the projector's rate (wall
+// and per CPU second of the whole process, clients included), the heap
+// the clients hold (server and client sides: one process) and the
+// messages delivered:
+//
+//	go test -run XXX -bench StreamClients -benchtime 1x ./internal/server
+func BenchmarkStreamClients(b *testing.B) {
+	for _, clients := range []int{0, 1000} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			sn := startStreamNode(b, api.StreamOptions{}, 0)
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			heapBefore, goroutines := ms.HeapInuse, runtime.NumGoroutine()
+			got := &atomic.Int64{}
+			if clients > 0 {
+				got = subscribe(b, sn.URL(), clients)
+				for c, _ := streamMetrics(b, sn.URL()); c < clients; c, _ = streamMetrics(b, sn.URL()) {
+					time.Sleep(10 * time.Millisecond) // until every stream is served
+				}
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			heapClients := float64(ms.HeapInuse) - float64(heapBefore)
+			goroutines = runtime.NumGoroutine() - goroutines
+			delivered := got.Load()
+			var events int
+			var took, cpu time.Duration
+			for b.Loop() {
+				batch := sn.take(b, 8000)
+				start, startCPU := time.Now(), processCPU()
+				sn.append(b, batch...)
+				took += time.Since(start)
+				cpu += processCPU() - startCPU
+				events += len(batch)
+			}
+			time.Sleep(500 * time.Millisecond) // the last coalesced messages
+			b.ReportMetric(float64(events)/took.Seconds(), "events/s")
+			b.ReportMetric(float64(events)/cpu.Seconds(), "events/cpu_s")
+			b.ReportMetric(heapClients/(1<<20), "clients_heap_MiB")
+			b.ReportMetric(float64(goroutines), "goroutines")
+			b.ReportMetric(float64(got.Load()-delivered), "messages")
+		})
+	}
+}
+
+// processCPU is the CPU time (user + system) the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
