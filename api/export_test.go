@@ -21,6 +21,7 @@ import (
 	"github.com/loquat-dev/loquat/api"
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/internal/auth"
+	"github.com/loquat-dev/loquat/internal/live"
 	"github.com/loquat-dev/loquat/projections"
 	"github.com/loquat-dev/loquat/projections/sqlite"
 	"github.com/loquat-dev/loquat/projections/storetest"
@@ -73,7 +74,7 @@ func guardedAPI(t *testing.T) (string, map[string]string) {
 			t.Fatal(err)
 		}
 	}
-	r, err := api.NewRouter(api.Options{Queries: &projections.Queries{Store: store}, Auth: svc})
+	r, err := api.NewRouter(api.Options{Queries: &projections.Queries{Store: store}, Auth: svc, Stream: api.StreamOptions{Hub: live.NewHub()}})
 	if err != nil {
 		t.Fatal(err)
 	}
