@@ -113,7 +113,7 @@ type figures struct {
 	mu   sync.Mutex
 	refs int // guarded by streamer.mu
 	seq  uint64
-	body []byte
+	msg  []byte // the SSE message carrying them, formatted once for all clients
 }
 
 // streamer serves the streams; it is safe for concurrent use.
@@ -150,22 +150,23 @@ func (s *streamer) release(k figuresKey, f *figures) {
 
 // at returns the figures as of sequence seq or later, computing them
 // unless another client of the key already has.
-func (f *figures) at(ctx context.Context, seq uint64, compute func(context.Context) (any, error)) (uint64, []byte, error) {
+// The message is shared: callers only write it.
+func (f *figures) at(ctx context.Context, seq uint64, compute func(context.Context) (any, error)) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.body != nil && f.seq >= seq {
-		return f.seq, f.body, nil
+	if f.msg != nil && f.seq >= seq {
+		return f.msg, nil
 	}
 	out, err := compute(ctx)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	body, err := json.Marshal(out) // one line: the body the matching GET answers
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	f.seq, f.body = seq, body
-	return seq, body, nil
+	f.seq, f.msg = seq, message(seq, body)
+	return f.msg, nil
 }
 
 // compute returns how the stream's page is answered: by the scoped query
@@ -222,7 +223,7 @@ func (h *handlers) stream(c *gin.Context, q query) {
 	seq, next := hub.Current()
 	// The first figures before the stream starts: an id out of scope or
 	// unknown answers 404 (403, 400) as the matching GET would.
-	id, body, err := figs.at(ctx, seq, compute)
+	msg, err := figs.at(ctx, seq, compute)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -231,7 +232,7 @@ func (h *handlers) stream(c *gin.Context, q query) {
 	defer leave()
 	boundSendBuffer(c.Request, h.streams.opts.SendBuffer)
 	w := newSSEWriter(c, h.streams.opts.WriteTimeout)
-	if err := w.send(message(id, body, true)); err != nil {
+	if err := w.send(append([]byte(retry), msg...)); err != nil {
 		h.dropIf(hub, err)
 		return
 	}
@@ -256,14 +257,14 @@ func (h *handlers) stream(c *gin.Context, q query) {
 			return
 		}
 		seq, next = hub.Current() // commits while asleep are in this one
-		id, body, err := figs.at(ctx, seq, compute)
+		msg, err := figs.at(ctx, seq, compute)
 		if err != nil {
 			if ctx.Err() == nil {
 				h.log.Warn("live figures not computed; trying at the next commit", "page", q.page, "err", err)
 			}
 			continue
 		}
-		if err := w.send(message(id, body, false)); err != nil {
+		if err := w.send(msg); err != nil {
 			h.dropIf(hub, err)
 			return
 		}
@@ -296,13 +297,13 @@ func (h *handlers) dropIf(hub *live.Hub, err error) {
 	}
 }
 
-// message is one SSE message; the first also tells the browser to wait
-// 2 s before reconnecting.
-func message(id uint64, body []byte, first bool) []byte {
+// retry, before the first message, tells a browser to wait 2 s before
+// reconnecting.
+const retry = "retry: 2000\n"
+
+// message is one SSE message.
+func message(id uint64, body []byte) []byte {
 	b := make([]byte, 0, len(body)+64)
-	if first {
-		b = append(b, "retry: 2000\n"...)
-	}
 	b = append(b, "id: "...)
 	b = strconv.AppendUint(b, id, 10)
 	b = append(b, "\nevent: figures\ndata: "...)

@@ -121,7 +121,7 @@ func openStream(t testing.TB, url, lastID string) (*http.Response, <-chan sse) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { resp.Body.Close() })
-	msgs := make(chan sse, 10000)
+	msgs := make(chan sse, 256)
 	if resp.StatusCode != http.StatusOK {
 		close(msgs)
 		return resp, msgs
