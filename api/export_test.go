@@ -66,6 +66,7 @@ func guardedAPI(t *testing.T) (string, map[string]string) {
 		{Name: "audit", Role: auth.RoleAuditor, Password: "a long enough password"},
 		{Name: "admin", Role: auth.RoleDistrictAdmin, Password: "a long enough password"},
 		{Name: "e1", Role: auth.RoleEnterprise, EnterpriseID: "E1", Password: "a long enough password"},
+		{Name: "v1", Role: auth.RoleVillage, VillageID: "V1", Password: "a long enough password"},
 	} {
 		if err := svc.AddAccount(ctx, a); err != nil {
 			t.Fatal(err)
