@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,6 +39,16 @@ type Options struct {
 	AdminSeparate bool
 	// Stream configures GET /api/v1/stream (live figures).
 	Stream StreamOptions
+	// AsOf answers as_of; nil answers it 501. Queries' Store must be a
+	// projections.RoutedReader for its answers to follow the request's.
+	AsOf AsOfReaders
+}
+
+// AsOfReaders gives the read model as the log stood at the end of a past
+// China-time day, and a func to call when the request is done with it; a
+// malformed or not past day is a projections.ErrBadRequest.
+type AsOfReaders interface {
+	Reader(ctx context.Context, day string) (projections.Reader, func(), error)
 }
 
 const (
@@ -55,7 +66,7 @@ func NewRouter(opts Options) (*gin.Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	h := &handlers{q: opts.Queries, log: opts.Logger, auth: opts.Auth, streams: newStreamer(opts.Stream)}
+	h := &handlers{q: opts.Queries, log: opts.Logger, auth: opts.Auth, asOf: opts.AsOf, streams: newStreamer(opts.Stream)}
 	r := gin.New()
 	r.Use(gin.Recovery())
 	if opts.Queries != nil {
@@ -114,7 +125,7 @@ func mountQueries(r *gin.Engine, h *handlers) {
 	v1.GET("/unattributed", h.with(params(periodParams, pageParams), list(h, h.q.ScopedUnattributed)))
 	v1.GET("/dead-letters", h.with(pageParams, h.deadLetters))
 	v1.GET("/conflicts", h.with(pageParams, h.conflicts))
-	v1.GET("/stream", h.with(streamParams, h.stream))
+	v1.GET("/stream", h.live(streamParams, h.stream))
 }
 
 func readyAndMetrics(r *gin.Engine, opts Options) {
@@ -134,6 +145,7 @@ type handlers struct {
 	q       *projections.Queries
 	log     *slog.Logger
 	auth    *auth.Service
+	asOf    AsOfReaders
 	streams *streamer
 }
 
@@ -169,11 +181,12 @@ func badRequest(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{projections.ErrBadRequest}, args...)...)
 }
 
-// with serves a route that takes the declared query parameters and no
-// others (see parseQuery); a route that pages also takes format=csv|xlsx
-// (see exportable).
+// with serves a route that takes the declared query parameters, and
+// as_of, and no others (see parseQuery); a route that pages also takes
+// format=csv|xlsx (see exportable). With as_of the request's reads go
+// to the read model as of that day (projections.WithReader).
 func (h *handlers) with(declared []param, serve func(*gin.Context, query)) gin.HandlerFunc {
-	declared = exportable(declared)
+	declared = exportable(append(slices.Clone(declared), paramAsOf))
 	return func(c *gin.Context) {
 		q, err := parseQuery(c, declared)
 		if err == nil {
@@ -182,6 +195,19 @@ func (h *handlers) with(declared []param, serve func(*gin.Context, query)) gin.H
 		if err != nil {
 			h.fail(c, err)
 			return
+		}
+		if q.asOf != "" {
+			if h.asOf == nil {
+				c.JSON(http.StatusNotImplemented, gin.H{"error": "as_of: this node has no event log to answer it from (an API-only node); ask a node that runs loquat serve"})
+				return
+			}
+			r, release, err := h.asOf.Reader(c.Request.Context(), q.asOf)
+			if err != nil {
+				h.fail(c, err)
+				return
+			}
+			defer release()
+			c.Request = c.Request.WithContext(projections.WithReader(c.Request.Context(), r))
 		}
 		serve(c, q)
 	}

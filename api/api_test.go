@@ -183,7 +183,7 @@ func TestParameters(t *testing.T) {
 		bad("/api/v1/livestreams?room=1", `unknown parameter "room"`),
 		ok("/api/v1/livestreams/douyin:6823941120781224715"),
 		notFound("/api/v1/livestreams/douyin:1"),
-		bad("/api/v1/livestreams/douyin:6823941120781224715?from=garbage", `unknown parameter "from"`, "no parameters"),
+		bad("/api/v1/livestreams/douyin:6823941120781224715?from=garbage", `unknown parameter "from"`, "takes as_of"),
 		bad("/api/v1/livestreams/6823941120781224715", "platform:room"),
 		bad("/api/v1/livestreams/douyin:", "platform:room"),
 

@@ -27,6 +27,9 @@ type query struct {
 	format    export.Format // set by format=…, on routes that page
 	page      string        // the stream's page=…
 	streamID  string        // the stream's id=…
+	// asOf, when set, answers from the read model as the log stood at the
+	// end of that China-time day (every read route takes it).
+	asOf string
 }
 
 // param is one query parameter a route may declare: its name and how its
@@ -47,6 +50,7 @@ var (
 	// owns them; here only its shape.
 	paramSort      = param{"sort", func(q *query, v string) error { return parseSort(&q.paging.Sort, v) }}
 	paramVillageID = param{"village_id", func(q *query, v string) error { return parseID(&q.villageID, v) }}
+	paramAsOf      = param{"as_of", func(q *query, v string) error { return parseDate(&q.asOf, v) }}
 	paramBelowLine = param{"below_line", func(q *query, v string) error {
 		b, err := parseBool(v)
 		q.belowLine = &b

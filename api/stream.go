@@ -196,6 +196,19 @@ func (h *handlers) compute(c *gin.Context, q query) (func(context.Context) (any,
 	return nil, badRequest("page is required: overview, livestream or enterprise")
 }
 
+// live serves a route of live figures: with's parameter checks, without
+// as_of (a past day's figures never move: GET them) or format.
+func (h *handlers) live(declared []param, serve func(*gin.Context, query)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		q, err := parseQuery(c, declared)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		serve(c, q)
+	}
+}
+
 // stream serves GET /api/v1/stream: Server-Sent Events carrying the
 // figures of one page, first as they are, then after projector commits,
 // coalesced to at most one message per MinInterval. Every message is a

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -88,11 +89,32 @@ func (s *LineState) ApplyRefund(r LineRefund) (changed bool, conflict *Conflict)
 // Refund returns the line's refund with the id, if it has one.
 func (s *LineState) Refund(id string) (LineRefund, bool) {
 	for _, have := range s.Refunds {
-		if have.ID == id {
+		if sameRefund(have.ID, id) {
 			return have, true
 		}
 	}
 	return LineRefund{}, false
+}
+
+// sameRefund reports whether two refund ids name one refund. Files do not
+// number refunds; ingest/file makes an id from the row. Before 2026-12 it
+// wrote the amount into it ("file:<line>:<instant>:<fen>"), so a re-import
+// correcting the amount counted a second refund; the ids it writes now end
+// at the instant ("file:<line>:<instant>"), and a corrected amount is a
+// conflict. A log holding the older spelling keeps its meaning: both
+// spellings of one line and instant name one refund.
+func sameRefund(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if !strings.HasPrefix(a, "file:") || !strings.HasPrefix(b, a+":") {
+		return false
+	}
+	fen := b[len(a)+1:]
+	return fen != "" && strings.Trim(fen, "0123456789") == ""
 }
 
 // RefundConflict returns the conflict of refund r, claimed against the

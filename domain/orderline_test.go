@@ -94,3 +94,32 @@ func TestLineEntriesIgnoreOrderAndDuplicates(t *testing.T) {
 		}
 	}
 }
+
+// TestFileRefundIDSpellings: ingest/file's older refund ids, which carried
+// the amount, name the same refund as its current ones; nothing else does.
+func TestFileRefundIDSpellings(t *testing.T) {
+	at := time.Date(2020, 5, 3, 10, 0, 0, 0, domain.ChinaTime)
+	tests := []struct {
+		held, arriving string
+		amount         domain.Fen
+		changed        bool
+		conflict       bool
+	}{
+		{"file:1:2020-05-03T10:00:00+08:00:600", "file:1:2020-05-03T10:00:00+08:00", 600, false, false},
+		{"file:1:2020-05-03T10:00:00+08:00:600", "file:1:2020-05-03T10:00:00+08:00", 500, false, true},
+		{"file:1:2020-05-03T10:00:00+08:00", "file:1:2020-05-03T10:00:00+08:00:600", 600, false, false},
+		{"file:1:2020-05-03T10:00:00+08:00:600", "file:1:2020-05-03T10:00:00+08:00:500", 500, true, false}, // two old-style refunds stay two
+		{"file:1:2020-05-03T10:00:00+08:00", "file:1:2020-05-03T10:00:00+08:00:x", 600, true, false},
+		{"R1", "R1:600", 600, true, false}, // only file ids have the older spelling
+		{"file:1:2020-05-03T10:00:00+08:00", "file:1:2020-05-03T10:00:00+08:00", 500, false, true},
+	}
+	for _, tt := range tests {
+		s := domain.LineState{Key: domain.LineKey{Platform: "832", OrderID: "A", LineID: "1"}}
+		s.ApplyRefund(domain.LineRefund{ID: tt.held, AmountFen: 600, At: at})
+		changed, conflict := s.ApplyRefund(domain.LineRefund{ID: tt.arriving, AmountFen: tt.amount, At: at})
+		if changed != tt.changed || (conflict != nil) != tt.conflict {
+			t.Errorf("held %q, then %q for %d fen: changed %v conflict %v, want %v %v",
+				tt.held, tt.arriving, tt.amount, changed, conflict, tt.changed, tt.conflict)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package eventlog
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -64,53 +63,22 @@ func (s *CursorStore) Save(ctx context.Context, name, cursor string) error {
 	return nil
 }
 
-// readAll reads TopicCursors from its start to its current end.
+// readAll reads TopicCursors from its start to its current end; a later
+// value of a name replaces an earlier one.
 func (s *CursorStore) readAll(ctx context.Context) error {
 	end, err := s.log.End(ctx, TopicCursors)
 	if err != nil {
 		return fmt.Errorf("read cursors: %w", err)
 	}
-	var total int64
-	for _, off := range end {
-		total += off
-	}
-	if total == 0 {
-		return nil
-	}
-	sub, err := s.log.NewSubscriber(SubscriberOptions{
-		ConsumerGroup: fmt.Sprintf("cursors-%d", time.Now().UnixNano()),
-		ResumeAfter:   Positions{},
-		Transient:     true,
-	})
-	if err != nil {
-		return err
-	}
-	defer sub.Close()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	ch, err := sub.Subscribe(ctx, TopicCursors)
+	group := fmt.Sprintf("cursors-%d", time.Now().UnixNano())
+	err = ReadUntil(ctx, s.log, group, TopicCursors, end, func(msg *message.Message, _ Position) error {
+		s.values[msg.Metadata.Get(metaCursorName)] = string(msg.Payload)
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	reached := Positions{}
-	for !reached.Covers(end) {
-		select {
-		case msg, ok := <-ch:
-			if !ok {
-				return errors.New("read cursors: subscription closed")
-			}
-			msg.Ack()
-			pos, err := PositionOf(msg)
-			if err != nil {
-				return err
-			}
-			reached[pos.Partition] = pos.Offset
-			if pos.Offset <= end[pos.Partition] {
-				s.values[msg.Metadata.Get(metaCursorName)] = string(msg.Payload)
-			}
-		case <-ctx.Done():
-			return fmt.Errorf("read cursors: reached %v of %v: %w", reached, end, ctx.Err())
-		}
+		return fmt.Errorf("read cursors up to %v: %w", end, err)
 	}
 	return nil
 }

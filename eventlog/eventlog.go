@@ -36,6 +36,10 @@ const (
 	// the message sits in the log. Projectors store them with their writes.
 	MetaPartition = "loquat_log_partition"
 	MetaOffset    = "loquat_log_offset"
+	// MetaRecordedAt is when the Writer appended the message (RFC 3339,
+	// UTC, to the nanosecond): the log's own time, not the business time
+	// the event carries. As-of answers leave out what was recorded later.
+	MetaRecordedAt = "loquat_recorded_at"
 )
 
 // Positions maps a partition to the offset of the last message a consumer has

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -19,6 +20,25 @@ type Writer struct {
 	OnAppend func(events []domain.Event)
 	// OnDeadLetter, if set, is called after a dead letter was stored (metrics).
 	OnDeadLetter func(dl domain.DeadLetter)
+	// Now stamps each message's MetaRecordedAt. Default time.Now.
+	Now func() time.Time
+}
+
+// stamp sets the message's MetaRecordedAt.
+func (w *Writer) stamp(msg *message.Message) {
+	now := time.Now
+	if w.Now != nil {
+		now = w.Now
+	}
+	msg.Metadata.Set(MetaRecordedAt, now().UTC().Format(time.RFC3339Nano))
+}
+
+// RecordedAt is when msg was appended (MetaRecordedAt); ok is false for a
+// message appended before Loquat stamped them (December 2026) or with a
+// malformed stamp.
+func RecordedAt(msg *message.Message) (at time.Time, ok bool) {
+	at, err := time.Parse(time.RFC3339Nano, msg.Metadata.Get(MetaRecordedAt))
+	return at, err == nil
 }
 
 // NewWriter returns a Writer publishing to pub.
@@ -44,6 +64,7 @@ func (w *Writer) Append(ctx context.Context, events ...domain.Event) error {
 			return err
 		}
 		msg.SetContext(ctx)
+		w.stamp(msg)
 		if e.Type().IsRegistry() {
 			registry = append(registry, msg)
 		} else {
@@ -77,6 +98,7 @@ func (w *Writer) DeadLetter(ctx context.Context, dl domain.DeadLetter) error {
 		return err
 	}
 	msg.SetContext(ctx)
+	w.stamp(msg)
 	if err := w.pub.Publish(TopicDeadLetters, msg); err != nil {
 		return fmt.Errorf("store dead letter from %s: %w", dl.Source, err)
 	}

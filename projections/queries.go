@@ -58,12 +58,20 @@ func page[T any](items []T, p Paging) Page[T] {
 
 // Overview sums everything in the period.
 func (q *Queries) Overview(ctx context.Context, p Period) (Overview, error) {
-	return answer(ctx, q, func(ctx context.Context) (Overview, error) { return q.overviewOnce(ctx, p) })
+	return answer(ctx, q, func(ctx context.Context) (Overview, error) { return q.overviewOnce(ctx, SalesQuery{Period: p}) })
 }
 
-func (q *Queries) overviewOnce(ctx context.Context, p Period) (Overview, error) {
+// overviewOnce sums the sales under filter (its period, and for a scoped
+// overview its enterprise or village) by platform and day.
+func (q *Queries) overviewOnce(ctx context.Context, filter SalesQuery) (Overview, error) {
+	p := filter.Period
 	out := Overview{Period: PeriodJSON(p), ByPlatform: []PlatformFigs{}, ByDay: []DayFigs{}}
-	byPlatformKind, err := q.Store.Sales(ctx, SalesQuery{Period: p, GroupBy: []Dim{DimPlatform, DimPartyKind}})
+	only := func(groupBy ...Dim) SalesQuery {
+		f := filter
+		f.GroupBy = groupBy
+		return f
+	}
+	byPlatformKind, err := q.Store.Sales(ctx, only(DimPlatform, DimPartyKind))
 	if err != nil {
 		return out, err
 	}
@@ -80,7 +88,7 @@ func (q *Queries) overviewOnce(ctx context.Context, p Period) (Overview, error) 
 		}
 		f.add(r.SalesFen, r.RefundsFen)
 	}
-	orders, err := q.Store.Orders(ctx, SalesQuery{Period: p, GroupBy: []Dim{DimPlatform}})
+	orders, err := q.Store.Orders(ctx, only(DimPlatform))
 	if err != nil {
 		return out, err
 	}
@@ -89,7 +97,9 @@ func (q *Queries) overviewOnce(ctx context.Context, p Period) (Overview, error) 
 			f.Orders = o.Orders
 		}
 	}
-	total, err := q.Store.Orders(ctx, SalesQuery{Period: p, WithRefunded: true})
+	totalQuery := only()
+	totalQuery.WithRefunded = true
+	total, err := q.Store.Orders(ctx, totalQuery)
 	if err != nil {
 		return out, err
 	}
@@ -101,11 +111,11 @@ func (q *Queries) overviewOnce(ctx context.Context, p Period) (Overview, error) 
 	}
 	slices.SortFunc(out.ByPlatform, func(a, b PlatformFigs) int { return cmp.Compare(a.Platform, b.Platform) })
 
-	out.ByDay, err = q.byDay(ctx, SalesQuery{Period: p})
+	out.ByDay, err = q.byDay(ctx, only())
 	if err != nil {
 		return out, err
 	}
-	reached, err := q.householdNet(ctx, SalesQuery{Period: p})
+	reached, err := q.householdNet(ctx, only())
 	if err != nil {
 		return out, err
 	}

@@ -39,13 +39,25 @@ func forbidden(what string) error {
 	return fmt.Errorf("%w: %s is not in this account's scope", ErrForbidden, what)
 }
 
-// ScopedOverview answers the overview for scope: district-wide figures,
-// so only for All.
+// ScopedOverview answers the overview for scope: the district's figures
+// for All; for an enterprise, the same figures of its own sales; for a
+// village, of the sales of its listings (its collective's and households'
+// products). Unattributed sales belong to no enterprise or village, so a
+// scoped overview has none.
 func (q *Queries) ScopedOverview(ctx context.Context, s Scope, p Period) (Overview, error) {
-	if !s.All {
-		return Overview{}, forbidden("the district overview")
+	switch {
+	case s.All:
+		return q.Overview(ctx, p)
+	case s.EnterpriseID != "":
+		return answer(ctx, q, func(ctx context.Context) (Overview, error) {
+			return q.overviewOnce(ctx, SalesQuery{Period: p, EnterpriseID: s.EnterpriseID})
+		})
+	case s.VillageID != "":
+		return answer(ctx, q, func(ctx context.Context) (Overview, error) {
+			return q.overviewOnce(ctx, SalesQuery{Period: p, VillageID: s.VillageID})
+		})
 	}
-	return q.Overview(ctx, p)
+	return Overview{}, forbidden("the overview")
 }
 
 // ScopedUnattributed lists unattributed SKUs, which belong to no

@@ -31,22 +31,35 @@ trap 'scripts/clickhouse.sh stop "$CLICKHOUSE_PID" "$CLICKHOUSE_DIR"' EXIT
 echo "ClickHouse for the tests: $LOQUAT_TEST_CLICKHOUSE_DSN"
 
 echo "== go test -race"
-# Every test but the chDB run, with the race detector; then the chDB run
-# (the store's SQL on ClickHouse 26.7, one statement at a time, no
-# goroutines of its own to race) without it, which keeps CI near ten
-# minutes on two cores. internal/testreport prints the ok/FAIL lines and
-# "N passed, N failed, N skipped", and fails on any failure or skip but
-# those of Watermill's universal Pub/Sub suite, which skips the features a
-# Pub/Sub declares it lacks (and TestWatermillReconnect, see its comment).
+# Every test but the chDB run, with the race detector; beside it, at the
+# same time, the chDB run (the store's SQL on ClickHouse 26.7, one
+# statement at a time, no goroutines of its own to race) without it. The
+# two overlap well on two cores: the race run waits on servers, sleeps and
+# brokers much of its time, the chDB run is the engine's CPU. Together
+# they keep CI well under twenty minutes. internal/testreport prints the
+# ok/FAIL lines and "N passed, N failed, N skipped", and fails on any
+# failure or skip but those of Watermill's universal Pub/Sub suite, which
+# skips the features a Pub/Sub declares it lacks (and
+# TestWatermillReconnect, see its comment).
 go build -o "${TMPDIR:-/tmp}/loquat-testreport" ./internal/testreport
+chdb_out=$(mktemp)
+chdb_err=$(mktemp)
+chdb_done=$(mktemp)
+{
+	go test -count=1 -timeout 20m -tags chdb -run '^TestOnCurrentClickHouse$' -json ./projections/clickhouse/ >"$chdb_out" 2>"$chdb_err" || true
+	echo done >"$chdb_done"
+} &
 set +o pipefail
 {
-	# Each run's failures are in its JSON; the second runs whatever the first did.
+	# Each run's failures are in its JSON; the report reads both.
 	go test -race -count=1 -timeout 30m -tags chdb -skip '^TestOnCurrentClickHouse$' -json ./... || true
-	go test -count=1 -timeout 20m -tags chdb -run '^TestOnCurrentClickHouse$' -json ./projections/clickhouse/ || true
+	while [ ! -s "$chdb_done" ]; do sleep 1; done # the pipeline's subshell cannot wait for it
+	cat "$chdb_err" >&2
+	cat "$chdb_out"
 } | "${TMPDIR:-/tmp}/loquat-testreport" -allow-skip-re '^TestWatermill(UniversalSuite/|Reconnect$)'
 status=${PIPESTATUS[1]}
 set -o pipefail
+rm -f "$chdb_out" "$chdb_err" "$chdb_done"
 [ "$status" -eq 0 ] || exit "$status"
 
 echo "== fuzz"

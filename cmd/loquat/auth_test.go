@@ -156,6 +156,8 @@ type figs struct {
 }
 
 type entSummary struct {
+	figs
+	Orders    int64 `json:"orders"`
 	ByVillage []struct {
 		VillageID  string `json:"village_id"`
 		Net        int64  `json:"net_fen"`
@@ -273,6 +275,17 @@ func TestAccessMatrix(t *testing.T) {
 				}
 			case strings.HasPrefix(path, "/api/v1/villages/"), strings.HasPrefix(path, "/api/v1/households?"):
 				c.want(404, path, nil)
+			case path == "/api/v1/overview":
+				// The overview of its listings' sales: its product sales.
+				var got figs
+				var want struct {
+					ProductSales int64 `json:"product_sales_fen"`
+				}
+				c.want(200, path, &got)
+				json.Unmarshal(unscoped["/api/v1/villages/"+v], &want)
+				if got.Net != want.ProductSales {
+					t.Errorf("overview as village %s: net %d, want its product sales %d", v, got.Net, want.ProductSales)
+				}
 			default: // district-wide, enterprises', livestreams', dead letters
 				c.want(403, path, nil)
 			}
@@ -476,7 +489,18 @@ func checkEnterprise(t *testing.T, c api, e string, paths []string, unscoped map
 		case strings.HasPrefix(path, "/api/v1/enterprises/"):
 			c.want(404, path, nil)
 			continue
-		default: // overview, unattributed, dead letters
+		case path == "/api/v1/overview":
+			// The overview of its own sales: its summary's figures.
+			var got struct {
+				figs
+				Orders int64 `json:"orders"`
+			}
+			body = c.want(200, path, nil)
+			json.Unmarshal(body, &got)
+			if got.figs != sum.figs || got.Orders != sum.Orders {
+				t.Errorf("overview as %s: %+v %d orders, want its own sales %+v %d orders", e, got.figs, got.Orders, sum.figs, sum.Orders)
+			}
+		default: // unattributed, dead letters
 			c.want(403, path, nil)
 			continue
 		}

@@ -322,6 +322,43 @@ func TestResumeAfterOverridesCommittedOffsets(t *testing.T) {
 	expectNothing(t, subscribe(t, newSub(t, l, eventlog.SubscriberOptions{ConsumerGroup: "g"})), 300*time.Millisecond)
 }
 
+// TestTransientGroupCommitsNothing: a transient subscriber (the rebuild's,
+// the cursor store's) reads from ResumeAfter and, subscribing again,
+// continues after what it acked — but leaves no offsets in the group, so a
+// later reader of the same group name starts from the beginning.
+func TestTransientGroupCommitsNothing(t *testing.T) {
+	b := newBroker(t, 1, false)
+	cfg := testConfig(b)
+	cfg.Partitions = 2
+	l := openLog(t, cfg)
+	publish(t, l.Publisher(), keyed(40, 7, 0))
+	e := end(t, l)
+
+	sub := newSub(t, l, eventlog.SubscriberOptions{ConsumerGroup: "once", ResumeAfter: eventlog.Positions{0: e[0] / 2}, Transient: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	ch, err := sub.Subscribe(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newReceived()
+	consume(t, ch, r, int(e[0]-e[0]/2+e[1]), 30*time.Second)
+	if want := offsetsFrom(e[0]/2+1, e[0]); !slices.Equal(r.pos[0], want) {
+		t.Errorf("partition 0 resumed after %d: got offsets %v, want %v", e[0]/2, r.pos[0], want)
+	}
+	cancel()
+	for range ch { // closed once the acks are held
+	}
+	again, err := sub.Subscribe(context.Background(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectNothing(t, again, 500*time.Millisecond) // it continues after what it acked
+	sub.Close()
+
+	later := newSub(t, l, eventlog.SubscriberOptions{ConsumerGroup: "once"})
+	consume(t, subscribe(t, later), newReceived(), 40, 30*time.Second) // nothing was committed
+}
+
 // TestBrokerRestartLosesNothingAcked restarts the 3-broker cluster twice
 // while a publisher and a subscriber run: every message arrives, each
 // partition without gaps, and after a reopen the group has nothing left.

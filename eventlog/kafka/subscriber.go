@@ -21,10 +21,14 @@ type Subscriber struct {
 	log  *Log
 	opts eventlog.SubscriberOptions
 
-	mu        sync.Mutex
-	closed    bool
-	subs      []*subscription
-	resumed   map[string]map[int]bool // topic → partitions moved to ResumeAfter
+	mu      sync.Mutex
+	closed  bool
+	subs    []*subscription
+	resumed map[string]map[int]bool // topic → partitions moved to ResumeAfter
+	// held is a transient subscriber's offsets (topic → partition → next
+	// offset), kept here instead of committed to the group: see
+	// SubscriberOptions.Transient.
+	held      map[string]map[int]int64
 	closeOnce sync.Once
 }
 
@@ -37,7 +41,7 @@ func newSubscriber(l *Log, opts eventlog.SubscriberOptions) *Subscriber {
 	if opts.ResumeAfter != nil { // a copy: the caller's checkpoint moves on
 		opts.ResumeAfter = opts.ResumeAfter.Clone()
 	}
-	return &Subscriber{log: l, opts: opts, resumed: map[string]map[int]bool{}}
+	return &Subscriber{log: l, opts: opts, resumed: map[string]map[int]bool{}, held: map[string]map[int]int64{}}
 }
 
 // Subscribe joins the consumer group for topic (creating the topic if it is
@@ -146,6 +150,30 @@ func (s *Subscriber) resumePosition(topic string, partition int) (int64, bool) {
 	return s.opts.ResumeAfter[int32(partition)], true
 }
 
+// heldPosition returns where a transient subscriber's partition continues
+// after a rebalance: the next offset after what it acked.
+func (s *Subscriber) heldPosition(topic string, partition int) (int64, bool) {
+	if !s.opts.Transient {
+		return 0, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next, ok := s.held[topic][partition]
+	return next, ok
+}
+
+// hold keeps a transient subscriber's offsets in memory.
+func (s *Subscriber) hold(topic string, offsets map[int]int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held[topic] == nil {
+		s.held[topic] = map[int]int64{}
+	}
+	for p, next := range offsets {
+		s.held[topic][p] = next
+	}
+}
+
 // markResumed records that the group's offsets of partitions were moved to
 // ResumeAfter.
 func (s *Subscriber) markResumed(topic string, partitions map[int]int64) {
@@ -238,12 +266,19 @@ func (sub *subscription) consume(ctx context.Context, gen *kafkago.Generation) {
 	resume := map[int]int64{}
 	for _, a := range assigned {
 		starts[a.ID] = a.Offset // committed, or kafka.FirstOffset for a new group
+		if pos, ok := sub.s.heldPosition(sub.topic, a.ID); ok {
+			starts[a.ID] = pos
+			continue
+		}
 		if pos, ok := sub.s.resumePosition(sub.topic, a.ID); ok {
 			starts[a.ID] = pos
 			resume[a.ID] = pos
 		}
 	}
-	if len(resume) > 0 {
+	if len(resume) > 0 && sub.s.opts.Transient {
+		sub.s.hold(sub.topic, resume)
+		sub.s.markResumed(sub.topic, resume)
+	} else if len(resume) > 0 {
 		// Move the group to the consumer's checkpoint before reading, so a
 		// partition handed to another member continues from there too.
 		if err := gen.CommitOffsets(map[string]map[int]int64{sub.topic: resume}); err != nil {
@@ -288,6 +323,11 @@ func (sub *subscription) consume(ctx context.Context, gen *kafkago.Generation) {
 func (sub *subscription) commit(gen *kafkago.Generation, acks *ackTracker, logger watermill.LoggerAdapter) {
 	pending := acks.pending()
 	if len(pending) == 0 {
+		return
+	}
+	if sub.s.opts.Transient {
+		sub.s.hold(sub.topic, pending)
+		acks.committed(pending)
 		return
 	}
 	if err := gen.CommitOffsets(map[string]map[int]int64{sub.topic: pending}); err != nil {

@@ -225,3 +225,42 @@ func TestJSONLChineseKeys(t *testing.T) {
 		t.Fatalf("event %+v, want the samples' first", sink.events[0])
 	}
 }
+
+// TestRefundIDs: a refund row's id names the refund, not its amount — a
+// re-import correcting the amount names the same refund (the projector
+// lists the conflict) — and a refund_id column (the platform's after-sale
+// number) is the id as sent, so the platform's push and the file agree.
+func TestRefundIDs(t *testing.T) {
+	refunds := func(data string) []*domain.RefundSucceeded {
+		t.Helper()
+		sum, sink := importBytes(t, []byte(data), testOptions())
+		if sum.Rejected != 0 {
+			t.Fatalf("summary %+v, dead letters %v", sum, sink.dead)
+		}
+		var out []*domain.RefundSucceeded
+		for _, ev := range sink.events {
+			if r, ok := ev.(*domain.RefundSucceeded); ok {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	header := "platform,order_id,line_no,sku_id,quantity,amount,event,occurred_at\n"
+	first := refunds(header + "832,A,1,S,,6.00,refunded,2020-05-03 10:00:00\n")
+	corrected := refunds(header + "832,A,1,S,,5.00,refunded,2020-05-03T02:00:00Z\n")
+	if len(first) != 1 || len(corrected) != 1 {
+		t.Fatalf("refunds %v and %v, want one each", first, corrected)
+	}
+	if first[0].RefundID != "file:1:2020-05-03T10:00:00+08:00" || corrected[0].RefundID != first[0].RefundID || corrected[0].ID() != first[0].ID() {
+		t.Errorf("refund ids %q (event %s) and corrected %q (event %s), want one id without the amount",
+			first[0].RefundID, first[0].ID(), corrected[0].RefundID, corrected[0].ID())
+	}
+	if first[0].AmountFen != 600 || corrected[0].AmountFen != 500 {
+		t.Errorf("amounts %d and %d fen, want 600 and 500", first[0].AmountFen, corrected[0].AmountFen)
+	}
+	numbered := refunds("平台,订单号,行号,商品编码,数量,金额,事件,时间,售后单号\n" +
+		"douyin,6823941120781224715,6823941120781224716,S,,6.00,退款,2020-05-03 10:00:00,7065106405339121446\n")
+	if len(numbered) != 1 || numbered[0].RefundID != "7065106405339121446" {
+		t.Errorf("a row with 售后单号: %+v, want refund id 7065106405339121446", numbered)
+	}
+}

@@ -1,7 +1,6 @@
 package file
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/loquat-dev/loquat/domain"
@@ -11,7 +10,7 @@ import (
 var ordersKind = &kind{
 	name:     KindOrders,
 	required: []string{"platform", "order_id", "line_no", "sku_id", "quantity", "amount", "event", "occurred_at"},
-	optional: []string{"room_id"},
+	optional: []string{"room_id", "refund_id"},
 	headers: map[string]string{
 		"平台": "platform", "销售平台": "platform",
 		"订单号": "order_id", "订单编号": "order_id", "订单ID": "order_id",
@@ -22,6 +21,7 @@ var ordersKind = &kind{
 		"事件": "event", "类型": "event", "状态": "event", "订单状态": "event",
 		"时间": "occurred_at", "发生时间": "occurred_at", "支付时间": "occurred_at", "日期": "occurred_at",
 		"直播间": "room_id", "直播间ID": "room_id", "直播间号": "room_id",
+		"退款单号": "refund_id", "退款编号": "refund_id", "售后单号": "refund_id", "售后单ID": "refund_id", "售后编号": "refund_id",
 	},
 	build: orderEvent,
 }
@@ -53,6 +53,7 @@ func orderEvent(r record) (domain.Event, problems) {
 			Lines: []domain.PaidLine{line}}, nil
 	case "refunded":
 		quantity(r, "quantity", false, &p) // unused by the event, but a bad value means a broken row
+		refund := id(r, "refund_id", false, &p)
 		if fenOK && fen <= 0 {
 			p.addf("amount %q: a refund must be more than zero", r.get("amount"))
 		}
@@ -60,7 +61,7 @@ func orderEvent(r record) (domain.Event, problems) {
 			return nil, p
 		}
 		return &domain.RefundSucceeded{Platform: platform, OrderID: orderID, LineID: lineID,
-			RefundID: refundID(lineID, at, fen), AmountFen: fen, RefundedAt: at}, nil
+			RefundID: refundID(refund, lineID, at), AmountFen: fen, RefundedAt: at}, nil
 	case "cancelled":
 		// A cancellation refunds the whole order, but a file row is one line:
 		// the export writes each line's refund as its own event=refunded row.
@@ -73,9 +74,17 @@ func orderEvent(r record) (domain.Event, problems) {
 	return nil, p
 }
 
-// refundID identifies a refund row, which files do not number: the line, the
-// instant (normalised to China time, so "+08:00" and "Z" spellings agree) and
-// the amount. Importing the row again gives the same id and so the same event.
-func refundID(lineID string, at time.Time, fen domain.Fen) string {
-	return "file:" + lineID + ":" + at.In(domain.ChinaTime).Format(time.RFC3339Nano) + ":" + strconv.FormatInt(int64(fen), 10)
+// refundID identifies a refund row: the platform's refund (after-sale)
+// number when the file has a refund_id column, so a refund both pushed by
+// the platform and imported counts once; otherwise, since most exports do
+// not number refunds, the line and the instant (normalised to China time,
+// so "+08:00" and "Z" spellings agree). The amount is not part of it: a
+// re-import whose row corrects a refund's amount names the same refund,
+// and the projector lists it as a conflict instead of counting a second
+// refund. Importing the row again gives the same id and so the same event.
+func refundID(refund, lineID string, at time.Time) string {
+	if refund != "" {
+		return refund
+	}
+	return "file:" + lineID + ":" + at.In(domain.ChinaTime).Format(time.RFC3339Nano)
 }

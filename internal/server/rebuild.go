@@ -134,7 +134,21 @@ func rebuildSQLite(ctx context.Context, dataDir string, logCfg LogConfig, progre
 // batch of events, so every order is attributed with the complete registry.
 // The projector batches as the store prefers.
 func replay(ctx context.Context, log eventlog.Backend, store projections.Store, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
+	return replayRecorded(ctx, log, store, nil, progress, logger)
+}
+
+// replayRecorded is replay of the messages recorded is true of (nil: all):
+// an as-of read model is the log replayed up to a moment. The registry's
+// included messages are read first, so the projector knows where the
+// registry it must wait for ends.
+func replayRecorded(ctx context.Context, log eventlog.Backend, store projections.Store, recorded func(*message.Message) bool, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
 	var stats RebuildStats
+	if recorded == nil {
+		recorded = func(*message.Message) bool { return true }
+	}
+	if progress == nil {
+		progress = func(string, int64, int64) {}
+	}
 	end, err := log.End(ctx, eventlog.TopicEvents)
 	if err != nil {
 		return stats, err
@@ -146,8 +160,22 @@ func replay(ctx context.Context, log eventlog.Backend, store projections.Store, 
 	total := sum(end)
 	group := fmt.Sprintf("rebuild-%d", time.Now().UnixNano())
 
+	// The registry topic is small (the district's registry, not its sales).
+	var registry []*message.Message
+	registryIncluded := eventlog.Positions{}
+	err = eventlog.ReadUntil(ctx, log, group+"-registry", eventlog.TopicRegistry, registryEnd, func(msg *message.Message, pos eventlog.Position) error {
+		if recorded(msg) {
+			registry = append(registry, msg.Copy())
+			registryIncluded[pos.Partition] = pos.Offset
+		}
+		return nil
+	})
+	if err != nil {
+		return stats, err
+	}
+
 	p, err := projections.NewProjector(ctx, store, projections.ProjectorConfig{
-		RegistryEnd: func(context.Context) (eventlog.Positions, error) { return registryEnd, nil },
+		RegistryEnd: func(context.Context) (eventlog.Positions, error) { return registryIncluded, nil },
 		OnCommit: func(s projections.CommitStats) {
 			stats.Events += int64(s.Events)
 			progress("events", sum(s.Positions), total)
@@ -162,22 +190,31 @@ func replay(ctx context.Context, log eventlog.Backend, store projections.Store, 
 	go func() { done <- p.Run(runCtx) }()
 	registryDone := make(chan error, 1)
 	go func() {
-		registryDone <- eventlog.ReadUntil(runCtx, log, group+"-registry", eventlog.TopicRegistry, registryEnd, func(msg *message.Message, _ eventlog.Position) error {
-			return p.HandleRegistry(msg)
-		})
+		for _, msg := range registry {
+			if err := p.HandleRegistry(msg); err != nil {
+				registryDone <- err
+				return
+			}
+		}
+		registryDone <- nil
 	}()
-	err = eventlog.ReadUntil(ctx, log, group, eventlog.TopicEvents, end, func(msg *message.Message, _ eventlog.Position) error {
+	included := eventlog.Positions{}
+	err = eventlog.ReadUntil(ctx, log, group, eventlog.TopicEvents, end, func(msg *message.Message, pos eventlog.Position) error {
+		if !recorded(msg) {
+			return nil
+		}
+		included[pos.Partition] = pos.Offset
 		return p.Handle(msg)
 	})
 	if err == nil {
 		err = <-registryDone
 	}
 	if err == nil {
-		err = p.WaitFor(ctx, end)
+		err = p.WaitFor(ctx, included)
 	}
-	if err == nil && sum(end) == 0 {
+	if err == nil && sum(included) == 0 {
 		// No events: the registry still has to be stored.
-		err = p.WaitForRegistry(ctx, registryEnd)
+		err = p.WaitForRegistry(ctx, registryIncluded)
 	}
 	stop()
 	if rerr := <-done; err == nil {
@@ -194,6 +231,9 @@ func replay(ctx context.Context, log eventlog.Backend, store projections.Store, 
 	}
 	var batch []domain.DeadLetter
 	err = eventlog.ReadUntil(ctx, log, group+"-dead-letters", eventlog.TopicDeadLetters, dlEnd, func(msg *message.Message, _ eventlog.Position) error {
+		if !recorded(msg) {
+			return nil
+		}
 		if dl, err := eventlog.DecodeDeadLetter(msg); err == nil {
 			batch = append(batch, dl)
 		}

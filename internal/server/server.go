@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -119,6 +120,7 @@ type Node struct {
 	router    *message.Router        // Project
 	queries   *projections.Queries   // API
 	live      *live.Hub              // API: the live stream's commits
+	asOf      *AsOf                  // API, with the event log
 	metrics   *metrics
 	listener  net.Listener
 	http      *http.Server
@@ -182,10 +184,18 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	opts := api.Options{Ready: n.ready, Gatherer: n.metrics.registry, Logger: cfg.Logger, AdminSeparate: cfg.Auth.AdminAddr != ""}
 	if roles.API {
-		n.queries = &projections.Queries{Store: n.store, Now: cfg.Now}
+		n.queries = &projections.Queries{Store: projections.RoutedReader(n.store), Now: cfg.Now}
 		opts.Queries = n.queries
 		opts.Stream = cfg.Stream
 		opts.Stream.Hub = n.live
+		if n.log != nil {
+			// As-of read models are SQLite files in the data dir whatever
+			// the live store: a day's is a derived cache, rebuilt at will.
+			if n.asOf, err = NewAsOf(AsOfOptions{Log: n.log, Dir: filepath.Join(cfg.DataDir, "asof"), Now: cfg.Now, Logger: cfg.Logger}); err != nil {
+				return nil, err
+			}
+			opts.AsOf = n.asOf
+		}
 		if err := n.openAuth(ctx); err != nil {
 			return nil, err
 		}
@@ -492,6 +502,9 @@ func (n *Node) trackLag(ctx context.Context) {
 
 func (n *Node) close() error {
 	var errs []error
+	if n.asOf != nil { // its builds read the log
+		errs = append(errs, n.asOf.Close())
+	}
 	if n.log != nil {
 		errs = append(errs, n.log.Close())
 	}

@@ -288,6 +288,7 @@ func TestStreamRefusals(t *testing.T) {
 		{"page=livestream&id=douyin:1&from=2021-01-01", 400, "no from or to"},
 		{"page=overview&from=2021-13-01", 400, "not a date"},
 		{"page=overview&limit=3", 400, "unknown parameter"},
+		{"page=overview&as_of=2021-01-05", 400, "unknown parameter"},
 	} {
 		resp, err := http.Get(sn.URL() + "/api/v1/stream?" + tc.query)
 		if err != nil {

@@ -52,6 +52,11 @@ func testScopes(t *testing.T, open Opener) {
 				t.Errorf("household %s of %s as village %s: %v", h.HouseholdID, h.VillageID, v, err)
 			}
 		}
+		ov, err := q.ScopedOverview(ctx, s, all)
+		if err != nil || ov.NetFen != want.ProductSalesFen || ov.UnattributedFen != 0 {
+			t.Errorf("overview as village %s: net %d unattributed %d, %v; want its listings' net sales %d and none unattributed",
+				v, ov.NetFen, ov.UnattributedFen, err, want.ProductSalesFen)
+		}
 		if _, err := q.ScopedVillage(ctx, s, "V2", all); !errors.Is(err, projections.ErrNotFound) {
 			t.Errorf("another village as village %s: %v, want not found", v, err)
 		}
@@ -74,6 +79,29 @@ func testScopes(t *testing.T, open Opener) {
 
 func second[T any](_ T, err error) error { return err }
 
+// checkScopedOverview checks an enterprise's overview: its net sales (the
+// reference's), orders and households reached (its own summary's), the same
+// net by platform and by day, and nothing unattributed.
+func checkScopedOverview(t *testing.T, q *projections.Queries, s projections.Scope, who string, wantNet domain.Fen, wantOrders, wantReached int64) {
+	t.Helper()
+	ov, err := q.ScopedOverview(context.Background(), s, projections.Period{})
+	if err != nil {
+		t.Fatalf("overview as %s: %v", who, err)
+	}
+	var byPlatform, byDay domain.Fen
+	for _, p := range ov.ByPlatform {
+		byPlatform += p.NetFen
+	}
+	for _, d := range ov.ByDay {
+		byDay += d.NetFen
+	}
+	if ov.NetFen != wantNet || byPlatform != wantNet || byDay != wantNet || ov.UnattributedFen != 0 ||
+		ov.Orders != wantOrders || ov.HouseholdsReached != wantReached {
+		t.Errorf("overview as %s: net %d (by platform %d, by day %d), unattributed %d, %d orders, %d households reached; want net %d, none unattributed, %d orders, %d reached",
+			who, ov.NetFen, byPlatform, byDay, ov.UnattributedFen, ov.Orders, ov.HouseholdsReached, wantNet, wantOrders, wantReached)
+	}
+}
+
 func checkEnterpriseScope(t *testing.T, q *projections.Queries, e string, wantNet domain.Fen, households []projections.HouseholdSummary) {
 	t.Helper()
 	ctx := context.Background()
@@ -87,6 +115,7 @@ func checkEnterpriseScope(t *testing.T, q *projections.Queries, e string, wantNe
 	if err != nil || !reflect.DeepEqual(got, want) || got.NetFen != wantNet {
 		t.Errorf("enterprise %s as itself: net %d, %v; want the unscoped answer, net %d by the reference", e, got.NetFen, err, wantNet)
 	}
+	checkScopedOverview(t, q, s, "enterprise "+e, wantNet, want.Orders, want.HouseholdsReached)
 	list, err := q.ScopedEnterprises(ctx, s, all, everything)
 	if err != nil || list.Total != 1 || list.Items[0].EnterpriseID != e || list.Items[0].NetFen != want.NetFen {
 		t.Errorf("enterprises as %s: %+v, %v", e, list, err)
