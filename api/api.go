@@ -41,6 +41,8 @@ type Options struct {
 	// NoConsole leaves out the web console (package console), which is
 	// otherwise served at / beside the API whenever Queries is set.
 	NoConsole bool
+	// Stream configures GET /api/v1/stream (live figures).
+	Stream StreamOptions
 	// AsOf answers as_of; nil answers it 501. Queries' Store must be a
 	// projections.RoutedReader for its answers to follow the request's.
 	AsOf AsOfReaders
@@ -68,7 +70,7 @@ func NewRouter(opts Options) (*gin.Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	h := &handlers{q: opts.Queries, log: opts.Logger, auth: opts.Auth, asOf: opts.AsOf}
+	h := &handlers{q: opts.Queries, log: opts.Logger, auth: opts.Auth, asOf: opts.AsOf, streams: newStreamer(opts.Stream)}
 	r := gin.New()
 	r.Use(gin.Recovery())
 	var notFoundPage gin.HandlerFunc
@@ -124,7 +126,7 @@ func mountQueries(r *gin.Engine, h *handlers) {
 	v1 := r.Group("/api/v1")
 	if h.auth != nil {
 		h.auth.MountSignIn(v1) // POST /session, before Require
-		v1.Use(h.auth.Require(func(c *gin.Context) bool { return accessLogged[c.FullPath()] }))
+		v1.Use(h.auth.Require(func(c *gin.Context) bool { return accessLogged[c.FullPath()] || isExport(c) }))
 		h.auth.MountSignedIn(v1)
 	}
 	v1.GET("/overview", h.with(periodParams, h.overview))
@@ -140,6 +142,7 @@ func mountQueries(r *gin.Engine, h *handlers) {
 	v1.GET("/dead-letters", h.with(pageParams, h.deadLetters))
 	v1.GET("/conflicts", h.with(pageParams, h.conflicts))
 	v1.GET("/corrections", h.with([]param{paramHouseholdID, paramTarget}, h.corrections))
+	v1.GET("/stream", h.live(streamParams, h.stream))
 }
 
 func readyAndMetrics(r *gin.Engine, opts Options) {
@@ -156,10 +159,11 @@ func readyAndMetrics(r *gin.Engine, opts Options) {
 }
 
 type handlers struct {
-	q    *projections.Queries
-	log  *slog.Logger
-	auth *auth.Service
-	asOf AsOfReaders
+	q       *projections.Queries
+	log     *slog.Logger
+	auth    *auth.Service
+	asOf    AsOfReaders
+	streams *streamer
 }
 
 // scope is what the request's principal may see: everything when the API
@@ -195,12 +199,16 @@ func badRequest(format string, args ...any) error {
 }
 
 // with serves a route that takes the declared query parameters, and
-// as_of, and no others (see parseQuery). With as_of the request's reads go
+// as_of, and no others (see parseQuery); a route that pages also takes
+// format=csv|xlsx (see exportable). With as_of the request's reads go
 // to the read model as of that day (projections.WithReader).
 func (h *handlers) with(declared []param, serve func(*gin.Context, query)) gin.HandlerFunc {
-	declared = append(slices.Clone(declared), paramAsOf)
+	declared = exportable(append(slices.Clone(declared), paramAsOf))
 	return func(c *gin.Context) {
 		q, err := parseQuery(c, declared)
+		if err == nil {
+			err = withExport(c, &q)
+		}
 		if err != nil {
 			h.fail(c, err)
 			return
@@ -226,6 +234,10 @@ func (h *handlers) with(declared []param, serve func(*gin.Context, query)) gin.H
 func (h *handlers) respond(c *gin.Context, out any, err error) {
 	if err != nil {
 		h.fail(c, err)
+		return
+	}
+	if f, ok := exporting(c); ok {
+		h.export(c, f, out)
 		return
 	}
 	c.JSON(http.StatusOK, out)

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/loquat-dev/loquat/domain"
+	"github.com/loquat-dev/loquat/internal/export"
 	"github.com/loquat-dev/loquat/projections"
 )
 
@@ -26,6 +27,9 @@ type query struct {
 	// householdID and target filter corrections.
 	householdID string
 	target      string
+	format      export.Format // set by format=…, on routes that page
+	page        string        // the stream's page=…
+	streamID    string        // the stream's id=…
 	// asOf, when set, answers from the read model as the log stood at the
 	// end of that China-time day (every read route takes it).
 	asOf string

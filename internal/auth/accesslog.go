@@ -2,7 +2,9 @@ package auth
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -50,16 +52,51 @@ func (s *Service) AccessLog(ctx context.Context, limit, offset int) ([]AccessEnt
 	if err != nil {
 		return nil, 0, err
 	}
+	out, err := scanAccess(rows)
+	return out, total, err
+}
+
+func scanAccess(rows *sql.Rows) ([]AccessEntry, error) {
 	defer rows.Close()
 	out := []AccessEntry{}
 	for rows.Next() {
 		var e AccessEntry
 		var at int64
 		if err := rows.Scan(&e.Seq, &at, &e.Account, &e.Role, &e.TokenID, &e.Method, &e.Path, &e.Query, &e.Remote); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		e.At = time.UnixMilli(at)
 		out = append(out, e)
 	}
-	return out, total, rows.Err()
+	return out, rows.Err()
+}
+
+// accessChunk is how many entries EachAccess reads at a time.
+const accessChunk = 5000
+
+// EachAccess calls fn with every entry, newest first, reading them a chunk
+// at a time (by seq, so entries appended meanwhile are not seen twice): an
+// export of the whole log holds one chunk in memory, and no read
+// transaction stays open while fn writes to a slow client.
+func (s *Service) EachAccess(ctx context.Context, fn func(AccessEntry) error) error {
+	before := int64(math.MaxInt64)
+	for {
+		rows, err := s.db.QueryContext(ctx, `SELECT seq, at, account, role, token, method, path, query, remote FROM access_log WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, accessChunk)
+		if err != nil {
+			return err
+		}
+		chunk, err := scanAccess(rows)
+		if err != nil {
+			return err
+		}
+		for _, e := range chunk {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if len(chunk) < accessChunk {
+			return nil
+		}
+		before = chunk[len(chunk)-1].Seq
+	}
 }

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/loquat-dev/loquat/internal/export"
 )
 
 const (
@@ -212,6 +215,10 @@ func (s *Service) accessLogHandler(c *gin.Context) {
 		c.JSON(http.StatusForbidden, gin.H{"error": "forbidden: the access log is read by auditor and district_admin accounts"})
 		return
 	}
+	if c.Query("format") != "" {
+		s.exportAccessLog(c)
+		return
+	}
 	limit, offset := 100, 0
 	if v, err := strconv.Atoi(c.DefaultQuery("limit", "100")); err == nil && v >= 1 && v <= 10000 {
 		limit = v
@@ -231,4 +238,39 @@ func (s *Service) accessLogHandler(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items, "total": total})
+}
+
+// exportAccessLog answers GET /access-log?format=csv|xlsx: every entry,
+// newest first, as a file (see internal/export). Require has logged the
+// export itself before this runs.
+func (s *Service) exportAccessLog(c *gin.Context) {
+	f, err := export.ParseFormat(c.Query("format"))
+	if err != nil {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "bad request: format " + err.Error()})
+		return
+	}
+	if c.Query("limit") != "" || c.Query("offset") != "" {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "bad request: format=" + string(f) + " exports every entry; leave out limit and offset"})
+		return
+	}
+	c.Header("Content-Type", f.ContentType())
+	c.Header("Content-Disposition", `attachment; filename="access-log.`+string(f)+`"`)
+	c.Header("Cache-Control", "no-store")
+	c.Status(http.StatusOK)
+	sheet, err := export.NewSheet(c.Writer, f, reflect.TypeFor[AccessEntry]())
+	if err == nil {
+		if err = s.EachAccess(c.Request.Context(), func(e AccessEntry) error { return sheet.Write(e) }); err != nil {
+			sheet.Discard()
+		} else {
+			err = sheet.Close()
+		}
+	}
+	if err != nil && !c.Writer.Written() { // an .xlsx writes only once complete
+		c.Writer.Header().Del("Content-Disposition")
+		s.refuse(c, http.StatusInternalServerError, err)
+		return
+	}
+	if err != nil {
+		s.cfg.Logger.Warn("access log export not finished", "err", err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/loquat-dev/loquat/api"
 	"github.com/loquat-dev/loquat/internal/auth"
 )
 
@@ -102,7 +103,8 @@ func (n *Node) listenHTTP(handler, admin http.Handler) error {
 	if n.listener, err = net.Listen("tcp", n.cfg.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w (is another server using the port? set --addr)", n.cfg.Addr, err)
 	}
-	n.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsCfg}
+	n.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsCfg,
+		ConnContext: api.ConnContext} // the live stream bounds its connections' buffers
 	if tlsCfg != nil {
 		n.scheme, n.listener = "https", tls.NewListener(n.listener, tlsCfg)
 	}

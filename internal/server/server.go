@@ -24,6 +24,7 @@ import (
 	"github.com/loquat-dev/loquat/eventlog"
 	"github.com/loquat-dev/loquat/ingest"
 	"github.com/loquat-dev/loquat/internal/auth"
+	"github.com/loquat-dev/loquat/internal/live"
 	"github.com/loquat-dev/loquat/projections"
 )
 
@@ -80,6 +81,8 @@ type Config struct {
 	Accept domain.AcceptWindow
 	// Projector tunes the projector.
 	Projector projections.ProjectorConfig
+	// Stream tunes GET /api/v1/stream; its Hub is the node's own.
+	Stream api.StreamOptions
 	// Auth configures authentication, TLS and the admin listener.
 	Auth AuthConfig
 	// Now is the clock for "today" in queries. Default time.Now.
@@ -114,6 +117,7 @@ type Node struct {
 	projector *projections.Projector // Project
 	router    *message.Router        // Project
 	queries   *projections.Queries   // API
+	live      *live.Hub              // API: the live stream's commits
 	asOf      *AsOf                  // API, with the event log
 	metrics   *metrics
 	listener  net.Listener
@@ -168,6 +172,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			return nil, err
 		}
 	}
+	if roles.API {
+		n.openLive()
+	}
 	if roles.Project {
 		if err := n.openProjector(ctx); err != nil {
 			return nil, err
@@ -177,6 +184,8 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if roles.API {
 		n.queries = &projections.Queries{Store: projections.RoutedReader(n.store), Now: cfg.Now}
 		opts.Queries = n.queries
+		opts.Stream = cfg.Stream
+		opts.Stream.Hub = n.live
 		if n.log != nil {
 			// As-of read models are SQLite files in the data dir whatever
 			// the live store: a day's is a derived cache, rebuilt at will.
@@ -259,6 +268,9 @@ func (n *Node) openProjector(ctx context.Context) error {
 	onCommit := pcfg.OnCommit
 	pcfg.OnCommit = func(s projections.CommitStats) {
 		n.metrics.onCommit(s)
+		if n.live != nil {
+			n.live.Notify()
+		}
 		if onCommit != nil {
 			onCommit(s)
 		}
@@ -446,8 +458,14 @@ func (n *Node) Run(ctx context.Context) error {
 		return nil
 	})
 	run("admin http", n.serveAdmin)
+	if n.live != nil && n.projector == nil {
+		run("live", func() error { n.followCheckpoint(ctx); return nil })
+	}
 
 	<-ctx.Done()
+	if n.live != nil {
+		n.live.Close() // streams end, so that Shutdown need not wait for them
+	}
 	shutdown, stop := context.WithTimeout(context.Background(), 10*time.Second)
 	defer stop()
 	n.http.Shutdown(shutdown)
