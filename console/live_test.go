@@ -1,9 +1,3 @@
-//go:build livestream
-
-// This test needs GET /api/v1/stream (api/stream.go, built on branch
-// wt/stream): drop the build tag once that is merged. Until then run it on
-// a merge of both branches with: go test -tags livestream -run TestLiveStream ./console
-
 package console_test
 
 import (
