@@ -89,8 +89,13 @@ func Mount(r gin.IRouter, opts Options) (gin.HandlerFunc, error) {
 
 // IsPage reports whether a path is one the console serves, so a router's
 // NoRoute can answer an unknown console path with an HTML page rather
-// than the API's JSON.
+// than the API's JSON. The operational paths are not pages: on a node
+// that moved them to --admin-addr they answer a plain 404, not sign-in.
 func IsPage(path string) bool {
+	switch path {
+	case "/healthz", "/readyz", "/metrics":
+		return false
+	}
 	return !strings.HasPrefix(path, "/api/") && !strings.HasPrefix(path, "/ingest/") && !strings.HasPrefix(path, "/assets/")
 }
 
