@@ -222,7 +222,9 @@ func testMonitoring(t *testing.T, open Opener) {
 			if got.Total != len(want) || got.AsAt != asAt {
 				t.Errorf("monitoring as at %s: total %d as at %s, want %d", asAt, got.Total, got.AsAt, len(want))
 			}
-			checkMonitoringFilters(t, q, asAt, got.Items)
+			if th == (domain.MonitoringThresholds{}) && (asAt == "2021-01-12" || asAt == "2022-01-02") {
+				checkMonitoringFilters(t, q, asAt, got.Items) // on two days: the filters do not depend on the day
+			}
 		}
 	}
 	for _, r := range domain.MonitoringReasons() {
