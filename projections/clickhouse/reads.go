@@ -424,7 +424,8 @@ func (s *Store) DeadLetters(ctx context.Context, limit, offset int) ([]domain.De
 // in the period. Its shares are in shares (and, written before schema 8,
 // in ledger), signed like their entries: a share stands while its signs
 // sum to more than 0, at the amount its signed amounts sum to. The entries
-// side reads the period's part of entries (sorted by day).
+// side reads the period's part of entries (sorted by day). Both sides are
+// named: current ClickHouse refuses a join of unnamed subqueries.
 func (s *Store) HouseholdLedger(ctx context.Context, householdID string, p projections.Period) ([]projections.LedgerRow, error) {
 	c, err := s.lastCommitted(ctx)
 	if err != nil {
@@ -441,7 +442,7 @@ func (s *Store) HouseholdLedger(ctx context.Context, householdID string, p proje
 		` UNION ALL SELECT entry_id, sign, amount_fen FROM ` + s.t("ledger") + party +
 		`) GROUP BY entry_id HAVING sum(sign) > 0)`
 	query := `SELECT platform, order_id, line_id, entry_id, kind, at, sku_id, product, enterprise_id, village_id, livestream_id, share
-		FROM ` + live + ` ALL INNER JOIN ` + shares + ` USING entry_id
+		FROM ` + live + ` AS e ALL INNER JOIN ` + shares + ` AS s USING entry_id
 		ORDER BY at, platform, order_id, line_id, entry_id`
 	var out []projections.LedgerRow
 	err = s.query(ctx, query, func(r driver.Rows) error {
