@@ -114,11 +114,13 @@ func NewAdminRouter(opts Options) *gin.Engine {
 // log: household-level data, and the dead letters and conflicts (raw bytes
 // and rejected facts may hold buyers' and households' data).
 var accessLogged = map[string]bool{
-	"/api/v1/households":     true,
-	"/api/v1/households/:id": true,
-	"/api/v1/dead-letters":   true,
-	"/api/v1/conflicts":      true,
-	"/api/v1/corrections":    true,
+	"/api/v1/households":               true,
+	"/api/v1/households/:id":           true,
+	"/api/v1/households/:id/statement": true,
+	"/api/v1/monitoring":               true,
+	"/api/v1/dead-letters":             true,
+	"/api/v1/conflicts":                true,
+	"/api/v1/corrections":              true,
 }
 
 func mountQueries(r *gin.Engine, h *handlers) {
@@ -132,12 +134,15 @@ func mountQueries(r *gin.Engine, h *handlers) {
 	v1.GET("/overview", h.with(periodParams, h.overview))
 	v1.GET("/households", h.with(params(sorted, []param{paramVillageID, paramBelowLine}), h.households))
 	v1.GET("/households/:id", h.with(periodParams, byID(h, h.q.ScopedHousehold)))
+	v1.GET("/households/:id/statement", h.with(params(periodParams, []param{paramStatementFormat}), h.statement))
+	v1.GET("/monitoring", h.with(params(pageParams, []param{paramTo, paramVillageID, paramReason, paramCategory}), h.monitoring))
 	v1.GET("/enterprises", h.with(sorted, list(h, h.q.ScopedEnterprises)))
 	v1.GET("/enterprises/:id", h.with(periodParams, byID(h, h.q.ScopedEnterprise)))
 	v1.GET("/villages", h.with(sorted, list(h, h.q.ScopedVillages)))
 	v1.GET("/villages/:id", h.with(periodParams, byID(h, h.q.ScopedVillage)))
 	v1.GET("/livestreams", h.with(sorted, list(h, h.q.ScopedLivestreams)))
 	v1.GET("/livestreams/:id", h.with(nil, h.livestream))
+	v1.GET("/livestreams/:id/sessions", h.with(nil, h.livestreamSessions))
 	v1.GET("/unattributed", h.with(params(periodParams, pageParams), list(h, h.q.ScopedUnattributed)))
 	v1.GET("/dead-letters", h.with(pageParams, h.deadLetters))
 	v1.GET("/conflicts", h.with(pageParams, h.conflicts))

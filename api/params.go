@@ -33,6 +33,9 @@ type query struct {
 	// asOf, when set, answers from the read model as the log stood at the
 	// end of that China-time day (every read route takes it).
 	asOf string
+	// reason and category filter the monitoring list.
+	reason   string
+	category string
 }
 
 // param is one query parameter a route may declare: its name and how its
@@ -74,6 +77,17 @@ var (
 			}
 		}
 		q.target = v
+		return nil
+	}}
+	paramReason   = param{"reason", func(q *query, v string) error { return parseOneOf(&q.reason, v, domain.MonitoringReasons()) }}
+	paramCategory = param{"category", func(q *query, v string) error { return parseID(&q.category, v) }}
+	// paramStatementFormat is a statement's format=xlsx: a statement is not
+	// a list, so it prints as its own workbook (lines and a totals block).
+	paramStatementFormat = param{"format", func(q *query, v string) error {
+		if v != string(export.XLSX) {
+			return fmt.Errorf("is not xlsx (a statement downloads as xlsx)")
+		}
+		q.format = export.XLSX
 		return nil
 	}}
 
@@ -242,4 +256,12 @@ func pathID(c *gin.Context, livestream bool) (string, error) {
 		}
 	}
 	return id, nil
+}
+
+func parseOneOf(dst *string, v string, allowed []string) error {
+	if !slices.Contains(allowed, v) {
+		return fmt.Errorf("is not one of %s", strings.Join(allowed, ", "))
+	}
+	*dst = v
+	return nil
 }

@@ -53,6 +53,14 @@ func (r routed) IncomeByKind(ctx context.Context, p Period, householdID string) 
 	return r.pick(ctx).IncomeByKind(ctx, p, householdID)
 }
 
+func (r routed) HouseholdLedger(ctx context.Context, householdID string, p Period) ([]LedgerRow, error) {
+	return r.pick(ctx).HouseholdLedger(ctx, householdID, p)
+}
+
+func (r routed) HouseholdIncome(ctx context.Context, householdID string, p Period) ([]IncomeRecord, error) {
+	return r.pick(ctx).HouseholdIncome(ctx, householdID, p)
+}
+
 func (r routed) LivestreamMinutes(ctx context.Context, livestreamID string) ([]MinuteRow, error) {
 	return r.pick(ctx).LivestreamMinutes(ctx, livestreamID)
 }

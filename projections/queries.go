@@ -21,6 +21,12 @@ type Queries struct {
 	Store Reader
 	// Now gives "today" for periods without an end. Default time.Now.
 	Now func() time.Time
+	// MonitoringThresholds are the monitoring list's thresholds; zero fields take
+	// their defaults (domain.MonitoringThresholds).
+	MonitoringThresholds domain.MonitoringThresholds
+	// SessionGap splits a livestream into sessions (domain.Sessions).
+	// Default domain.DefaultSessionGap.
+	SessionGap time.Duration
 }
 
 // ErrBadRequest wraps problems with the caller's parameters.
@@ -619,11 +625,13 @@ func (q *Queries) livestream(ctx context.Context, info LivestreamInfo, p Period,
 		return s, err
 	}
 	var selling []MinuteFigs
+	inPeriod := minutes[:0:0]
 	for _, m := range minutes {
 		day := m.Minute[:10]
 		if (p.From != "" && day < p.From) || (p.To != "" && day > p.To) {
 			continue
 		}
+		inPeriod = append(inPeriod, m)
 		f := MinuteFigs{Minute: m.Minute, Orders: m.Orders, Money: money(m.SalesFen, m.RefundsFen)}
 		if withMinutes {
 			s.ByMinute = append(s.ByMinute, f)
@@ -634,6 +642,11 @@ func (q *Queries) livestream(ctx context.Context, info LivestreamInfo, p Period,
 				peak := f
 				s.PeakMinute = &peak
 			}
+		}
+	}
+	if withMinutes {
+		if s.Sessions, err = q.sessions(inPeriod); err != nil {
+			return s, err
 		}
 	}
 	if len(selling) > 0 {

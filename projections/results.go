@@ -146,6 +146,9 @@ type LivestreamSummary struct {
 	OrdersPerMinute float64      `json:"orders_per_minute"`
 	PeakMinute      *MinuteFigs  `json:"peak_minute,omitempty"`
 	ByMinute        []MinuteFigs `json:"by_minute,omitempty"`
+	// Sessions are the room's separate shows (domain.Sessions), with
+	// ByMinute only.
+	Sessions []LivestreamSession `json:"sessions,omitempty"`
 }
 
 // MinuteFigs is a livestream's figures in one minute.

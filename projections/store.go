@@ -157,6 +157,15 @@ type Reader interface {
 	// period (of one household when householdID is not empty), in
 	// household and kind order.
 	IncomeByKind(ctx context.Context, p Period, householdID string) ([]IncomeRow, error)
+	// HouseholdLedger returns the household's live shares of ledger entries
+	// (party_kind household, party_id id) whose China-time day is in the
+	// period, ordered by time, then platform, order, line and entry: the
+	// lines of its statement. A bounded read: the household's shares, not
+	// the period's ledger.
+	HouseholdLedger(ctx context.Context, householdID string, p Period) ([]LedgerRow, error)
+	// HouseholdIncome returns the household's recorded income in the
+	// period, each record once, ordered by time, then event id.
+	HouseholdIncome(ctx context.Context, householdID string, p Period) ([]IncomeRecord, error)
 	// LivestreamMinutes returns a livestream's figures per China-time minute.
 	LivestreamMinutes(ctx context.Context, livestreamID string) ([]MinuteRow, error)
 	// Livestreams describes every livestream seen (platform, room, anchor).

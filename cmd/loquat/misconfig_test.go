@@ -107,6 +107,8 @@ func TestMisconfigurationIsOneLine(t *testing.T) {
 		{"bad dial timeout", []string{"import"}, "", []string{"--eventlog", "kafka", "--kafka-dial-timeout", "0s"}, []string{"--kafka-dial-timeout=0s"}},
 		{"bad log level", []string{"serve", "import", "demo"}, "", []string{"--log-level", "loud"}, []string{`--log-level="loud"`}},
 		{"bad addr", []string{"serve", "api"}, "", []string{"--addr", "8080"}, []string{`--addr="8080"`}},
+		{"bad monitoring threshold", []string{"serve", "api"}, "", []string{"--monitor-drop-pct", "0"}, []string{"--monitor-drop-pct=0", "1 to 100"}},
+		{"monitoring threshold over 100", []string{"serve", "api"}, "", []string{"--monitor-near-line-pct", "150"}, []string{"--monitor-near-line-pct=150"}},
 		{"bad demo day", []string{"demo"}, "", []string{"--day", "2020-13-01"}, []string{`--day="2020-13-01"`}},
 		{"demo day too recent", []string{"demo"}, "", []string{"--day", time.Now().Format("2006-01-02")}, []string{"later than now"}},
 		{"bad demo orders", []string{"demo"}, "", []string{"--orders", "-5"}, []string{"--orders=-5"}},

@@ -21,6 +21,7 @@ type nodeFlags struct {
 	platforms func() ([]ingest.Source, error) // reads the registered platforms' flags
 	accept    acceptFlags
 	auth      server.AuthConfig
+	monitor   domain.MonitoringThresholds
 }
 
 func (f *nodeFlags) register(cmd *cobra.Command, roles server.Roles) {
@@ -30,6 +31,12 @@ func (f *nodeFlags) register(cmd *cobra.Command, roles server.Roles) {
 		f.store.register(cmd.Flags())
 	}
 	f.registerAuth(cmd, roles)
+	if roles.API {
+		cmd.Flags().Int64Var(&f.monitor.NearLinePct, "monitor-near-line-pct", domain.DefaultNearLinePct,
+			"the monitoring list flags a household whose per-capita income is at most this many percent above the line (1-100)")
+		cmd.Flags().Int64Var(&f.monitor.DropPct, "monitor-drop-pct", domain.DefaultDropPct,
+			"the monitoring list flags a household whose trailing 365 days' income fell by more than this many percent against the 365 before (1-100)")
+	}
 	if roles.Ingest {
 		f.platforms = platforms.Flags(cmd.Flags())
 		f.accept.register(cmd.Flags())
@@ -42,7 +49,11 @@ func (f *nodeFlags) config(g *globals, roles server.Roles) (server.Config, error
 	if f.platforms != nil {
 		sources, sourcesErr = f.platforms()
 	}
-	if err := errors.Join(validateAddr("addr", f.addr), sourcesErr); err != nil {
+	var nearErr, dropErr error
+	if roles.API { // the roles without it have no such flags
+		nearErr, dropErr = validatePct("monitor-near-line-pct", f.monitor.NearLinePct), validatePct("monitor-drop-pct", f.monitor.DropPct)
+	}
+	if err := errors.Join(validateAddr("addr", f.addr), sourcesErr, nearErr, dropErr); err != nil {
 		return server.Config{}, err
 	}
 	var accept domain.AcceptWindow
@@ -62,6 +73,7 @@ func (f *nodeFlags) config(g *globals, roles server.Roles) (server.Config, error
 		EventLog:  f.log.config(),
 		Store:     f.store.config(),
 		Auth:      f.auth,
+		Monitor:   f.monitor,
 	}, nil
 }
 
@@ -74,6 +86,15 @@ func enabled(sources []ingest.Source) []string {
 		}
 	}
 	return names
+}
+
+// validatePct checks a percentage flag: 1 to 100 (0 would silently mean
+// the default).
+func validatePct(flag string, v int64) error {
+	if v < 1 || v > 100 {
+		return fmt.Errorf("--%s=%d is not a percentage from 1 to 100", flag, v)
+	}
+	return nil
 }
 
 // newNodeCommand builds serve, ingest, project and api: one node, some roles.

@@ -35,6 +35,8 @@ var labels = map[string]string{
 	"recorded_income_fen":      "登记收入",
 	"income_gain_fen":          "增收",
 	"trailing_365d_income_fen": "近365天收入",
+	"prior_365d_income_fen":    "前365天收入",
+	"reasons":                  "监测原因",
 	"per_capita_income_fen":    "人均年收入",
 	"monitoring_line_fen":      "监测线",
 	"households_fen":           "农户分成",

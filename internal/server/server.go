@@ -87,6 +87,8 @@ type Config struct {
 	Auth AuthConfig
 	// Now is the clock for "today" in queries. Default time.Now.
 	Now func() time.Time
+	// Monitor are the monitoring list's thresholds (zero fields: defaults).
+	Monitor domain.MonitoringThresholds
 	// Logger is the node's logger. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -161,7 +163,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			return nil, err
 		}
 	}
-	if err := cfg.Accept.Validate(); err != nil {
+	if err := errors.Join(cfg.Accept.Validate(), cfg.Monitor.Validate()); err != nil {
 		return nil, err
 	}
 	if roles.Ingest {
@@ -182,7 +184,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	opts := api.Options{Ready: n.ready, Gatherer: n.metrics.registry, Logger: cfg.Logger, AdminSeparate: cfg.Auth.AdminAddr != ""}
 	if roles.API {
-		n.queries = &projections.Queries{Store: projections.RoutedReader(n.store), Now: cfg.Now}
+		n.queries = &projections.Queries{Store: projections.RoutedReader(n.store), Now: cfg.Now, MonitoringThresholds: cfg.Monitor}
 		opts.Queries = n.queries
 		opts.Stream = cfg.Stream
 		opts.Stream.Hub = n.live

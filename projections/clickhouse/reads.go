@@ -419,3 +419,73 @@ func (s *Store) DeadLetters(ctx context.Context, limit, offset int) ([]domain.De
 	}
 	return out, int(total), nil
 }
+
+// HouseholdLedger returns the household's live shares of the live entries
+// in the period. Its shares are in shares (and, written before schema 8,
+// in ledger), signed like their entries: a share stands while its signs
+// sum to more than 0, at the amount its signed amounts sum to. The entries
+// side reads the period's part of entries (sorted by day). Both sides are
+// named: current ClickHouse refuses a join of unnamed subqueries.
+func (s *Store) HouseholdLedger(ctx context.Context, householdID string, p projections.Period) ([]projections.LedgerRow, error) {
+	c, err := s.lastCommitted(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("household ledger: %w", err)
+	}
+	live, err := s.liveEntries(ctx, []string{"platform", "order_id", "line_id", "entry_id", "kind", "at", "sku_id", "product",
+		"enterprise_id", "village_id", "livestream_id"}, where(projections.SalesQuery{Period: p}, false), entrySource{})
+	if err != nil {
+		return nil, fmt.Errorf("household ledger: %w", err)
+	}
+	party := fmt.Sprintf(" WHERE batch <= %d AND party_kind = 'household' AND party_id = %s", c.batch, lit(householdID))
+	shares := `(SELECT entry_id, toInt64(sum(sign * amount_fen)) AS share FROM (` +
+		`SELECT entry_id, sign, amount_fen FROM ` + s.t("shares") + party +
+		` UNION ALL SELECT entry_id, sign, amount_fen FROM ` + s.t("ledger") + party +
+		`) GROUP BY entry_id HAVING sum(sign) > 0)`
+	query := `SELECT platform, order_id, line_id, entry_id, kind, at, sku_id, product, enterprise_id, village_id, livestream_id, share
+		FROM ` + live + ` AS e ALL INNER JOIN ` + shares + ` AS s USING entry_id
+		ORDER BY at, platform, order_id, line_id, entry_id`
+	var out []projections.LedgerRow
+	err = s.query(ctx, query, func(r driver.Rows) error {
+		row := projections.LedgerRow{PartyKind: domain.PartyHousehold, PartyID: householdID}
+		var kind string
+		var at, amount int64
+		if err := r.Scan(&row.Platform, &row.OrderID, &row.LineID, &row.EntryID, &kind, &at,
+			&row.SKUID, &row.Product, &row.EnterpriseID, &row.VillageID, &row.LivestreamID, &amount); err != nil {
+			return err
+		}
+		row.Kind, row.At, row.AmountFen = domain.EntryKind(kind), time.Unix(at, 0).In(domain.ChinaTime), domain.Fen(amount)
+		out = append(out, row)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("household ledger: %w", err)
+	}
+	return out, nil
+}
+
+// HouseholdIncome returns the household's income records in the period,
+// each once (LIMIT 1 BY, as Income).
+func (s *Store) HouseholdIncome(ctx context.Context, householdID string, p projections.Period) ([]projections.IncomeRecord, error) {
+	vis, err := s.visible(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("household income: %w", err)
+	}
+	query := `SELECT event_id, kind, amount_fen, enterprise_id, occurred_at, reference FROM (SELECT * FROM ` + s.t("income") +
+		` WHERE ` + vis + ` AND household_id = ` + lit(householdID) + where(projections.SalesQuery{Period: p}, false) +
+		` LIMIT 1 BY event_id) ORDER BY occurred_at, event_id`
+	var out []projections.IncomeRecord
+	err = s.query(ctx, query, func(r driver.Rows) error {
+		rec := projections.IncomeRecord{IncomeRecorded: domain.IncomeRecorded{HouseholdID: householdID}}
+		var amount, at int64
+		if err := r.Scan(&rec.EventID, &rec.Kind, &amount, &rec.EnterpriseID, &at, &rec.Reference); err != nil {
+			return err
+		}
+		rec.AmountFen, rec.OccurredAt = domain.Fen(amount), time.Unix(at, 0).In(domain.ChinaTime)
+		out = append(out, rec)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("household income: %w", err)
+	}
+	return out, nil
+}

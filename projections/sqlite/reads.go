@@ -227,3 +227,71 @@ func (s *Store) DeadLetters(ctx context.Context, limit, offset int) ([]domain.De
 	}
 	return out, total, nil
 }
+
+// HouseholdLedger returns the household's shares of the entries in the
+// period: its shares from the partial index ledger_household, each joined
+// to its entry by the entry's key.
+func (s *Store) HouseholdLedger(ctx context.Context, householdID string, p projections.Period) ([]projections.LedgerRow, error) {
+	query := `SELECT entries.platform, entries.order_id, entries.line_id, entries.entry_id, entries.kind, entries.at,
+			entries.sku_id, entries.product, entries.enterprise_id, entries.village_id, entries.livestream_id, ledger.amount_fen
+		FROM ledger INDEXED BY ledger_household JOIN entries ON entries.id = ledger.entry
+		WHERE ledger.party_kind = 'household' AND ledger.party_id = ?`
+	args := []any{householdID}
+	if p.From != "" {
+		query += ` AND entries.day >= ?`
+		args = append(args, p.From)
+	}
+	if p.To != "" {
+		query += ` AND entries.day <= ?`
+		args = append(args, p.To)
+	}
+	query += ` ORDER BY entries.at, entries.platform, entries.order_id, entries.line_id, entries.entry_id`
+	var out []projections.LedgerRow
+	err := scanAll(ctx, s.queries, query, func(r *sql.Rows) error {
+		row := projections.LedgerRow{PartyKind: domain.PartyHousehold, PartyID: householdID}
+		var kind string
+		var at int64
+		if err := r.Scan(&row.Platform, &row.OrderID, &row.LineID, &row.EntryID, &kind, &at,
+			&row.SKUID, &row.Product, &row.EnterpriseID, &row.VillageID, &row.LivestreamID, &row.AmountFen); err != nil {
+			return err
+		}
+		row.Kind, row.At = domain.EntryKind(kind), time.Unix(at, 0).In(domain.ChinaTime)
+		out = append(out, row)
+		return nil
+	}, args...)
+	if err != nil {
+		return nil, fmt.Errorf("household ledger: %w", err)
+	}
+	return out, nil
+}
+
+// HouseholdIncome returns the household's income records in the period,
+// from the index income_household.
+func (s *Store) HouseholdIncome(ctx context.Context, householdID string, p projections.Period) ([]projections.IncomeRecord, error) {
+	query := `SELECT event_id, kind, amount_fen, enterprise_id, occurred_at, reference FROM income WHERE household_id = ?`
+	args := []any{householdID}
+	if p.From != "" {
+		query += ` AND day >= ?`
+		args = append(args, p.From)
+	}
+	if p.To != "" {
+		query += ` AND day <= ?`
+		args = append(args, p.To)
+	}
+	query += ` ORDER BY occurred_at, event_id`
+	var out []projections.IncomeRecord
+	err := scanAll(ctx, s.queries, query, func(r *sql.Rows) error {
+		rec := projections.IncomeRecord{IncomeRecorded: domain.IncomeRecorded{HouseholdID: householdID}}
+		var at int64
+		if err := r.Scan(&rec.EventID, &rec.Kind, &rec.AmountFen, &rec.EnterpriseID, &at, &rec.Reference); err != nil {
+			return err
+		}
+		rec.OccurredAt = time.Unix(at, 0).In(domain.ChinaTime)
+		out = append(out, rec)
+		return nil
+	}, args...)
+	if err != nil {
+		return nil, fmt.Errorf("household income: %w", err)
+	}
+	return out, nil
+}

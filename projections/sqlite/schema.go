@@ -294,6 +294,14 @@ CREATE TABLE corrections (
 ) WITHOUT ROWID;
 CREATE INDEX corrections_at ON corrections (at, id);
 `,
+	// 6: households' statements (issue #17): a household's shares of the
+	// ledger, and its income records, found by household rather than by
+	// scanning the period. Partial: only household shares, a fraction of
+	// the ledger, carry the index's write cost.
+	`
+CREATE INDEX ledger_household ON ledger (party_id, entry, amount_fen) WHERE party_kind = 'household';
+CREATE INDEX income_household ON income (household_id, day);
+`,
 }
 
 // migrate applies the missing migrations in one IMMEDIATE transaction (the

@@ -14,7 +14,8 @@ import (
 // Answers collects every answer the API gives for the store's data, by a
 // key naming it, for two stores' answers to be compared (CompareAnswers):
 // the overview and every list for eight periods, and every household, village,
-// enterprise (for four periods) and livestream one by one.
+// enterprise (for four periods), statement (for two) and livestream one by
+// one, and the monitoring list as at four days.
 func Answers(t *testing.T, q *projections.Queries) map[string]any {
 	t.Helper()
 	ctx := context.Background()
@@ -52,6 +53,12 @@ func Answers(t *testing.T, q *projections.Queries) map[string]any {
 		put("livestreams"+at, ll, err)
 		uu, err := q.Unattributed(ctx, p, everything)
 		put("unattributed"+at, uu, err)
+		if i < 2 {
+			for id := range reg.Households {
+				st, err := q.Statement(ctx, id, p)
+				put("statement "+id+at, st, err)
+			}
+		}
 		if i >= 4 {
 			continue // every entity one by one for the first periods only: lists cover the rest
 		}
@@ -73,6 +80,10 @@ func Answers(t *testing.T, q *projections.Queries) map[string]any {
 	for _, ls := range streams {
 		v, err := q.Livestream(ctx, ls.ID)
 		put("livestream "+ls.ID, v, err)
+	}
+	for _, day := range []string{"2020-05-01", "2021-01-04", "2021-01-20", "2022-01-03"} {
+		m, err := q.Monitoring(ctx, projections.MonitoringQuery{To: day, Paging: everything})
+		put("monitoring as at "+day, m, err)
 	}
 	dl, err := q.DeadLetters(ctx, projections.Paging{Limit: 100})
 	put("dead letters", dl, err)

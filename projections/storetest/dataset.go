@@ -30,6 +30,9 @@ type Reference struct {
 	// IncomeByCategory is each household's recorded income by category
 	// (attributed sales, operating income too, are in Households).
 	IncomeByCategory map[string]domain.IncomeByCategory
+	// HouseholdDaily is each household's programme income (attributed net
+	// sales and recorded income) by China-time day.
+	HouseholdDaily map[string]map[string]domain.Fen
 	// Registry is the generated registry, with its lines per year and
 	// households' dated terms.
 	Registry *domain.Registry
@@ -174,7 +177,13 @@ func generate(seed uint64, n int, overTime bool) Dataset {
 	}
 	want := Reference{Households: map[string]domain.Fen{}, Collectives: map[string]domain.Fen{}, EnterpriseShares: map[string]domain.Fen{},
 		EnterpriseGMV: map[string]domain.Fen{}, ByDay: map[string][2]domain.Fen{}, Income: map[string]domain.Fen{},
-		IncomeByCategory: map[string]domain.IncomeByCategory{}, Registry: registry}
+		IncomeByCategory: map[string]domain.IncomeByCategory{}, HouseholdDaily: map[string]map[string]domain.Fen{}, Registry: registry}
+	daily := func(household, day string, amount domain.Fen) {
+		if want.HouseholdDaily[household] == nil {
+			want.HouseholdDaily[household] = map[string]domain.Fen{}
+		}
+		want.HouseholdDaily[household][day] += amount
+	}
 	kinds := []string{domain.IncomeProcurement, domain.IncomeWage, domain.IncomeDividend}
 	if overTime {
 		kinds = domain.IncomeKinds()
@@ -185,6 +194,7 @@ func generate(seed uint64, n int, overTime bool) Dataset {
 			AmountFen: domain.Fen(100 + r.IntN(100000)), EnterpriseID: "E1", OccurredAt: dataStart.Add(time.Duration(r.IntN(240)) * time.Hour), Reference: fmt.Sprintf("IN-%d", i)}
 		events = append(events, in)
 		want.Income[h.ID] += in.AmountFen
+		daily(h.ID, domain.Day(in.OccurredAt), in.AmountFen)
 		// The category by a table of the test's own, not the domain's.
 		c := want.IncomeByCategory[h.ID]
 		switch in.Kind {
@@ -229,6 +239,7 @@ func generate(seed uint64, n int, overTime bool) Dataset {
 			switch s.Kind {
 			case domain.PartyHousehold:
 				want.Households[s.PartyID] += s.AmountFen
+				daily(s.PartyID, day, s.AmountFen)
 			case domain.PartyCollective:
 				want.Collectives[s.PartyID] += s.AmountFen
 			case domain.PartyEnterprise:

@@ -36,6 +36,9 @@ func Run(t *testing.T, open Opener) {
 	t.Run("NewYearsLineLeavesEarlierAnswers", func(t *testing.T) { testNewYearsLine(t, open) })
 	t.Run("PerCapitaAcrossYearBoundary", func(t *testing.T) { testYearBoundary(t, open) })
 	t.Run("Scopes", func(t *testing.T) { testScopes(t, open) })
+	t.Run("Statements", func(t *testing.T) { testStatements(t, open) })
+	t.Run("Monitoring", func(t *testing.T) { testMonitoring(t, open) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
 }
 
 func queries(store projections.Store) *projections.Queries { return &projections.Queries{Store: store} }
