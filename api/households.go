@@ -156,4 +156,17 @@ func statementSheet(w *sheet, st projections.Statement) {
 	w.line("转移性收入", st.IncomeByCategory.TransferFen)
 	w.line("人均纯收入", st.PerCapitaIncomeFen)
 	w.line("监测线", st.MonitoringLineFen)
+	if len(st.Corrections) > 0 {
+		// The lines and income above already count them; these say who
+		// changed what, when and why.
+		w.line()
+		w.header("更正时间", "操作", "对象", "操作人", "原因", "变动(元)")
+		for _, c := range st.Corrections {
+			w.line(c.At, correctionActions[c.Action], c.Target, c.Operator, c.Reason, c.DeltaFen)
+		}
+	}
 }
+
+// correctionActions is the workbooks' Chinese for a correction's action.
+var correctionActions = map[domain.CorrectionAction]string{domain.CorrectVoid: "作废", domain.CorrectAmend: "更改金额",
+	domain.CorrectAcceptConflict: "采用新版本", domain.CorrectKeepConflict: "保留原版本"}

@@ -35,6 +35,26 @@ type Statement struct {
 	PerCapitaIncomeFen  domain.Fen `json:"per_capita_income_fen"`
 	MonitoringLineFen   domain.Fen `json:"monitoring_line_fen"`
 	BelowMonitoringLine bool       `json:"below_monitoring_line"`
+	// Corrections are every correction that moved the household's figures
+	// (a line its listing shares, an income record of its), whatever the
+	// period, in time order: the lines and income above already count
+	// them; these say who changed what, when and why.
+	Corrections []StatementCorrection `json:"corrections"`
+}
+
+// StatementCorrection is one correction behind a statement's figures.
+type StatementCorrection struct {
+	ID     string                  `json:"id"`
+	At     string                  `json:"at"` // RFC 3339, China time
+	Action domain.CorrectionAction `json:"action"`
+	// Target is "line:platform/order/line", "income:<event id>" or
+	// "conflict:<id>".
+	Target   string `json:"target"`
+	Operator string `json:"operator"`
+	Reason   string `json:"reason"`
+	// DeltaFen is how much it changed the target's net money (all of its
+	// households' together, for a line).
+	DeltaFen domain.Fen `json:"delta_fen"`
 }
 
 // StatementLine is the household's share of one ledger entry.
@@ -129,5 +149,14 @@ func (q *Queries) statementOnce(ctx context.Context, id string, p Period) (State
 		st.RecordedIncomeFen += r.AmountFen
 	}
 	st.IncomeGainFen = st.AttributedSalesFen + st.RecordedIncomeFen
+	corrections, err := q.Store.Corrections(ctx, CorrectionFilter{HouseholdID: id})
+	if err != nil {
+		return Statement{}, err
+	}
+	st.Corrections = make([]StatementCorrection, 0, len(corrections))
+	for _, c := range corrections {
+		st.Corrections = append(st.Corrections, StatementCorrection{ID: c.ID, At: c.At.In(domain.ChinaTime).Format(time.RFC3339),
+			Action: c.Action, Target: c.TargetKey, Operator: c.Operator, Reason: c.Reason, DeltaFen: c.DeltaFen})
+	}
 	return st, nil
 }

@@ -265,6 +265,23 @@ func testCorrections(t *testing.T, open Opener, maxBatch int, pipeline bool) {
 	}
 	checkCorrectionDeadLetter(t, store, "no paid line douyin/no-such-order/1")
 
+	// A household's statement shows the corrections behind its figures,
+	// which it still adds up to.
+	for id, want := range map[string]string{h: all[0].ID, c.amendIncome.HouseholdID: all[3].ID} {
+		st, err := queries(store).Statement(ctx, id, projections.Period{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown := false
+		for _, sc := range st.Corrections {
+			shown = shown || (sc.ID == want && sc.Operator == "admin" && sc.Reason != "")
+		}
+		if a := after.Households[id]; !shown || st.IncomeGainFen != a.IncomeGainFen || st.RecordedIncomeFen != a.RecordedIncomeFen {
+			t.Errorf("household %s's statement: corrections %+v (want %s shown), income gain %d, recorded %d; want the household's %d, %d",
+				id, st.Corrections, want, st.IncomeGainFen, st.RecordedIncomeFen, a.IncomeGainFen, a.RecordedIncomeFen)
+		}
+	}
+
 	// Delivered again (redelivery, a restarted projector): nothing moves.
 	again := feed
 	again.Events = append(append([]domain.Event(nil), feed.Events...), c.corrections...)
