@@ -283,6 +283,12 @@ CREATE TABLE household_terms (
 	PRIMARY KEY (household_id, from_day)
 ) WITHOUT ROWID;
 `,
+	// 5: the livestreams with sales in a period, read by day (the primary
+	// key leads with the livestream: a list over a week would read every
+	// livestream's rows).
+	`
+CREATE INDEX sales_livestream_day_day ON sales_livestream_day (day, livestream_id, sales_fen, refunds_fen);
+`,
 }
 
 // migrate applies the missing migrations in one IMMEDIATE transaction (the

@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("NewYearsLineLeavesEarlierAnswers", func(t *testing.T) { testNewYearsLine(t, open) })
 	t.Run("PerCapitaAcrossYearBoundary", func(t *testing.T) { testYearBoundary(t, open) })
 	t.Run("Scopes", func(t *testing.T) { testScopes(t, open) })
+	t.Run("LivestreamList", func(t *testing.T) { testLivestreamList(t, open) })
 }
 
 func queries(store projections.Store) *projections.Queries { return &projections.Queries{Store: store} }
