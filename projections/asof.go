@@ -69,6 +69,10 @@ func (r routed) Livestreams(ctx context.Context) ([]LivestreamInfo, error) {
 	return r.pick(ctx).Livestreams(ctx)
 }
 
+func (r routed) LivestreamSales(ctx context.Context, p Period, enterpriseID string) ([]LivestreamSalesRow, error) {
+	return r.pick(ctx).LivestreamSales(ctx, p, enterpriseID)
+}
+
 func (r routed) UnattributedSKUs(ctx context.Context, p Period) ([]UnattributedSKU, error) {
 	return r.pick(ctx).UnattributedSKUs(ctx, p)
 }

@@ -610,9 +610,16 @@ func (q *Queries) livestream(ctx context.Context, info LivestreamInfo, p Period,
 	for _, r := range sales {
 		s.add(r.SalesFen, r.RefundsFen)
 	}
-	orders, err := q.Store.Orders(ctx, SalesQuery{Period: p, LivestreamID: info.ID, WithBuyers: true})
+	return s, q.livestreamRest(ctx, &s, p, withMinutes)
+}
+
+// livestreamRest completes a livestream's summary whose money in the
+// period is summed: its orders, buyers and refund rate there, and its
+// minutes.
+func (q *Queries) livestreamRest(ctx context.Context, s *LivestreamSummary, p Period, withMinutes bool) error {
+	orders, err := q.Store.Orders(ctx, SalesQuery{Period: p, LivestreamID: s.ID, WithBuyers: true})
 	if err != nil {
-		return s, err
+		return err
 	}
 	if len(orders) == 1 {
 		s.Orders, s.Buyers = orders[0].Orders, orders[0].Buyers
@@ -620,9 +627,9 @@ func (q *Queries) livestream(ctx context.Context, info LivestreamInfo, p Period,
 	if s.GMVFen > 0 {
 		s.RefundRate = math.Round(float64(s.RefundsFen)/float64(s.GMVFen)*1e4) / 1e4
 	}
-	minutes, err := q.Store.LivestreamMinutes(ctx, info.ID)
+	minutes, err := q.Store.LivestreamMinutes(ctx, s.ID)
 	if err != nil {
-		return s, err
+		return err
 	}
 	var selling []MinuteFigs
 	inPeriod := minutes[:0:0]
@@ -646,7 +653,7 @@ func (q *Queries) livestream(ctx context.Context, info LivestreamInfo, p Period,
 	}
 	if withMinutes {
 		if s.Sessions, err = q.sessions(inPeriod); err != nil {
-			return s, err
+			return err
 		}
 	}
 	if len(selling) > 0 {
@@ -658,7 +665,7 @@ func (q *Queries) livestream(ctx context.Context, info LivestreamInfo, p Period,
 			s.OrdersPerMinute = math.Round(float64(s.Orders)/span*100) / 100
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // Livestreams lists the livestreams with sales in the period.
@@ -671,19 +678,23 @@ func (q *Queries) livestreamsOnce(ctx context.Context, p Period, pg Paging) (Pag
 	if err != nil {
 		return Page[LivestreamSummary]{}, err
 	}
-	infos, err := q.Store.Livestreams(ctx)
+	// Only the livestreams with money in the period, summed in one query:
+	// the rest of each summary costs a few queries per livestream listed.
+	rows, err := q.Store.LivestreamSales(ctx, p, "")
 	if err != nil {
 		return Page[LivestreamSummary]{}, err
 	}
 	var out []LivestreamSummary
-	for _, info := range infos {
-		s, err := q.livestream(ctx, info, p, false)
-		if err != nil {
+	for _, r := range rows {
+		if r.SalesFen == 0 && r.RefundsFen == 0 {
+			continue
+		}
+		s := LivestreamSummary{ID: r.ID, Platform: r.Platform, RoomID: r.RoomID, AnchorName: r.AnchorName}
+		s.add(r.SalesFen, r.RefundsFen)
+		if err := q.livestreamRest(ctx, &s, p, false); err != nil {
 			return Page[LivestreamSummary]{}, err
 		}
-		if s.GMVFen != 0 || s.RefundsFen != 0 {
-			out = append(out, s)
-		}
+		out = append(out, s)
 	}
 	order.sort(out)
 	return page(out, pg), nil

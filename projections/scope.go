@@ -274,13 +274,16 @@ func (q *Queries) ScopedLivestreams(ctx context.Context, s Scope, p Period, pg P
 			return Page[LivestreamSummary]{}, err
 		}
 		return answer(ctx, q, func(ctx context.Context) (Page[LivestreamSummary], error) {
-			infos, err := q.Store.Livestreams(ctx)
+			// The livestreams with the enterprise's money in the period are
+			// the only ones that can be listed (one that carried only its
+			// sales has no other money).
+			rows, err := q.Store.LivestreamSales(ctx, p, s.EnterpriseID)
 			if err != nil {
 				return Page[LivestreamSummary]{}, err
 			}
 			var out []LivestreamSummary
-			for _, info := range infos {
-				ls, ok, err := q.enterpriseLivestream(ctx, s.EnterpriseID, info, p, false)
+			for _, r := range rows {
+				ls, ok, err := q.enterpriseLivestream(ctx, s.EnterpriseID, r.LivestreamInfo, p, false)
 				if err != nil {
 					return Page[LivestreamSummary]{}, err
 				}

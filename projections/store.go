@@ -170,6 +170,14 @@ type Reader interface {
 	LivestreamMinutes(ctx context.Context, livestreamID string) ([]MinuteRow, error)
 	// Livestreams describes every livestream seen (platform, room, anchor).
 	Livestreams(ctx context.Context) ([]LivestreamInfo, error)
+	// LivestreamSales lists the livestreams with sales or refunds in the
+	// period — of one enterprise's listings when enterpriseID is not
+	// empty — each described and with its sums there, in id order: the
+	// groups of Sales grouped by livestream (a livestream whose money in
+	// the period nets to nothing may be listed with zeros), read in one
+	// grouped query, so that a list over a week costs the week's
+	// livestreams, not every livestream ever seen.
+	LivestreamSales(ctx context.Context, p Period, enterpriseID string) ([]LivestreamSalesRow, error)
 	// UnattributedSKUs sums unattributed lines by platform SKU.
 	UnattributedSKUs(ctx context.Context, p Period) ([]UnattributedSKU, error)
 	DeadLetters(ctx context.Context, limit, offset int) ([]domain.DeadLetter, int, error)
@@ -269,6 +277,13 @@ type LivestreamInfo struct {
 	Platform   string
 	RoomID     string
 	AnchorName string
+}
+
+// LivestreamSalesRow is one livestream's sums in a period.
+type LivestreamSalesRow struct {
+	LivestreamInfo
+	SalesFen   domain.Fen
+	RefundsFen domain.Fen
 }
 
 // UnattributedSKU sums the lines of one platform SKU that no listing covered.

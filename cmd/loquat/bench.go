@@ -127,6 +127,7 @@ func writeReads(w io.Writer, r bench.ReadsResult) {
 		return fmt.Sprintf("%d events in %s, %.0f/s", s.RebuildEvents, s.Rebuild.Round(time.Millisecond), s.RebuildRate)
 	})
 	row("resident memory, peak (import to last answer) / after", func(s bench.StoreReads) string { return mb(s.PeakRSS) + " / " + mb(s.RSS) })
+	row("resident memory, peak from the import's end to the last answer", func(s bench.StoreReads) string { return mb(s.AnswerPeakRSS) })
 	row("read model file", func(s bench.StoreReads) string {
 		if s.ReadModelBytes == 0 {
 			return "—"

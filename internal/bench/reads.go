@@ -102,15 +102,21 @@ type StoreReads struct {
 	Store string // sqlite | clickhouse
 	// Events imported (payments and refunds) and the time from the start of
 	// the import until the last was visible in the read model.
-	Events         int
-	ImportVisible  time.Duration
-	ImportRate     float64 // events/s
-	Rebuild        time.Duration
-	RebuildEvents  int
-	RebuildRate    float64 // events/s
-	PeakRSS        int64   // bytes, the process's peak resident memory from the import's start to the last answer
-	RSS            int64   // bytes, resident after the answers
-	ReadModelBytes int64   // the SQLite file (0 for ClickHouse)
+	Events        int
+	ImportVisible time.Duration
+	ImportRate    float64 // events/s
+	Rebuild       time.Duration
+	RebuildEvents int
+	RebuildRate   float64 // events/s
+	PeakRSS       int64   // bytes, the process's peak resident memory from the import's start to the last answer
+	RSS           int64   // bytes, resident after the answers
+	// AnswerPeakRSS is the peak from the import's end (the last event
+	// visible) to the last answer: what a server that did not run the
+	// import holds — `loquat import` runs in a process of its own, and its
+	// per-file maps (every event's digest, every line's money) are live
+	// heap proportional to the file until it ends.
+	AnswerPeakRSS  int64
+	ReadModelBytes int64 // the SQLite file (0 for ClickHouse)
 	Endpoints      []EndpointTimes
 }
 
@@ -357,10 +363,13 @@ func measureStore(ctx context.Context, o ReadsOptions, dataDir string, sc server
 		return res, fmt.Errorf("the read model counts %d orders and %d refunded, the data set has %d and %d",
 			ov.Orders, ov.RefundedOrders, o.Orders, ds.refunds)
 	}
+	importPeak, _ := procRSS()
+	resetPeakRSS()
 	if res.Endpoints, err = timeEndpoints(ctx, node.URL(), reg, ds, o); err != nil {
 		return res, err
 	}
-	res.PeakRSS, res.RSS = procRSS()
+	res.AnswerPeakRSS, res.RSS = procRSS()
+	res.PeakRSS = max(importPeak, res.AnswerPeakRSS)
 	if sc.Backend == "sqlite" {
 		if st, err := os.Stat(server.ReadModelPath(dataDir)); err == nil {
 			res.ReadModelBytes = st.Size()

@@ -20,15 +20,17 @@ func TestContainerLimit(t *testing.T) {
 		name      string
 		files     []string
 		wantBytes int64
-		wantLimit int64
+		// The limits for the embedded store and for ClickHouse.
+		wantLimit, wantClickHouse int64
 	}{
-		{"no cgroup", []string{missing, missing}, 0, MemoryLimit},
-		{"v2 unlimited", []string{file("v2max", "max\n")}, 0, MemoryLimit},
-		{"v2 one GiB", []string{file("v2", "1073741824\n")}, 1 << 30, 751619276}, // 0.7 GiB
-		{"v2 larger than the limit", []string{file("v2big", "17179869184\n")}, 16 << 30, MemoryLimit},
-		{"v1 unset", []string{missing, file("v1max", "9223372036854771712\n")}, 0, MemoryLimit},
-		{"v1 512 MiB", []string{missing, file("v1", "536870912")}, 512 << 20, 375809638},
-		{"garbage", []string{file("bad", "lots")}, 0, MemoryLimit},
+		{"no cgroup", []string{missing, missing}, 0, MemoryLimit, ClickHouseMemoryLimit},
+		{"v2 unlimited", []string{file("v2max", "max\n")}, 0, MemoryLimit, ClickHouseMemoryLimit},
+		{"v2 one GiB", []string{file("v2", "1073741824\n")}, 1 << 30, MemoryLimit, 751619276}, // 0.7 GiB
+		{"v2 larger than the limit", []string{file("v2big", "17179869184\n")}, 16 << 30, MemoryLimit, ClickHouseMemoryLimit},
+		{"v1 unset", []string{missing, file("v1max", "9223372036854771712\n")}, 0, MemoryLimit, ClickHouseMemoryLimit},
+		{"v1 512 MiB", []string{missing, file("v1", "536870912")}, 512 << 20, MemoryLimit, 375809638},
+		{"v1 256 MiB", []string{missing, file("v1small", "268435456")}, 256 << 20, 187904819, 187904819},
+		{"garbage", []string{file("bad", "lots")}, 0, MemoryLimit, ClickHouseMemoryLimit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,8 +38,11 @@ func TestContainerLimit(t *testing.T) {
 			if got != tt.wantBytes {
 				t.Errorf("containerLimit = %d, want %d", got, tt.wantBytes)
 			}
-			if limit := memoryLimit(got); limit != tt.wantLimit {
-				t.Errorf("memoryLimit = %d, want %d", limit, tt.wantLimit)
+			if limit := memoryLimit(MemoryLimit, got); limit != tt.wantLimit {
+				t.Errorf("memoryLimit(MemoryLimit) = %d, want %d", limit, tt.wantLimit)
+			}
+			if limit := memoryLimit(ClickHouseMemoryLimit, got); limit != tt.wantClickHouse {
+				t.Errorf("memoryLimit(ClickHouseMemoryLimit) = %d, want %d", limit, tt.wantClickHouse)
 			}
 		})
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/loquat-dev/loquat/eventlog"
 	logsqlite "github.com/loquat-dev/loquat/eventlog/sqlite"
+	"github.com/loquat-dev/loquat/internal/gctuning"
 	"github.com/loquat-dev/loquat/projections"
 	storeclickhouse "github.com/loquat-dev/loquat/projections/clickhouse"
 	storesqlite "github.com/loquat-dev/loquat/projections/sqlite"
@@ -90,6 +91,7 @@ func corrupt(err error) bool {
 }
 
 func openClickHouseStore(ctx context.Context, _ string, cfg StoreConfig) (projections.Store, error) {
+	gctuning.UseClickHouseLimit() // the store's line cache is live heap beyond the embedded default
 	s, err := storeclickhouse.Open(ctx, storeclickhouse.Config{DSN: cfg.ClickHouseDSN})
 	if err != nil {
 		return nil, clickHouseOpenError(err, cfg.ClickHouseDSN)

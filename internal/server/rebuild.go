@@ -12,6 +12,7 @@ import (
 
 	"github.com/loquat-dev/loquat/domain"
 	"github.com/loquat-dev/loquat/eventlog"
+	"github.com/loquat-dev/loquat/internal/gctuning"
 	"github.com/loquat-dev/loquat/projections"
 	storeclickhouse "github.com/loquat-dev/loquat/projections/clickhouse"
 	storesqlite "github.com/loquat-dev/loquat/projections/sqlite"
@@ -58,6 +59,7 @@ func rebuildClickHouse(ctx context.Context, dataDir string, logCfg LogConfig, st
 		return RebuildStats{}, err
 	}
 	defer log.Close()
+	gctuning.UseClickHouseLimit() // the store's line cache is live heap beyond the embedded default
 	live, err := storeclickhouse.Open(ctx, storeclickhouse.Config{DSN: storeCfg.ClickHouseDSN})
 	if err != nil {
 		return RebuildStats{}, clickHouseOpenError(err, storeCfg.ClickHouseDSN)

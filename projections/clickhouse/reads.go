@@ -356,6 +356,35 @@ func (s *Store) Livestreams(ctx context.Context) ([]projections.LivestreamInfo, 
 	return out, nil
 }
 
+// LivestreamSales sums the period's rollup grouped by livestream (one
+// query, reading the period's parts) and describes each livestream from
+// livestreams (a row per livestream, not per sale); the two are joined here
+// rather than in SQL because each reads its table at its own visible batch.
+func (s *Store) LivestreamSales(ctx context.Context, p projections.Period, enterpriseID string) ([]projections.LivestreamSalesRow, error) {
+	sums, err := s.Sales(ctx, projections.SalesQuery{Period: p, EnterpriseID: enterpriseID, GroupBy: []projections.Dim{projections.DimLivestream}})
+	if err != nil {
+		return nil, fmt.Errorf("livestream sales: %w", err)
+	}
+	if len(sums) == 0 || (len(sums) == 1 && sums[0].LivestreamID == "") {
+		return nil, nil
+	}
+	infos, err := s.Livestreams(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("livestream sales: %w", err)
+	}
+	described := make(map[string]projections.LivestreamInfo, len(infos))
+	for _, l := range infos {
+		described[l.ID] = l
+	}
+	var out []projections.LivestreamSalesRow
+	for _, r := range sums { // in livestream order
+		if l, ok := described[r.LivestreamID]; ok {
+			out = append(out, projections.LivestreamSalesRow{LivestreamInfo: l, SalesFen: r.SalesFen, RefundsFen: r.RefundsFen})
+		}
+	}
+	return out, nil
+}
+
 // UnattributedSKUs sums the live unattributed entries by platform SKU.
 func (s *Store) UnattributedSKUs(ctx context.Context, p projections.Period) ([]projections.UnattributedSKU, error) {
 	filter := where(projections.SalesQuery{Period: p}, false) + " AND attributed = 0"

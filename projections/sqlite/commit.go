@@ -28,14 +28,17 @@ func (s *Store) Commit(ctx context.Context, b *projections.Batch) error {
 	if err != nil {
 		return err
 	}
-	if err := moveOrderCounts(ctx, tx.StmtContext(ctx, s.stmts.upsertOrders), b.Orders); err != nil {
+	if err := moveOrderCounts(ctx, s.stmts.upsertOrders.in(tx), b.Orders); err != nil {
 		return err
 	}
-	putIncome := tx.StmtContext(ctx, s.stmts.putIncome)
+	putIncome := s.stmts.putIncome.in(tx)
 	for _, in := range b.Income {
-		if _, err := putIncome.ExecContext(ctx, in.EventID, in.HouseholdID, in.Kind, in.AmountFen, in.EnterpriseID, in.OccurredAt.Unix(), domain.Day(in.OccurredAt), in.Reference); err != nil {
-			return fmt.Errorf("store income %s: %w", in.EventID, err)
+		if err := putIncome.add(ctx, in.EventID, in.HouseholdID, in.Kind, int64(in.AmountFen), in.EnterpriseID, in.OccurredAt.Unix(), domain.Day(in.OccurredAt), in.Reference); err != nil {
+			return err
 		}
+	}
+	if err := putIncome.flush(ctx); err != nil {
+		return err
 	}
 	if err := putConflicts(ctx, tx, b.Conflicts); err != nil {
 		return err
@@ -100,7 +103,7 @@ func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projection
 	if len(changes) == 0 {
 		return nil, nil
 	}
-	putState := tx.StmtContext(ctx, s.stmts.putState)
+	putStates := s.stmts.putStates.in(tx)
 	w := newEntryWriter(ctx, tx, s.stmts)
 
 	var rollup projections.Rollup
@@ -114,8 +117,8 @@ func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projection
 		if hash != "" {
 			hashes = append(hashes, hash)
 		}
-		if _, err := putState.ExecContext(ctx, c.State.Key.Platform, c.State.Key.OrderID, c.State.Key.LineID, raw); err != nil {
-			return nil, fmt.Errorf("store line %v: %w", c.State.Key, err)
+		if err := putStates.add(ctx, c.State.Key.Platform, c.State.Key.OrderID, c.State.Key.LineID, raw); err != nil {
+			return nil, err
 		}
 		for group := range projections.ByEntry(c.Retract) {
 			if err := w.retract(ctx, group[0]); err != nil {
@@ -136,11 +139,10 @@ func (s *Store) writeLines(ctx context.Context, tx *sql.Tx, changes []projection
 	if err := w.flush(ctx); err != nil {
 		return nil, err
 	}
-	ups := make([]*sql.Stmt, len(s.stmts.upsertRollups))
-	for i, st := range s.stmts.upsertRollups {
-		ups[i] = tx.StmtContext(ctx, st)
+	if err := putStates.flush(ctx); err != nil {
+		return nil, err
 	}
-	if err := moveRollups(ctx, ups, &rollup); err != nil {
+	if err := moveRollups(ctx, tx, s.stmts.upsertRollups, &rollup); err != nil {
 		return nil, err
 	}
 	putLivestream := tx.StmtContext(ctx, s.stmts.putLivestream)

@@ -9,30 +9,37 @@ import (
 	"github.com/loquat-dev/loquat/projections"
 )
 
-// entryWriter writes ledger entries and their shares within one transaction:
-// an entry row each, and the shares buffered into multi-row inserts.
+// entryWriter writes ledger entries and their shares within one transaction,
+// both buffered into multi-row inserts. It gives each entry its id itself,
+// counting on from the largest id in the table (what SQLite would give an
+// INTEGER PRIMARY KEY), so that the shares need not wait for the entry's
+// insert to learn it: the commit's one write connection is the only writer.
 type entryWriter struct {
-	tx    *sql.Tx
-	stmts *writeStmts
-	// The store's statements, bound to tx.
-	insertEntry, deleteEntry, deleteShares *sql.Stmt
-	insertShares                           map[int]*sql.Stmt // bound as needed
-	shares                                 []any
+	entries, shares           *batch
+	deleteEntry, deleteShares *sql.Stmt
+	tx                        *sql.Tx
+	nextID                    int64 // 0: not read yet
 }
 
 func newEntryWriter(ctx context.Context, tx *sql.Tx, stmts *writeStmts) *entryWriter {
 	return &entryWriter{
-		tx: tx, stmts: stmts,
-		insertEntry:  tx.StmtContext(ctx, stmts.insertEntry),
+		tx:           tx,
+		entries:      stmts.insertEntries.in(tx),
+		shares:       stmts.insertShares.in(tx),
 		deleteEntry:  tx.StmtContext(ctx, stmts.deleteEntry),
 		deleteShares: tx.StmtContext(ctx, stmts.deleteShares),
-		insertShares: map[int]*sql.Stmt{},
-		shares:       make([]any, 0, 4*shareChunks[0]),
 	}
 }
 
-// add writes one entry (the rows of one entry of one line) and queues its shares.
+// add queues one entry (the rows of one entry of one line) and its shares.
 func (w *entryWriter) add(ctx context.Context, rows []projections.LedgerRow) error {
+	if w.nextID == 0 {
+		if err := w.tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM entries`).Scan(&w.nextID); err != nil {
+			return fmt.Errorf("next ledger entry id: %w", err)
+		}
+	}
+	id := w.nextID
+	w.nextID++
 	r := rows[0]
 	var amount domain.Fen
 	attributed := 1
@@ -42,22 +49,14 @@ func (w *entryWriter) add(ctx context.Context, rows []projections.LedgerRow) err
 			attributed = 0
 		}
 	}
-	res, err := w.insertEntry.ExecContext(ctx, r.Platform, r.OrderID, r.LineID, r.EntryID, string(r.Kind), r.At.Unix(),
+	if err := w.entries.add(ctx, id, r.Platform, r.OrderID, r.LineID, r.EntryID, string(r.Kind), r.At.Unix(),
 		domain.Day(r.At), domain.Minute(r.At), r.SKUID, r.Product, r.EnterpriseID, r.VillageID, r.LivestreamID, r.BuyerRef,
-		attributed, int64(amount))
-	if err != nil {
-		return fmt.Errorf("insert ledger entry %s: %w", r.EntryID, err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
+		attributed, int64(amount)); err != nil {
 		return err
 	}
 	for _, x := range rows {
-		w.shares = append(w.shares, id, string(x.PartyKind), x.PartyID, int64(x.AmountFen))
-		if len(w.shares) == cap(w.shares) {
-			if err := w.flush(ctx); err != nil {
-				return err
-			}
+		if err := w.shares.add(ctx, id, string(x.PartyKind), x.PartyID, int64(x.AmountFen)); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -65,7 +64,7 @@ func (w *entryWriter) add(ctx context.Context, rows []projections.LedgerRow) err
 
 // retract deletes an entry and its shares.
 func (w *entryWriter) retract(ctx context.Context, r projections.LedgerRow) error {
-	if err := w.flush(ctx); err != nil { // queued shares may belong to it
+	if err := w.flush(ctx); err != nil { // the entry may be queued
 		return err
 	}
 	var id int64
@@ -78,28 +77,10 @@ func (w *entryWriter) retract(ctx context.Context, r projections.LedgerRow) erro
 	return nil
 }
 
-// flush inserts the queued shares: in chunks of the prepared sizes, the
-// largest that fit.
+// flush writes the queued entries, then their shares.
 func (w *entryWriter) flush(ctx context.Context) error {
-	rows := w.shares
-	w.shares = w.shares[:0]
-	for len(rows) > 0 {
-		size := 1
-		for _, c := range shareChunks {
-			if 4*c <= len(rows) {
-				size = c
-				break
-			}
-		}
-		st, ok := w.insertShares[size]
-		if !ok {
-			st = w.tx.StmtContext(ctx, w.stmts.insertShares[size])
-			w.insertShares[size] = st
-		}
-		if _, err := st.ExecContext(ctx, rows[:4*size]...); err != nil {
-			return fmt.Errorf("insert ledger shares: %w", err)
-		}
-		rows = rows[4*size:]
+	if err := w.entries.flush(ctx); err != nil {
+		return err
 	}
-	return nil
+	return w.shares.flush(ctx)
 }

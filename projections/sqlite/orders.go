@@ -81,7 +81,7 @@ func orderKeys(keys []orderKey, entries []projections.LedgerRow) []orderKey {
 
 // moveOrderCounts moves order_counts by the batch's order changes; up is
 // the upsert statement bound to the transaction.
-func moveOrderCounts(ctx context.Context, up *sql.Stmt, changes []projections.OrderChange) error {
+func moveOrderCounts(ctx context.Context, up *batch, changes []projections.OrderChange) error {
 	delta := map[orderKey]int64{}
 	var order []orderKey
 	var keys []orderKey
@@ -103,11 +103,11 @@ func moveOrderCounts(ctx context.Context, up *sql.Stmt, changes []projections.Or
 		if d == 0 {
 			continue
 		}
-		if _, err := up.ExecContext(ctx, k.gs, k.day, k.platform, k.enterprise, k.village, k.livestream, d); err != nil {
-			return fmt.Errorf("update order counts: %w", err)
+		if err := up.add(ctx, k.gs, k.day, k.platform, k.enterprise, k.village, k.livestream, d); err != nil {
+			return err
 		}
 	}
-	return nil
+	return up.flush(ctx)
 }
 
 // orderGroupingOf returns the grouping of order_counts that answers the

@@ -171,6 +171,49 @@ func (s *Store) Livestreams(ctx context.Context) ([]projections.LivestreamInfo, 
 	return out, nil
 }
 
+// LivestreamSales sums sales_livestream_day by livestream over the period
+// — through the index sales_livestream_day_day (or, for one enterprise,
+// sales_livestream_day_enterprise), so that it reads the period's rows —
+// and describes each livestream from livestreams, looked up by id (CROSS
+// JOIN keeps SQLite from reading every livestream ever seen instead, and
+// searching each one's rows).
+func (s *Store) LivestreamSales(ctx context.Context, p projections.Period, enterpriseID string) ([]projections.LivestreamSalesRow, error) {
+	var conds []string
+	var args []any
+	if enterpriseID != "" {
+		conds = append(conds, "sales_livestream_day.enterprise_id = ?")
+		args = append(args, enterpriseID)
+	}
+	if p.From != "" {
+		conds = append(conds, "sales_livestream_day.day >= ?")
+		args = append(args, p.From)
+	}
+	if p.To != "" {
+		conds = append(conds, "sales_livestream_day.day <= ?")
+		args = append(args, p.To)
+	}
+	query := `SELECT livestreams.id, livestreams.platform, livestreams.room_id, livestreams.anchor_name,
+			SUM(sales_livestream_day.sales_fen), SUM(sales_livestream_day.refunds_fen)
+		FROM sales_livestream_day CROSS JOIN livestreams ON livestreams.id = sales_livestream_day.livestream_id`
+	if len(conds) > 0 {
+		query += " WHERE " + strings.Join(conds, " AND ")
+	}
+	query += " GROUP BY sales_livestream_day.livestream_id ORDER BY sales_livestream_day.livestream_id"
+	var out []projections.LivestreamSalesRow
+	err := scanAll(ctx, s.queries, query, func(r *sql.Rows) error {
+		var l projections.LivestreamSalesRow
+		if err := r.Scan(&l.ID, &l.Platform, &l.RoomID, &l.AnchorName, &l.SalesFen, &l.RefundsFen); err != nil {
+			return err
+		}
+		out = append(out, l)
+		return nil
+	}, args...)
+	if err != nil {
+		return nil, fmt.Errorf("livestream sales: %w", err)
+	}
+	return out, nil
+}
+
 // UnattributedSKUs sums unattributed ledger entries by platform SKU, from
 // the index entries_unattributed_day, which holds only them. It is named:
 // over all time SQLite would rather read every entry in key order, for the

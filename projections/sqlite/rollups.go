@@ -85,11 +85,12 @@ func keyValue(k *projections.RollupKey, col string, month bool) string {
 	}
 }
 
-// upsertSQL is the statement moving one row of a rollup table by a delta.
-func upsertSQL(table string, cols []string) string {
-	return `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `, sales_fen, refunds_fen) VALUES (` +
-		strings.Repeat("?, ", len(cols)) + `?, ?) ON CONFLICT (` + strings.Join(cols, ", ") +
-		`) DO UPDATE SET sales_fen = sales_fen + excluded.sales_fen, refunds_fen = refunds_fen + excluded.refunds_fen`
+// upsertSQL is the statement moving rows of a rollup table by deltas, split
+// around its VALUES: the head, and the tail (the upsert clause).
+func upsertSQL(table string, cols []string) (head, tail string) {
+	return `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `, sales_fen, refunds_fen)`,
+		`ON CONFLICT (` + strings.Join(cols, ", ") +
+			`) DO UPDATE SET sales_fen = sales_fen + excluded.sales_fen, refunds_fen = refunds_fen + excluded.refunds_fen`
 }
 
 // rollupTarget is one table a commit moves: a rollup's day or month table.
@@ -121,9 +122,9 @@ func rollupTargets() []rollupTarget {
 // written even when the keys of a table sum to nothing there, so every
 // table has a row for exactly the groups the entries ever had money in
 // (the groups Sales answers with, as schema 1's sales_daily had).
-// ups are the tables' upsert statements bound to the transaction, in
-// rollupTargets order.
-func moveRollups(ctx context.Context, ups []*sql.Stmt, batch *projections.Rollup) error {
+// ups are the tables' upsert statements, in rollupTargets order; each
+// table's rows go in multi-row statements.
+func moveRollups(ctx context.Context, tx *sql.Tx, ups []*batchStmt, batch *projections.Rollup) error {
 	type row struct {
 		key   string
 		args  []any
@@ -155,10 +156,14 @@ func moveRollups(ctx context.Context, ups []*sql.Stmt, batch *projections.Rollup
 			r.delta.SalesFen += d.SalesFen
 			r.delta.RefundsFen += d.RefundsFen
 		}
+		b := ups[i].in(tx)
 		for _, r := range order {
-			if _, err := ups[i].ExecContext(ctx, append(r.args, int64(r.delta.SalesFen), int64(r.delta.RefundsFen))...); err != nil {
-				return fmt.Errorf("update rollup %s: %w", t.name(), err)
+			if err := b.add(ctx, append(r.args, int64(r.delta.SalesFen), int64(r.delta.RefundsFen))...); err != nil {
+				return err
 			}
+		}
+		if err := b.flush(ctx); err != nil {
+			return err
 		}
 	}
 	return nil

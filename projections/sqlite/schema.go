@@ -302,6 +302,12 @@ CREATE INDEX corrections_at ON corrections (at, id);
 CREATE INDEX ledger_household ON ledger (party_id, entry, amount_fen) WHERE party_kind = 'household';
 CREATE INDEX income_household ON income (household_id, day);
 `,
+	// 7: the livestreams with sales in a period, read by day (the primary
+	// key leads with the livestream: a list over a week would read every
+	// livestream's rows).
+	`
+CREATE INDEX sales_livestream_day_day ON sales_livestream_day (day, livestream_id, sales_fen, refunds_fen);
+`,
 }
 
 // migrate applies the missing migrations in one IMMEDIATE transaction (the

@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Statements", func(t *testing.T) { testStatements(t, open) })
 	t.Run("Monitoring", func(t *testing.T) { testMonitoring(t, open) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
+	t.Run("LivestreamList", func(t *testing.T) { testLivestreamList(t, open) })
 }
 
 func queries(store projections.Store) *projections.Queries { return &projections.Queries{Store: store} }
