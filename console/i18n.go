@@ -130,6 +130,8 @@ var messages = map[string][2]string{
 	"fields":            {"差异字段", "Differing fields"},
 	"detected_at":       {"发现时间", "Detected"},
 	"total":             {"共", "Total"},
+	"download.xlsx":     {"下载 Excel", "Download Excel"},
+	"download.csv":      {"下载 CSV", "Download CSV"},
 	"more":              {"下一页", "Next page"},
 	"not_visible":       {"本账号无权查看", "Not visible to this account"},
 	"inc.operating":     {"经营性", "Operating"},

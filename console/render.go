@@ -64,6 +64,9 @@ type view struct {
 	// Path is the page's path and query without lang, for the language switch.
 	Path string
 	Data any
+	// Exports are the API lists behind the page's tables, by table id
+	// (see Downloads).
+	Exports map[string]string
 }
 
 type navItem struct {
