@@ -137,10 +137,11 @@ func navFor(s projections.Scope) []navItem {
 		return []navItem{{"nav.overview", "/"}, {"nav.livestreams", "/livestreams"}, {"nav.enterprises", "/enterprises"},
 			{"nav.villages", "/villages"}, {"nav.households", "/households"}, {"nav.quality", "/quality"}}
 	case s.EnterpriseID != "":
-		return []navItem{{"nav.enterprises", "/enterprises/" + url.PathEscape(s.EnterpriseID)}, {"nav.livestreams", "/livestreams"},
-			{"nav.villages", "/villages"}, {"nav.households", "/households"}}
+		return []navItem{{"nav.enterprises", "/enterprises/" + url.PathEscape(s.EnterpriseID)}, {"nav.overview", "/overview"},
+			{"nav.livestreams", "/livestreams"}, {"nav.villages", "/villages"}, {"nav.households", "/households"}}
 	case s.VillageID != "":
-		return []navItem{{"nav.villages", "/villages/" + url.PathEscape(s.VillageID)}, {"nav.households", "/households"}}
+		return []navItem{{"nav.villages", "/villages/" + url.PathEscape(s.VillageID)}, {"nav.overview", "/overview"},
+			{"nav.households", "/households"}}
 	}
 	return nil
 }
