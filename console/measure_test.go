@@ -6,8 +6,10 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,6 +118,34 @@ func TestMeasurePageReady(t *testing.T) {
 			times = append(times, time.Since(t0))
 		}
 		t.Logf("page ready %s: p50 %v p99 %v (n=%d) — load: %s", page, quantile(times, 0.5), quantile(times, 0.99), len(times), uptime())
+		// The server's share: the page's HTML alone, over plain HTTP.
+		var html []time.Duration
+		for range 30 {
+			t0 := time.Now()
+			resp, err := http.Get(tb.base + page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s: %d %v", page, resp.StatusCode, err)
+			}
+			html = append(html, time.Since(t0))
+		}
+		t.Logf("page HTML %s: p50 %v p99 %v (n=%d)", page, quantile(html, 0.5), quantile(html, 0.99), len(html))
+		api := "/api/v1/overview"
+		if page != "/" {
+			api = "/api/v1" + page
+		}
+		var apiT []time.Duration
+		for range 30 {
+			t0 := time.Now()
+			var v any
+			getJSON(t, tb.base+api, &v)
+			apiT = append(apiT, time.Since(t0))
+		}
+		t.Logf("API %s: p50 %v p99 %v (n=%d)", api, quantile(apiT, 0.5), quantile(apiT, 0.99), len(apiT))
 	}
 }
 
