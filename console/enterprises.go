@@ -36,6 +36,7 @@ func (c *console) enterprises(g *gin.Context) {
 	}
 	v := c.newView(g, "nav.enterprises", "nav.enterprises")
 	v.Period = p
+	v.setExport("enterprises", listURL("/api/v1/enterprises", p, "sort", "-gmv_fen"))
 	v.Data = enterprisesData{Page: es, Names: n}
 	c.render(g, http.StatusOK, "enterprises", v)
 }

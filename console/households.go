@@ -94,6 +94,11 @@ func (c *console) households(g *gin.Context) {
 	}
 	v := c.newView(g, "nav.households", "nav.households")
 	v.Period = p
+	belowQ := ""
+	if below {
+		belowQ = "true"
+	}
+	v.setExport("households", listURL("/api/v1/households", p, "village_id", hq.VillageID, "below_line", belowQ))
 	_, full := hs.(projections.Page[projections.HouseholdSummary])
 	v.Data = householdsData{Table: householdTable{view: v, names: n, Rows: rows, Full: full}, Total: total, Villages: vrows,
 		VillageID: hq.VillageID, BelowLine: below}

@@ -28,6 +28,7 @@ func (c *console) livestreams(g *gin.Context) {
 	}
 	v := c.newView(g, "nav.livestreams", "nav.livestreams")
 	v.Period = p
+	v.setExport("livestreams", listURL("/api/v1/livestreams", p, "sort", "-gmv_fen"))
 	v.Data = ls
 	c.render(g, http.StatusOK, "livestreams", v)
 }

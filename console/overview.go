@@ -17,8 +17,15 @@ import (
 type overviewData struct {
 	projections.Overview
 	RefundRate float64
-	// BelowLine counts households below the monitoring line.
-	BelowLine int
+	// BelowLine counts households below the monitoring line, when the
+	// reader sees households' flags (HasBelowLine).
+	BelowLine    int
+	HasBelowLine bool
+	// Path is the page's own path: / for the district, /overview for an
+	// enterprise or a village, whose / is its own page.
+	Path string
+	// Scope says whose sales a scoped overview holds; empty for the district.
+	Scope     string
 	Bucket    string
 	Buckets   []string
 	Trend     chart
@@ -30,9 +37,10 @@ type overviewData struct {
 	StreamURL string
 }
 
-// overview serves the 总览 page; a reader bound to an enterprise or a
-// village, who may not see the district's figures, starts at its own page.
-func (c *console) overview(g *gin.Context) {
+// home is the console's start: the 总览 page for the district's readers;
+// a reader bound to an enterprise or a village starts at its own page,
+// which is what it works from, and finds its 总览 at /overview.
+func (c *console) home(g *gin.Context) {
 	s := c.scope(g)
 	switch {
 	case s.EnterpriseID != "":
@@ -42,6 +50,14 @@ func (c *console) overview(g *gin.Context) {
 		g.Redirect(http.StatusSeeOther, "/villages/"+url.PathEscape(s.VillageID))
 		return
 	}
+	c.overview(g)
+}
+
+// overview serves the 总览 page with the reader's overview, as the API
+// answers it (ScopedOverview): the district's figures, or an enterprise's
+// or a village's own sales.
+func (c *console) overview(g *gin.Context) {
+	s := c.scope(g)
 	ctx := g.Request.Context()
 	p, err := period(g)
 	if err != nil {
@@ -53,11 +69,15 @@ func (c *console) overview(g *gin.Context) {
 		c.fail(g, err)
 		return
 	}
-	below := true
-	hs, err := c.q.ScopedHouseholds(ctx, s, projections.HouseholdQuery{Period: p, Paging: projections.Paging{Limit: 1}, BelowLine: &below})
-	if err != nil {
-		c.fail(g, err)
-		return
+	// An enterprise sees households as its shares of them, without their
+	// flags (the API refuses it below_line): it has no count below the line.
+	var hs any
+	if s.EnterpriseID == "" {
+		below := true
+		if hs, err = c.q.ScopedHouseholds(ctx, s, projections.HouseholdQuery{Period: p, Paging: projections.Paging{Limit: 1}, BelowLine: &below}); err != nil {
+			c.fail(g, err)
+			return
+		}
 	}
 	vs, err := c.q.ScopedVillages(ctx, s, p, projections.Paging{Limit: 10000})
 	if err != nil {
@@ -72,9 +92,15 @@ func (c *console) overview(g *gin.Context) {
 	v := c.newView(g, "nav.overview", "nav.overview")
 	v.Period = p
 	d := overviewData{Overview: ov, RefundRate: ratio(ov.RefundsFen, ov.GMVFen), Names: n,
-		Bucket: bucketOf(g), Buckets: []string{"day", "week", "month"}}
+		Bucket: bucketOf(g), Buckets: []string{"day", "week", "month"}, Path: "/"}
+	switch {
+	case s.EnterpriseID != "":
+		d.Path, d.Scope = "/overview", v.T("overview.enterprise")
+	case s.VillageID != "":
+		d.Path, d.Scope = "/overview", v.T("overview.village")
+	}
 	if page, ok := hs.(projections.Page[projections.HouseholdSummary]); ok {
-		d.BelowLine = page.Total
+		d.BelowLine, d.HasBelowLine = page.Total, true
 	}
 	d.Trend = trendChart(v, ov.ByDay, d.Bucket)
 	d.Platforms = platformChart(v, ov.ByPlatform)
@@ -119,7 +145,7 @@ func (d overviewData) BucketHref(v view, b string) string {
 	if v.Period.To != "" {
 		q.Set("to", v.Period.To)
 	}
-	return "/?" + q.Encode()
+	return d.Path + "?" + q.Encode()
 }
 
 // bucketed sums days into weeks (starting Monday, labelled by that

@@ -54,6 +54,9 @@ func (c *console) quality(g *gin.Context) {
 	}
 	v := c.newView(g, "nav.quality", "nav.quality")
 	v.Period = p
+	v.setExport("dead-letters", "/api/v1/dead-letters")
+	v.setExport("unattributed", listURL("/api/v1/unattributed", p))
+	v.setExport("conflicts", "/api/v1/conflicts")
 	v.Data = d
 	c.render(g, http.StatusOK, "quality", v)
 }

@@ -64,6 +64,9 @@ type view struct {
 	// Path is the page's path and query without lang, for the language switch.
 	Path string
 	Data any
+	// Exports are the API lists behind the page's tables, by table id
+	// (see Downloads).
+	Exports map[string]string
 }
 
 type navItem struct {
@@ -134,10 +137,11 @@ func navFor(s projections.Scope) []navItem {
 		return []navItem{{"nav.overview", "/"}, {"nav.livestreams", "/livestreams"}, {"nav.enterprises", "/enterprises"},
 			{"nav.villages", "/villages"}, {"nav.households", "/households"}, {"nav.quality", "/quality"}}
 	case s.EnterpriseID != "":
-		return []navItem{{"nav.enterprises", "/enterprises/" + url.PathEscape(s.EnterpriseID)}, {"nav.livestreams", "/livestreams"},
-			{"nav.villages", "/villages"}, {"nav.households", "/households"}}
+		return []navItem{{"nav.enterprises", "/enterprises/" + url.PathEscape(s.EnterpriseID)}, {"nav.overview", "/overview"},
+			{"nav.livestreams", "/livestreams"}, {"nav.villages", "/villages"}, {"nav.households", "/households"}}
 	case s.VillageID != "":
-		return []navItem{{"nav.villages", "/villages/" + url.PathEscape(s.VillageID)}, {"nav.households", "/households"}}
+		return []navItem{{"nav.villages", "/villages/" + url.PathEscape(s.VillageID)}, {"nav.overview", "/overview"},
+			{"nav.households", "/households"}}
 	}
 	return nil
 }

@@ -90,6 +90,7 @@ func (c *console) villages(g *gin.Context) {
 	}
 	v := c.newView(g, "nav.villages", "nav.villages")
 	v.Period = p
+	v.setExport("villages", listURL("/api/v1/villages", p))
 	v.Data = villagesData{Items: rows, Total: total, Full: len(rows) == 0 || rows[0].Full}
 	c.render(g, http.StatusOK, "villages", v)
 }
@@ -153,6 +154,7 @@ func (c *console) village(g *gin.Context) {
 		v.Title += " · " + row.Town
 	}
 	v.Period = p
+	v.setExport("households", listURL("/api/v1/households", p, "village_id", id))
 	v.Data = villageData{villageRow: row, Table: householdTable{view: v, names: n, Rows: hrows, Full: full}, HouseholdsTotal: total}
 	c.render(g, http.StatusOK, "village", v)
 }
