@@ -119,10 +119,13 @@ type CommitStats struct {
 // or before the checkpoint are skipped. Duplicate events (the same platform
 // message sent twice) are caught by the line states.
 type Projector struct {
-	cfg    ProjectorConfig
-	store  Writer
-	logger *slog.Logger
-	queue  chan *message.Message
+	cfg   ProjectorConfig
+	store Writer
+	// needOrders: the store is an OrderChangesNeeder that needs
+	// Batch.Orders; the per-order bookkeeping is done only then.
+	needOrders bool
+	logger     *slog.Logger
+	queue      chan *message.Message
 	// registryQueue carries eventlog.TopicRegistry, read from its start on
 	// every run: registry events are idempotent upserts, so replaying them
 	// ends in the registry's final state.
@@ -144,14 +147,26 @@ type Projector struct {
 // with the defaults and the store's preferences filled in.
 func (p *Projector) Config() ProjectorConfig { return p.cfg }
 
-// NewProjector loads the store's registry and checkpoint.
+// NewProjector loads the store's registry and checkpoint. It discovers
+// the store's optional capabilities (store.go): its batching preferences,
+// whether it needs Batch.Orders, and whether it readies itself for writes,
+// which it has it do now.
 func NewProjector(ctx context.Context, store Writer, cfg ProjectorConfig, logger *slog.Logger) (*Projector, error) {
-	cfg.setDefaults(store.Batching())
+	var prefers Batching
+	if bp, ok := store.(BatchingPreferrer); ok {
+		prefers = bp.Batching()
+	}
+	cfg.setDefaults(prefers)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if logger == nil {
 		logger = slog.Default()
+	}
+	if w, ok := store.(WritesPreparer); ok {
+		if err := w.PrepareWrites(ctx); err != nil {
+			logger.Warn("read model not ready for writes yet; the first commit tries again", "err", err)
+		}
 	}
 	reg, err := store.LoadRegistry(ctx)
 	if err != nil {
@@ -164,6 +179,7 @@ func NewProjector(ctx context.Context, store Writer, cfg ProjectorConfig, logger
 	return &Projector{
 		cfg:               cfg,
 		store:             store,
+		needOrders:        needsOrderChanges(store),
 		logger:            logger.With("consumer", cfg.Consumer),
 		queue:             make(chan *message.Message, cfg.QueueSize),
 		registryQueue:     make(chan *message.Message, cfg.RegistryQueueSize),
@@ -715,7 +731,7 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 		}
 	}
 	// The per-order bookkeeping only for a store that reads Batch.Orders.
-	needOrders := p.store.NeedsOrderChanges()
+	needOrders := p.needOrders
 	var changed []*orderWork
 	b.Lines = slices.Grow(b.Lines, len(touched))
 	for _, w := range touched {
@@ -984,3 +1000,9 @@ func cloneLineState(st domain.LineState) domain.LineState {
 }
 
 func cloneRegistry(r *domain.Registry) *domain.Registry { return r.Clone() }
+
+// needsOrderChanges reports whether the store reads Batch.Orders.
+func needsOrderChanges(store Writer) bool {
+	n, ok := store.(OrderChangesNeeder)
+	return ok && n.NeedsOrderChanges()
+}
