@@ -147,8 +147,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 	}()
 	roles := cfg.Roles
-	if roles.Project && (cfg.Store.Backend == "" || cfg.Store.Backend == "sqlite") {
-		// One projector per SQLite read model (an API may read beside it).
+	// One projector per read model in the data dir (an API may read beside
+	// it). A configuration that names no known store fails in OpenStore.
+	if store, err := cfg.Store.backend(); roles.Project && err == nil && store.locksDataDir {
 		if n.lock, err = lockDataDir(cfg.DataDir); err != nil {
 			return nil, err
 		}
