@@ -22,7 +22,7 @@ type ProjectorConfig struct {
 	// Consumer names the projector's checkpoint in the store. Default "projector".
 	Consumer string
 	// MaxBatch is the most events one store transaction takes. Default:
-	// the store's Batching().MaxBatch, else 5000.
+	// the store's preference (a BatchingPreferrer's MaxBatch), else 5000.
 	MaxBatch int
 	// QueueSize is how many acked events may wait for a batch; a full queue
 	// holds the subscriber back (back-pressure). Default 2*MaxBatch.
@@ -39,8 +39,8 @@ type ProjectorConfig struct {
 	// a minute. The batch is kept and retried until it commits. Default 100ms.
 	RetryBackoff time.Duration
 	// Pipeline decides whether the projector prepares the next batch while
-	// one commits (see Run). Default PipelineAsStore: as the store's
-	// Batching().Pipeline says.
+	// one commits (see Run). Default PipelineAsStore: as the store
+	// prefers (a BatchingPreferrer's Pipeline), else off.
 	Pipeline Pipelining
 	// OnCommit, if set, is called after each committed batch (metrics).
 	OnCommit func(CommitStats)
@@ -50,7 +50,8 @@ type ProjectorConfig struct {
 type Pipelining int
 
 const (
-	// PipelineAsStore follows the store's Batching().Pipeline.
+	// PipelineAsStore follows the store's preference (BatchingPreferrer),
+	// off for a store without one.
 	PipelineAsStore Pipelining = iota
 	// PipelineOn prepares the next batch while one commits.
 	PipelineOn
@@ -149,8 +150,8 @@ func (p *Projector) Config() ProjectorConfig { return p.cfg }
 
 // NewProjector loads the store's registry and checkpoint. It discovers
 // the store's optional capabilities (store.go): its batching preferences,
-// whether it needs Batch.Orders, and whether it readies itself for writes,
-// which it has it do now.
+// whether it needs Batch.Orders, and whether it readies itself for writes
+// (if so, it does that first).
 func NewProjector(ctx context.Context, store Writer, cfg ProjectorConfig, logger *slog.Logger) (*Projector, error) {
 	var prefers Batching
 	if bp, ok := store.(BatchingPreferrer); ok {
