@@ -33,6 +33,13 @@ type preferring struct {
 
 func (s *preferring) Batching() projections.Batching { return s.batching }
 
+// NeedsOrderChanges passes the wrapped store's on: embedding the Store
+// interface hides the optional capabilities of the store inside it.
+func (s *preferring) NeedsOrderChanges() bool {
+	n, ok := s.Store.(projections.OrderChangesNeeder)
+	return ok && n.NeedsOrderChanges()
+}
+
 func (s *preferring) LoadLines(ctx context.Context, orders []projections.OrderRef) ([]domain.LineState, error) {
 	s.mu.Lock()
 	s.loads++

@@ -22,7 +22,7 @@ type ProjectorConfig struct {
 	// Consumer names the projector's checkpoint in the store. Default "projector".
 	Consumer string
 	// MaxBatch is the most events one store transaction takes. Default:
-	// the store's Batching().MaxBatch, else 5000.
+	// the store's preference (a BatchingPreferrer's MaxBatch), else 5000.
 	MaxBatch int
 	// QueueSize is how many acked events may wait for a batch; a full queue
 	// holds the subscriber back (back-pressure). Default 2*MaxBatch.
@@ -39,8 +39,8 @@ type ProjectorConfig struct {
 	// a minute. The batch is kept and retried until it commits. Default 100ms.
 	RetryBackoff time.Duration
 	// Pipeline decides whether the projector prepares the next batch while
-	// one commits (see Run). Default PipelineAsStore: as the store's
-	// Batching().Pipeline says.
+	// one commits (see Run). Default PipelineAsStore: as the store
+	// prefers (a BatchingPreferrer's Pipeline), else off.
 	Pipeline Pipelining
 	// OnCommit, if set, is called after each committed batch (metrics).
 	OnCommit func(CommitStats)
@@ -50,7 +50,8 @@ type ProjectorConfig struct {
 type Pipelining int
 
 const (
-	// PipelineAsStore follows the store's Batching().Pipeline.
+	// PipelineAsStore follows the store's preference (BatchingPreferrer),
+	// off for a store without one.
 	PipelineAsStore Pipelining = iota
 	// PipelineOn prepares the next batch while one commits.
 	PipelineOn
@@ -119,10 +120,13 @@ type CommitStats struct {
 // or before the checkpoint are skipped. Duplicate events (the same platform
 // message sent twice) are caught by the line states.
 type Projector struct {
-	cfg    ProjectorConfig
-	store  Writer
-	logger *slog.Logger
-	queue  chan *message.Message
+	cfg   ProjectorConfig
+	store Writer
+	// needOrders: the store is an OrderChangesNeeder that needs
+	// Batch.Orders; the per-order bookkeeping is done only then.
+	needOrders bool
+	logger     *slog.Logger
+	queue      chan *message.Message
 	// registryQueue carries eventlog.TopicRegistry, read from its start on
 	// every run: registry events are idempotent upserts, so replaying them
 	// ends in the registry's final state.
@@ -144,14 +148,26 @@ type Projector struct {
 // with the defaults and the store's preferences filled in.
 func (p *Projector) Config() ProjectorConfig { return p.cfg }
 
-// NewProjector loads the store's registry and checkpoint.
+// NewProjector loads the store's registry and checkpoint. It discovers
+// the store's optional capabilities (store.go): its batching preferences,
+// whether it needs Batch.Orders, and whether it readies itself for writes
+// (if so, it does that first).
 func NewProjector(ctx context.Context, store Writer, cfg ProjectorConfig, logger *slog.Logger) (*Projector, error) {
-	cfg.setDefaults(store.Batching())
+	var prefers Batching
+	if bp, ok := store.(BatchingPreferrer); ok {
+		prefers = bp.Batching()
+	}
+	cfg.setDefaults(prefers)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if logger == nil {
 		logger = slog.Default()
+	}
+	if w, ok := store.(WritesPreparer); ok {
+		if err := w.PrepareWrites(ctx); err != nil {
+			logger.Warn("read model not ready for writes yet; the first commit tries again", "err", err)
+		}
 	}
 	reg, err := store.LoadRegistry(ctx)
 	if err != nil {
@@ -164,6 +180,7 @@ func NewProjector(ctx context.Context, store Writer, cfg ProjectorConfig, logger
 	return &Projector{
 		cfg:               cfg,
 		store:             store,
+		needOrders:        needsOrderChanges(store),
 		logger:            logger.With("consumer", cfg.Consumer),
 		queue:             make(chan *message.Message, cfg.QueueSize),
 		registryQueue:     make(chan *message.Message, cfg.RegistryQueueSize),
@@ -715,7 +732,7 @@ func (p *Projector) applyEvents(ctx context.Context, reg *domain.Registry, event
 		}
 	}
 	// The per-order bookkeeping only for a store that reads Batch.Orders.
-	needOrders := p.store.NeedsOrderChanges()
+	needOrders := p.needOrders
 	var changed []*orderWork
 	b.Lines = slices.Grow(b.Lines, len(touched))
 	for _, w := range touched {
@@ -984,3 +1001,9 @@ func cloneLineState(st domain.LineState) domain.LineState {
 }
 
 func cloneRegistry(r *domain.Registry) *domain.Registry { return r.Clone() }
+
+// needsOrderChanges reports whether the store reads Batch.Orders.
+func needsOrderChanges(store Writer) bool {
+	n, ok := store.(OrderChangesNeeder)
+	return ok && n.NeedsOrderChanges()
+}

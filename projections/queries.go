@@ -125,11 +125,7 @@ func (q *Queries) overviewOnce(ctx context.Context, filter SalesQuery) (Overview
 	if err != nil {
 		return out, err
 	}
-	for _, net := range reached {
-		if net > 0 {
-			out.HouseholdsReached++
-		}
-	}
+	out.HouseholdsReached = domain.CountReached(reached)
 	return out, nil
 }
 
@@ -373,11 +369,7 @@ func (q *Queries) enterpriseFigures(ctx context.Context, reg *domain.Registry, o
 		}
 	}
 	for id, nets := range householdNet {
-		for _, net := range nets {
-			if net > 0 {
-				byID[id].HouseholdsReached++
-			}
-		}
+		byID[id].HouseholdsReached = domain.CountReached(nets)
 	}
 	for _, o := range orders {
 		if s := byID[o.EnterpriseID]; s != nil {
@@ -511,7 +503,7 @@ func (q *Queries) villageFigures(ctx context.Context, reg *domain.Registry, p Pe
 		}
 		v.Households++
 		v.AttributedSalesFen += h.AttributedSalesFen
-		if h.AttributedSalesFen > 0 {
+		if domain.Reached(h.AttributedSalesFen) {
 			v.HouseholdsReached++
 		}
 		if h.BelowMonitoringLine {

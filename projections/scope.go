@@ -472,7 +472,7 @@ func (q *Queries) enterpriseVillagesOnce(ctx context.Context, enterpriseID, only
 		h, ok := reg.Households[id]
 		if v := byID[h.VillageID]; ok && v != nil {
 			v.AttributedSalesFen += n
-			if n > 0 {
+			if domain.Reached(n) {
 				v.HouseholdsReached++
 			}
 		}

@@ -41,12 +41,33 @@ type Writer interface {
 	Commit(ctx context.Context, b *Batch) error
 	// PutDeadLetters stores dead letters; storing one twice keeps one.
 	PutDeadLetters(ctx context.Context, dls []domain.DeadLetter) error
-	// NeedsOrderChanges reports whether Commit reads Batch.Orders; the
-	// projector works them out only for a store that does.
+}
+
+// What only some stores need is an optional capability: a named one-method
+// interface the projector discovers by type assertion where it uses it, so
+// a store implements only what it needs and the projector computes only
+// for the stores that ask.
+
+// OrderChangesNeeder is a store whose Commit reads Batch.Orders (it keeps
+// order counts aggregated as it writes); the projector works them out only
+// for a store that implements it and says true.
+type OrderChangesNeeder interface {
 	NeedsOrderChanges() bool
-	// Batching is how the store would have the projector batch its
-	// commits; a ProjectorConfig that sets MaxBatch or Pipeline overrides it.
+}
+
+// BatchingPreferrer is a store with a preferred shape of the projector's
+// commits; a ProjectorConfig that sets MaxBatch or Pipeline overrides it.
+// A store that is not one gets the projector's defaults.
+type BatchingPreferrer interface {
 	Batching() Batching
+}
+
+// WritesPreparer is a store that readies itself for writes at start-up
+// (ClickHouse: it removes what an unfinished commit left, a query per
+// table). NewProjector calls it before the first batch waits on it; a
+// failure is only logged, since Commit does the same and is retried.
+type WritesPreparer interface {
+	PrepareWrites(ctx context.Context) error
 }
 
 // Batching is a store's preferred shape of the projector's commits.
@@ -76,7 +97,7 @@ type Batch struct {
 	Lines    []LineChange
 	// Orders are the changes of Lines again, order by order, for a store
 	// that keeps order counts aggregated as it writes (ClickHouse); empty
-	// unless the store NeedsOrderChanges.
+	// unless the store is an OrderChangesNeeder that needs them.
 	Orders []OrderChange
 	Income []IncomeRecord
 	// Conflicts are the batch's rejected versions (see domain.Conflict);

@@ -43,10 +43,42 @@ type StoreConfig struct {
 	ClickHouseDSN string
 }
 
-// eventLogs are the event-log backends, by name; adding one is one line here.
-var eventLogs = map[string]func(dataDir string, cfg LogConfig, logger watermill.LoggerAdapter) (eventlog.Backend, error){
-	"sqlite": openSQLiteLog,
-	"kafka":  openKafka,
+// logBackend is what differs between event-log backends.
+type logBackend struct {
+	open func(dataDir string, cfg LogConfig, logger watermill.LoggerAdapter) (eventlog.Backend, error)
+	// validate lists the problems of the backend's part of a LogConfig.
+	validate func(cfg LogConfig) []error
+}
+
+// defaultLog is the backend of a LogConfig that names none.
+const defaultLog = "sqlite"
+
+// eventLogs are the event-log backends, by name; adding one is one entry here.
+var eventLogs = map[string]logBackend{
+	"sqlite": {open: openSQLiteLog, validate: validateSQLiteLog},
+	"kafka":  {open: openKafka, validate: validateKafka},
+}
+
+func validateSQLiteLog(c LogConfig) []error {
+	sc := c.SQLite
+	sc.Dir = "unused" // set from the data dir when the log opens
+	return []error{sc.Validate()}
+}
+
+func validateKafka(c LogConfig) []error {
+	var errs []error
+	if len(c.Kafka.Brokers) == 0 {
+		errs = append(errs, errors.New("kafka event log: no brokers given"))
+	}
+	for _, b := range c.Kafka.Brokers {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			errs = append(errs, fmt.Errorf("kafka event log: broker %q is not host:port", b))
+		}
+	}
+	if c.Kafka.Partitions < 0 || c.Kafka.ReplicationFactor < 0 {
+		errs = append(errs, errors.New("kafka event log: partitions and replication factor must not be negative"))
+	}
+	return errs
 }
 
 func openSQLiteLog(dataDir string, cfg LogConfig, logger watermill.LoggerAdapter) (eventlog.Backend, error) {
@@ -59,10 +91,37 @@ func openSQLiteLog(dataDir string, cfg LogConfig, logger watermill.LoggerAdapter
 	return l, nil
 }
 
-// stores are the read-model backends, by name; adding one is one line here.
-var stores = map[string]func(ctx context.Context, dataDir string, cfg StoreConfig) (projections.Store, error){
-	"sqlite":     openSQLiteStore,
-	"clickhouse": openClickHouseStore,
+// storeBackend is what differs between read-model backends; the node and
+// the rebuild ask it rather than compare backend names.
+type storeBackend struct {
+	// open opens the read model.
+	open func(ctx context.Context, dataDir string, cfg StoreConfig) (projections.Store, error)
+	// validate checks the backend's part of a StoreConfig; nil: nothing to
+	// check.
+	validate func(cfg StoreConfig) error
+	// rebuild replays the event log into a new read model and swaps it in
+	// for the live one when complete (see Rebuild).
+	rebuild func(ctx context.Context, dataDir string, logCfg LogConfig, storeCfg StoreConfig, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error)
+	// locksDataDir: the read model is in the data dir, and the data dir's
+	// lock keeps it to one projector (an API may read beside it).
+	locksDataDir bool
+}
+
+// defaultStore is the backend of a StoreConfig that names none.
+const defaultStore = "sqlite"
+
+// stores are the read-model backends, by name; adding one is one entry here.
+var stores = map[string]storeBackend{
+	"sqlite": {
+		open:         openSQLiteStore,
+		rebuild:      rebuildSQLite,
+		locksDataDir: true,
+	},
+	"clickhouse": {
+		open:     openClickHouseStore,
+		validate: validateClickHouse,
+		rebuild:  rebuildClickHouse,
+	},
 }
 
 func openSQLiteStore(ctx context.Context, dataDir string, _ StoreConfig) (projections.Store, error) {
@@ -88,6 +147,14 @@ func corrupt(err error) bool {
 	}
 	code := se.Code() & 0xff
 	return code == sqlite3.SQLITE_NOTADB || code == sqlite3.SQLITE_CORRUPT
+}
+
+func validateClickHouse(c StoreConfig) error {
+	u, err := url.Parse(c.ClickHouseDSN)
+	if err != nil || u.Scheme != "clickhouse" || u.Host == "" {
+		return fmt.Errorf("clickhouse read model: DSN %s is not clickhouse://host:port/database", redactDSN(c.ClickHouseDSN))
+	}
+	return nil
 }
 
 func openClickHouseStore(ctx context.Context, _ string, cfg StoreConfig) (projections.Store, error) {
@@ -139,67 +206,65 @@ func watermillLogger(logger *slog.Logger) watermill.LoggerAdapter {
 // Validate reports every problem of the configuration at once. Open and
 // OpenLog call it; commands call it before they touch anything.
 func (c LogConfig) Validate() error {
-	var errs []error
-	switch c.Backend {
-	case "", "sqlite":
-		sc := c.SQLite
-		sc.Dir = "unused" // set from the data dir when the log opens
-		errs = append(errs, sc.Validate())
-	case "kafka":
-		if len(c.Kafka.Brokers) == 0 {
-			errs = append(errs, errors.New("kafka event log: no brokers given"))
-		}
-		for _, b := range c.Kafka.Brokers {
-			if _, _, err := net.SplitHostPort(b); err != nil {
-				errs = append(errs, fmt.Errorf("kafka event log: broker %q is not host:port", b))
-			}
-		}
-		if c.Kafka.Partitions < 0 || c.Kafka.ReplicationFactor < 0 {
-			errs = append(errs, errors.New("kafka event log: partitions and replication factor must not be negative"))
-		}
-	default:
-		errs = append(errs, fmt.Errorf("unknown event log %q: use one of %v", c.Backend, names(eventLogs)))
+	_, err := c.backend()
+	return err
+}
+
+// backend returns the configured backend, after checking the configuration.
+func (c LogConfig) backend() (logBackend, error) {
+	name := c.Backend
+	if name == "" {
+		name = defaultLog
 	}
-	return errors.Join(errs...)
+	b, ok := eventLogs[name]
+	if !ok {
+		return logBackend{}, fmt.Errorf("unknown event log %q: use one of %v", c.Backend, names(eventLogs))
+	}
+	if err := errors.Join(b.validate(c)...); err != nil {
+		return logBackend{}, err
+	}
+	return b, nil
 }
 
 // Validate reports every problem of the configuration at once.
 func (c StoreConfig) Validate() error {
-	switch c.Backend {
-	case "", "sqlite":
-		return nil
-	case "clickhouse":
-		u, err := url.Parse(c.ClickHouseDSN)
-		if err != nil || u.Scheme != "clickhouse" || u.Host == "" {
-			return fmt.Errorf("clickhouse read model: DSN %s is not clickhouse://host:port/database", redactDSN(c.ClickHouseDSN))
-		}
-		return nil
-	default:
-		return fmt.Errorf("unknown read-model store %q: use one of %v", c.Backend, names(stores))
+	_, err := c.backend()
+	return err
+}
+
+// backend returns the configured backend, after checking the configuration.
+func (c StoreConfig) backend() (storeBackend, error) {
+	name := c.Backend
+	if name == "" {
+		name = defaultStore
 	}
+	b, ok := stores[name]
+	if !ok {
+		return storeBackend{}, fmt.Errorf("unknown read-model store %q: use one of %v", c.Backend, names(stores))
+	}
+	if b.validate != nil {
+		if err := b.validate(c); err != nil {
+			return storeBackend{}, err
+		}
+	}
+	return b, nil
 }
 
 // OpenLog opens the configured event log, for commands that only append
 // (import, registry load); it is safe beside running nodes.
 func OpenLog(dataDir string, cfg LogConfig, logger *slog.Logger) (eventlog.Backend, error) {
-	if err := cfg.Validate(); err != nil {
+	b, err := cfg.backend()
+	if err != nil {
 		return nil, err
 	}
-	name := cfg.Backend
-	if name == "" {
-		name = "sqlite"
-	}
-	return eventLogs[name](dataDir, cfg, watermillLogger(logger))
+	return b.open(dataDir, cfg, watermillLogger(logger))
 }
 
 // OpenStore opens the configured read model.
 func OpenStore(ctx context.Context, dataDir string, cfg StoreConfig) (projections.Store, error) {
-	if err := cfg.Validate(); err != nil {
+	b, err := cfg.backend()
+	if err != nil {
 		return nil, err
 	}
-	name := cfg.Backend
-	if name == "" {
-		name = "sqlite"
-	}
-	return stores[name](ctx, dataDir, cfg)
+	return b.open(ctx, dataDir, cfg)
 }

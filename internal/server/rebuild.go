@@ -38,10 +38,11 @@ type RebuildProgress func(phase string, done, total int64)
 // lock enforces it); the rebuild leaves the new model's checkpoint under the
 // projector's name, so a projector started afterwards resumes from it.
 func Rebuild(ctx context.Context, dataDir string, logCfg LogConfig, storeCfg StoreConfig, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
-	if storeCfg.Backend == "clickhouse" {
-		return rebuildClickHouse(ctx, dataDir, logCfg, storeCfg, progress, logger)
+	b, err := storeCfg.backend()
+	if err != nil {
+		return RebuildStats{}, err
 	}
-	return rebuildSQLite(ctx, dataDir, logCfg, progress, logger)
+	return b.rebuild(ctx, dataDir, logCfg, storeCfg, progress, logger)
 }
 
 // rebuildClickHouse builds the new tables beside the live ones and renames
@@ -82,7 +83,7 @@ func rebuildClickHouse(ctx context.Context, dataDir string, logCfg LogConfig, st
 }
 
 // rebuildSQLite builds a new file beside the read model and renames it over.
-func rebuildSQLite(ctx context.Context, dataDir string, logCfg LogConfig, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
+func rebuildSQLite(ctx context.Context, dataDir string, logCfg LogConfig, _ StoreConfig, progress RebuildProgress, logger *slog.Logger) (RebuildStats, error) {
 	start := time.Now()
 	if logger == nil {
 		logger = slog.Default()

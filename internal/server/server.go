@@ -147,8 +147,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 	}()
 	roles := cfg.Roles
-	if roles.Project && (cfg.Store.Backend == "" || cfg.Store.Backend == "sqlite") {
-		// One projector per SQLite read model (an API may read beside it).
+	// One projector per read model in the data dir (an API may read beside
+	// it). A configuration that names no known store fails in OpenStore.
+	if store, err := cfg.Store.backend(); roles.Project && err == nil && store.locksDataDir {
 		if n.lock, err = lockDataDir(cfg.DataDir); err != nil {
 			return nil, err
 		}
@@ -277,15 +278,8 @@ func (n *Node) openProjector(ctx context.Context) error {
 			onCommit(s)
 		}
 	}
-	// A store that readies itself for writes (ClickHouse: it removes what an
-	// unfinished commit left, a query per table) does it now, before the
-	// first batch waits on it. A failure is left to the first commit, which
-	// does the same and is retried.
-	if w, ok := n.store.(interface{ PrepareWrites(context.Context) error }); ok {
-		if err := w.PrepareWrites(ctx); err != nil {
-			n.cfg.Logger.Warn("read model not ready for writes yet; the first commit tries again", "err", err)
-		}
-	}
+	// NewProjector has a store that readies itself for writes
+	// (projections.WritesPreparer) do it before the first batch waits on it.
 	var err error
 	if n.projector, err = projections.NewProjector(ctx, n.store, pcfg, n.cfg.Logger); err != nil {
 		return err

@@ -166,6 +166,13 @@ type Store struct {
 
 var _ projections.Store = (*Store)(nil)
 
+// The store's optional capabilities (projections/store.go).
+var (
+	_ projections.OrderChangesNeeder = (*Store)(nil)
+	_ projections.BatchingPreferrer  = (*Store)(nil)
+	_ projections.WritesPreparer     = (*Store)(nil)
+)
+
 // Open connects, creates the database and applies the schema migrations. It
 // does not touch rows: the first Commit cleans up after a crashed one (a
 // process that only reads must never delete a writer's batch in flight).

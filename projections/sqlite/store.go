@@ -80,6 +80,11 @@ type Store struct {
 
 var _ projections.Store = (*Store)(nil)
 
+// The store reads Batch.Orders. It states no batching preferences: a commit
+// is this process's own work, so the projector's defaults suit it and
+// preparing the next batch meanwhile gains nothing.
+var _ projections.OrderChangesNeeder = (*Store)(nil)
+
 func dsn(cfg Config, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.BusyTimeout.Milliseconds()))
@@ -313,10 +318,6 @@ func (s *Store) LoadLines(ctx context.Context, orders []projections.OrderRef) ([
 	}
 	return out, nil
 }
-
-// Batching: the projector's defaults. A commit is this process's own work,
-// so preparing the next batch meanwhile gains nothing.
-func (s *Store) Batching() projections.Batching { return projections.Batching{} }
 
 // KnownIncome returns the stored income records among the event ids.
 func (s *Store) KnownIncome(ctx context.Context, ids []string) (map[string]domain.IncomeRecorded, error) {

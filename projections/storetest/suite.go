@@ -131,6 +131,21 @@ type failingStore struct {
 	failed  atomic.Int64
 }
 
+// NeedsOrderChanges and Batching pass the wrapped store's on: embedding
+// the Store interface hides the optional capabilities of the store inside
+// it, and the suite's stores are to be projected as they would be.
+func (s *failingStore) NeedsOrderChanges() bool {
+	n, ok := s.Store.(projections.OrderChangesNeeder)
+	return ok && n.NeedsOrderChanges()
+}
+
+func (s *failingStore) Batching() projections.Batching {
+	if p, ok := s.Store.(projections.BatchingPreferrer); ok {
+		return p.Batching()
+	}
+	return projections.Batching{}
+}
+
 func (s *failingStore) Commit(ctx context.Context, b *projections.Batch) error {
 	switch s.commits.Add(1) % 5 {
 	case 2:
