@@ -67,15 +67,7 @@ func (o *AsOfOptions) setDefaults() error {
 			if err != nil {
 				return nil, nil, err
 			}
-			return s, func() error {
-				err := s.Close()
-				for _, p := range []string{path, path + "-wal", path + "-shm"} {
-					if rerr := os.Remove(p); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-						err = errors.Join(err, rerr)
-					}
-				}
-				return err
-			}, nil
+			return s, func() error { return errors.Join(s.Close(), removeSQLiteFile(path)) }, nil
 		}
 	}
 	return nil

@@ -104,10 +104,8 @@ func rebuildSQLite(ctx context.Context, dataDir string, logCfg LogConfig, _ Stor
 
 	target := ReadModelPath(dataDir)
 	tmp := target + ".rebuild"
-	for _, p := range []string{tmp, tmp + "-wal", tmp + "-shm"} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return RebuildStats{}, err
-		}
+	if err := removeSQLiteFile(tmp); err != nil {
+		return RebuildStats{}, err
 	}
 	store, err := storesqlite.Open(ctx, storesqlite.Config{Path: tmp})
 	if err != nil {
@@ -120,16 +118,31 @@ func rebuildSQLite(ctx context.Context, dataDir string, logCfg LogConfig, _ Stor
 	if err != nil {
 		return stats, fmt.Errorf("rebuild stopped, the old read model is untouched: %w", err)
 	}
-	for _, p := range []string{target + "-wal", target + "-shm"} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return stats, err
-		}
+	if err := removeIfPresent(target+"-wal", target+"-shm"); err != nil {
+		return stats, err
 	}
 	if err := os.Rename(tmp, target); err != nil {
 		return stats, fmt.Errorf("swap in the rebuilt read model: %w", err)
 	}
 	stats.Took = time.Since(start)
 	return stats, nil
+}
+
+// removeSQLiteFile removes a SQLite database and its WAL and shared-memory
+// files, those that exist.
+func removeSQLiteFile(path string) error {
+	return removeIfPresent(path, path+"-wal", path+"-shm")
+}
+
+// removeIfPresent removes the files that exist among paths.
+func removeIfPresent(paths ...string) error {
+	var errs []error
+	for _, p := range paths {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // replay fills an empty store from the log; it is the store-independent part
